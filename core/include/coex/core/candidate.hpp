@@ -1,0 +1,41 @@
+// The candidate record (DESIGN §4): everything the store keeps about one proposed point.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/evaluator.hpp"
+#include "coex/metrics.hpp"
+#include "coex/space.hpp"
+
+namespace coex::core {
+
+struct CandidateRecord {
+  /// 0-based position in the order the controller proposed candidates.
+  std::int64_t seq = 0;
+  /// The point as proposed (joint network+hardware point in `searched` mode).
+  Point point;
+  /// Human description of the network part.
+  std::string description;
+  std::string network_hash;      ///< empty when invalid
+  std::string network_summary;   ///< "6 conv, 1 linear, 286,518 params, ..."
+  nlohmann::json network;        ///< the IR as JSON (null when invalid)
+  Point hardware_point;          ///< the design chosen (tuned) or proposed (searched)
+  std::string hardware_summary;
+  nlohmann::json hardware_detail;
+  Outcome outcome;
+  /// Seconds in the fast level (decode + hardware) and the slow level (accuracy estimate).
+  double fast_seconds = 0;
+  double slow_seconds = 0;
+  /// True if this candidate ran the (slow) estimator itself (not a cache hit).
+  bool trained = false;
+
+  /// Store key of the point.
+  std::string key() const { return Space::key(point); }
+};
+
+}  // namespace coex::core

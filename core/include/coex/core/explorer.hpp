@@ -1,0 +1,60 @@
+// The Explorer: turns a RunConfig into a finished run. Validates every plugin's options before
+// creating any, prepares the run directory (store, resolved config, log), resumes from the store
+// when asked, runs the controller against the CoreEvaluator and writes the exports.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coex/core/candidate.hpp"
+#include "coex/core/config.hpp"
+#include "coex/core/core_evaluator.hpp"
+#include "coex/core/registry.hpp"
+#include "coex/plugin.hpp"
+
+namespace coex::core {
+
+/// The four plugins of a run, created and ready.
+struct RunPlugins {
+  std::shared_ptr<SearchSpace> space;
+  std::shared_ptr<HardwareTarget> target;
+  std::shared_ptr<Controller> controller;
+  std::shared_ptr<AccuracyEstimator> estimator;
+};
+
+/// Validates the options of all four plugins against their manifests (no plugin code runs),
+/// then creates them. Throws ConfigError / PluginError.
+RunPlugins create_plugins(const RunConfig& config, const PluginRegistry& registry,
+                          const PluginContext& context);
+
+/// The Problem the controller solves for this config and these plugins.
+Problem make_problem(const RunConfig& config, const RunPlugins& plugins);
+
+struct RunOptions {
+  std::vector<std::string> plugin_paths;  ///< --plugin-path
+  /// Continue the run in an existing run directory (also fine on a new one).
+  bool resume = false;
+  CoreEvaluator::Listener listener;
+};
+
+struct RunResult {
+  std::filesystem::path run_dir;
+  RunStats stats;
+  std::vector<CandidateRecord> records;  ///< every candidate of the run (incl. earlier sessions)
+  std::vector<std::size_t> pareto;       ///< indices into records
+  double seconds = 0;
+  std::vector<std::string> objective_names;
+  std::vector<std::string> objective_units;
+};
+
+/// Runs `config`. Throws UserError subclasses for bad input (exit 2), other errors for internal
+/// failures; candidates already evaluated are in the store either way.
+RunResult run(const RunConfig& config, const RunOptions& options);
+
+/// Indices (into `records`) of the Pareto front over `objectives` of the evaluated candidates
+/// whose specs hold, one per network.
+std::vector<std::size_t> pareto_of(const std::vector<CandidateRecord>& records);
+
+}  // namespace coex::core

@@ -1,0 +1,27 @@
+// CSV and JSON export of a run's candidates (one row per candidate, with a Pareto flag), for
+// pandas and plotting. Files are written to a temporary name and renamed: never half-written.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "coex/core/candidate.hpp"
+
+namespace coex::core {
+
+/// Writes `text` to `file` atomically (temp file + rename). Throws coex::Error.
+void write_file_atomic(const std::filesystem::path& file, const std::string& text);
+
+/// CSV text: seq, status, reason, accuracy, reward, pareto, network_hash, description,
+/// hardware_summary, fast_s, slow_s, cached, then one column per metric seen in any record.
+std::string to_csv(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto);
+/// JSON array with the same content plus the network IR and hardware detail.
+std::string to_json_text(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto);
+
+/// Reads the store in `run_dir` and writes candidates.csv and candidates.json there (or into
+/// `out_dir` if not empty). Returns the paths written. Throws UserError if there is no store.
+std::vector<std::filesystem::path> export_run(const std::filesystem::path& run_dir,
+                                              const std::filesystem::path& out_dir = {});
+
+}  // namespace coex::core

@@ -1,0 +1,43 @@
+// The run's SQLite store (DESIGN §7): WAL journal, one transaction per candidate, committed as
+// soon as the candidate ends, so a run killed at any instant loses nothing already evaluated.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coex/core/candidate.hpp"
+
+struct sqlite3;
+
+namespace coex::core {
+
+class Store {
+ public:
+  /// Opens (creating if needed) `file`. Throws coex::UserError if it cannot be opened or is not
+  /// a coex store.
+  explicit Store(const std::filesystem::path& file);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// A run-level value (config fingerprint, seed, ...), or empty.
+  std::optional<std::string> meta(const std::string& key) const;
+  void set_meta(const std::string& key, const std::string& value);
+
+  /// Appends one candidate in its own transaction (durable when this returns). Throws
+  /// coex::Error if a candidate with the same seq exists.
+  void commit(const CandidateRecord& r);
+  /// All candidates, by seq.
+  std::vector<CandidateRecord> load_all() const;
+  std::int64_t count() const;
+
+ private:
+  void exec(const std::string& sql) const;
+  sqlite3* db_ = nullptr;
+  std::filesystem::path file_;
+};
+
+}  // namespace coex::core

@@ -1,0 +1,226 @@
+#include "coex/core/core_evaluator.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "coex/core/reward.hpp"
+#include "coex/core/store.hpp"
+#include "coex/error.hpp"
+#include "coex/log.hpp"
+
+namespace coex::core {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+CoreEvaluator::CoreEvaluator(const RunConfig& config, const Problem& problem, SearchSpace& space,
+                             HardwareTarget& target, AccuracyEstimator& estimator, Store* store,
+                             std::vector<CandidateRecord> replay, Listener listener)
+    : config_(config),
+      problem_(problem),
+      space_(space),
+      target_(target),
+      estimator_(estimator),
+      store_(store),
+      replay_(std::move(replay)),
+      listener_(std::move(listener)),
+      redraw_rng_(config.seed ^ 0x68772d7265647261ULL),
+      start_(std::chrono::steady_clock::now()) {}
+
+double CoreEvaluator::elapsed() const { return seconds_since(start_); }
+
+bool CoreEvaluator::done() const {
+  const auto& b = config_.budget;
+  if (b.candidates && stats_.candidates >= b.candidates) return true;
+  if (b.trainings && stats_.trainings >= b.trainings) return true;
+  if (b.seconds > 0 && elapsed() >= b.seconds) return true;
+  return false;
+}
+
+std::uint64_t CoreEvaluator::remaining_candidates() const {
+  if (!config_.budget.candidates) return std::numeric_limits<std::uint64_t>::max();
+  return config_.budget.candidates > stats_.candidates ? config_.budget.candidates - stats_.candidates : 0;
+}
+
+std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
+  std::vector<Outcome> out;
+  for (const Point& p : batch) {
+    if (done()) break;
+    problem_.space.check(p);
+    const auto seq = next_seq_;
+    if (static_cast<std::size_t>(seq) < replay_.size()) {
+      CandidateRecord r = replay_[static_cast<std::size_t>(seq)];
+      if (r.key() != Space::key(p))
+        throw UserError("the run directory holds a different run: candidate #" + std::to_string(seq) +
+                        " there is " + r.key() + ", but the controller now proposes " + Space::key(p) +
+                        " (the config, seed or a plugin changed). Fix: run with a new --out directory");
+      ++next_seq_;
+      ++stats_.replayed;
+      if (!r.network_hash.empty() && r.outcome.status != CandidateStatus::kInvalid) {
+        std::string key = r.network_hash;
+        if (config_.hardware_mode == HardwareMode::kSearched) key += "|" + Space::key(r.hardware_point);
+        cache_.emplace(key, r);
+      }
+      account(r);
+      out.push_back(r.outcome);
+      continue;
+    }
+    CandidateRecord r = run_one(p);
+    if (store_) store_->commit(r);
+    ++next_seq_;
+    account(r);
+    out.push_back(r.outcome);
+  }
+  return out;
+}
+
+void CoreEvaluator::account(const CandidateRecord& r) {
+  ++stats_.candidates;
+  switch (r.outcome.status) {
+    case CandidateStatus::kInvalid: ++stats_.invalid; break;
+    case CandidateStatus::kPruned: ++stats_.pruned; break;
+    case CandidateStatus::kEvaluated: ++stats_.evaluated; break;
+    case CandidateStatus::kFailed: ++stats_.failed; break;
+  }
+  if (r.trained) ++stats_.trainings;
+  if (r.outcome.cached) ++stats_.cached;
+  stats_.fast_seconds += r.fast_seconds;
+  stats_.slow_seconds += r.slow_seconds;
+  if (r.outcome.status == CandidateStatus::kEvaluated) {
+    if (!stats_.best_reward || r.outcome.reward > *stats_.best_reward) stats_.best_reward = r.outcome.reward;
+    if (r.outcome.accuracy && (!stats_.best_accuracy || *r.outcome.accuracy > *stats_.best_accuracy))
+      stats_.best_accuracy = r.outcome.accuracy;
+  }
+  if (listener_) listener_(r, stats_);
+}
+
+CandidateRecord CoreEvaluator::run_one(const Point& p) {
+  CandidateRecord r;
+  r.seq = next_seq_;
+  r.point = p;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Point net_point(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims));
+  const Point hw_point(p.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims), p.end());
+  r.description = space_.describe(net_point);
+  Network net;
+  try {
+    net = space_.decode(net_point);
+  } catch (const InvalidCandidate& e) {
+    r.outcome.status = CandidateStatus::kInvalid;
+    r.outcome.reason = e.what();
+    r.outcome.reward = config_.reward.penalty;
+    r.fast_seconds = seconds_since(t0);
+    return r;
+  }
+  r.network_hash = net.hash_hex();
+  r.network_summary = net.summary();
+  std::string key = r.network_hash;
+  if (config_.hardware_mode == HardwareMode::kSearched) key += "|" + Space::key(hw_point);
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    // Same network (and design): the same outcome, without re-running either level.
+    CandidateRecord c = it->second;
+    c.seq = r.seq;
+    c.point = p;
+    c.description = r.description;
+    c.outcome.cached = true;
+    c.trained = false;
+    c.fast_seconds = seconds_since(t0);
+    c.slow_seconds = 0;
+    return c;
+  }
+  r.network = net.to_json();
+  fast_and_slow(r, net, hw_point);
+  r.fast_seconds = seconds_since(t0) - r.slow_seconds;
+  if (r.outcome.status != CandidateStatus::kFailed) cache_.emplace(key, r);
+  return r;
+}
+
+void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point) {
+  // ---- fast level: hardware, no training ----
+  HardwareResult hw;
+  try {
+    if (config_.hardware_mode == HardwareMode::kTuned) {
+      hw = target_.tune(net, problem_.specs);
+    } else {
+      hw = target_.evaluate(net, hw_point);
+      // Redraw fresh designs for this network, stopping at the first that meets the specs.
+      for (int i = 0; i < config_.hardware_redraws &&
+                      (!hw.feasible || problem_.specs.violation(hw.metrics));
+           ++i) {
+        Point d = target_.design_space().sample(redraw_rng_);
+        HardwareResult h2 = target_.evaluate(net, d);
+        if (h2.design.empty()) h2.design = d;
+        hw = std::move(h2);
+      }
+    }
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    r.outcome.status = CandidateStatus::kFailed;
+    r.outcome.reason = std::string("hardware target failed: ") + e.what();
+    r.outcome.reward = config_.reward.penalty;
+    return;
+  }
+  if (hw.design.empty() && !hw_point.empty()) hw.design = hw_point;
+  r.hardware_point = hw.design;
+  r.hardware_summary = hw.summary;
+  r.hardware_detail = hw.detail;
+  Metrics m = hw.metrics;
+  m.set("params", static_cast<double>(net.params()));
+  m.set("macs", static_cast<double>(net.macs()));
+  r.outcome.metrics = m;
+  r.outcome.violation = problem_.specs.total_violation(m);
+  if (!hw.feasible) {
+    r.outcome.status = CandidateStatus::kPruned;
+    r.outcome.reason = "no feasible hardware design: " + hw.reason;
+    r.outcome.reward = config_.reward.penalty;
+    r.outcome.violation = std::max(r.outcome.violation, 1.0);
+    return;
+  }
+  if (auto v = problem_.specs.violation(m)) {
+    r.outcome.status = CandidateStatus::kPruned;
+    r.outcome.reason = *v;
+    r.outcome.reward = config_.reward.penalty;
+    return;
+  }
+  // ---- slow level: accuracy ----
+  const auto t1 = std::chrono::steady_clock::now();
+  Estimate est;
+  try {
+    r.trained = true;
+    est = estimator_.estimate(net);
+  } catch (const UserError&) {
+    throw;  // bad input (e.g. missing dataset) ends the run with a clear message
+  } catch (const std::exception& e) {
+    r.slow_seconds = seconds_since(t1);
+    r.outcome.status = CandidateStatus::kFailed;
+    r.outcome.reason = std::string("accuracy estimator failed: ") + e.what();
+    r.outcome.reward = config_.reward.penalty;
+    return;
+  }
+  r.slow_seconds = seconds_since(t1);
+  r.outcome.status = CandidateStatus::kEvaluated;
+  r.outcome.accuracy = est.accuracy;
+  m.set("accuracy", est.accuracy);
+  for (const auto& [k, v] : est.extras.items()) m.set("est_" + k, v);
+  r.outcome.metrics = m;
+  r.outcome.violation = problem_.specs.total_violation(m);
+  const bool holds = !problem_.specs.violation(m).has_value();
+  if (!holds) r.outcome.reason = *problem_.specs.violation(m);
+  r.outcome.reward = reward_of(config_.reward, est.accuracy, m, holds);
+  r.outcome.objectives.push_back(est.accuracy);
+  for (std::size_t i = 1; i < problem_.objective_names.size(); ++i) {
+    const auto& name = problem_.objective_names[i];
+    const auto v = m.find(name);
+    bool maximise = false;
+    for (const auto& info : target_.metrics())
+      if (info.name == name) maximise = info.direction == Direction::kMaximize;
+    const double x = v && std::isfinite(*v) ? *v : 0.0;
+    r.outcome.objectives.push_back(maximise ? x : -x);
+  }
+}
+
+}  // namespace coex::core

@@ -1,0 +1,194 @@
+#include "coex/core/explorer.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <spdlog/sinks/basic_file_sink.h>
+
+#include "coex/core/export.hpp"
+#include "coex/core/pareto.hpp"
+#include "coex/core/store.hpp"
+#include "coex/error.hpp"
+#include "coex/log.hpp"
+
+namespace coex::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t x = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+struct Validated {
+  const PluginManifest* manifest;
+  Options options;
+};
+
+Validated validate(const PluginSelection& sel, PluginKind kind, const PluginRegistry& registry) {
+  const PluginManifest* m = nullptr;
+  try {
+    m = &registry.find(sel.plugin, kind);
+  } catch (const PluginError& e) {
+    throw PluginError(sel.where + ": " + e.what());
+  }
+  Options o = validate_options(sel.plugin, m->schema, sel.options,
+                               [&](const std::string& key) { return sel.where_of(key); });
+  return {m, std::move(o)};
+}
+
+template <class T>
+std::shared_ptr<T> create(const PluginRegistry& registry, const Validated& v,
+                          const PluginContext& ctx, const PluginSelection& sel) {
+  try {
+    return registry.create_as<T>(*v.manifest, v.options, ctx);
+  } catch (const ConfigError& e) {
+    throw ConfigError(sel.where + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
+                          const PluginContext& ctx) {
+  // Validate all four first: a typo in the last section is reported before any plugin loads.
+  const Validated s = validate(c.search_space, PluginKind::kSearchSpace, registry);
+  const Validated h = validate(c.hardware, PluginKind::kHardwareTarget, registry);
+  const Validated k = validate(c.controller, PluginKind::kController, registry);
+  const Validated e = validate(c.estimator, PluginKind::kAccuracyEstimator, registry);
+  RunPlugins p;
+  p.space = create<SearchSpace>(registry, s, ctx, c.search_space);
+  p.target = create<HardwareTarget>(registry, h, ctx, c.hardware);
+  p.estimator = create<AccuracyEstimator>(registry, e, ctx, c.estimator);
+  p.controller = create<Controller>(registry, k, ctx, c.controller);
+
+  // Every metric named by specs, reward and objectives must exist somewhere.
+  std::set<std::string> known{"accuracy", "params", "macs"};
+  for (const auto& m : p.target->metrics()) known.insert(m.name);
+  std::vector<std::string> known_list(known.begin(), known.end());
+  auto check_metric = [&](const std::string& name, const std::string& where) {
+    if (known.count(name)) return;
+    std::string msg = c.file.string() + ": " + where + " names metric '" + name +
+                      "', which hardware target '" + c.hardware.plugin + "' does not report.";
+    if (auto d = did_you_mean(name, known_list)) msg += " Did you mean '" + *d + "'?";
+    msg += " Known metrics:";
+    for (const auto& k2 : known_list) msg += " " + k2;
+    throw ConfigError(msg);
+  };
+  for (const auto& s2 : c.specs.items()) check_metric(s2.metric, "[specs]");
+  for (const auto& t : c.reward.terms) check_metric(t.metric, "[[reward.terms]]");
+  for (const auto& o : c.objectives) check_metric(o, "[objectives]");
+  if (c.hardware_mode == HardwareMode::kSearched && p.target->design_space().empty())
+    throw ConfigError(c.hardware.where + ": hardware.mode = \"searched\" needs a target with a "
+                      "design space; '" + c.hardware.plugin + "' has none. Use mode = \"tuned\"");
+  return p;
+}
+
+Problem make_problem(const RunConfig& c, const RunPlugins& p) {
+  Problem pr;
+  pr.network_dims = p.space->space().size();
+  pr.space = c.hardware_mode == HardwareMode::kSearched
+                 ? Space::concat(p.space->space(), p.target->design_space())
+                 : p.space->space();
+  pr.specs = c.specs;
+  pr.objective_names.push_back("accuracy");
+  for (const auto& o : c.objectives) pr.objective_names.push_back(o);
+  pr.seed = derive_seed(c.seed, 1);
+  pr.max_candidates = c.budget.candidates;
+  return pr;
+}
+
+std::vector<std::size_t> pareto_of(const std::vector<CandidateRecord>& records) {
+  std::vector<std::size_t> idx;
+  std::vector<std::vector<double>> pts;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    if (r.outcome.status != CandidateStatus::kEvaluated || r.outcome.violation > 0) continue;
+    if (!seen.insert(r.network_hash + "|" + Space::key(r.hardware_point)).second) continue;
+    idx.push_back(i);
+    pts.push_back(r.outcome.objectives);
+  }
+  std::vector<std::size_t> out;
+  for (std::size_t k : pareto_front(pts)) out.push_back(idx[k]);
+  return out;
+}
+
+RunResult run(const RunConfig& c, const RunOptions& opt) {
+  RunResult res;
+  res.run_dir = c.output_dir;
+  const fs::path db = res.run_dir / "coex.db";
+  if (fs::exists(db) && !opt.resume)
+    throw UserError("run directory " + res.run_dir.string() +
+                    " already holds a run. Fix: pass --resume to continue it, or --out NEW_DIR");
+  // Plugins first: a broken config or plugin leaves no run directory behind.
+  PluginRegistry registry(default_plugin_dirs(opt.plugin_paths, c.plugin_paths));
+  PluginContext ctx;
+  ctx.task = c.task;
+  ctx.run_dir = fs::absolute(res.run_dir).string();
+  ctx.seed = derive_seed(c.seed, 2);
+  RunPlugins plugins = create_plugins(c, registry, ctx);
+  Problem problem = make_problem(c, plugins);
+
+  std::error_code ec;
+  fs::create_directories(res.run_dir, ec);
+  if (ec) throw UserError("cannot create run directory " + res.run_dir.string() + ": " + ec.message());
+
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((res.run_dir / "coex.log").string());
+  logger()->sinks().push_back(file_sink);
+  struct SinkGuard {
+    std::shared_ptr<spdlog::sinks::sink> s;
+    ~SinkGuard() {
+      auto& v = logger()->sinks();
+      v.erase(std::remove(v.begin(), v.end(), s), v.end());
+    }
+  } guard{file_sink};
+
+  Store store(db);
+  std::vector<CandidateRecord> replay;
+  if (auto fp = store.meta("fingerprint")) {
+    if (*fp != c.fingerprint)
+      throw UserError("run directory " + res.run_dir.string() +
+                      " holds a run of another configuration (fingerprint " + *fp + ", this one " +
+                      c.fingerprint + "). Only [budget] may change on resume. Fix: use --out NEW_DIR");
+    replay = store.load_all();
+    logger()->info("resuming: {} candidates in the store", replay.size());
+  } else {
+    store.set_meta("fingerprint", c.fingerprint);
+    store.set_meta("name", c.name);
+    store.set_meta("seed", std::to_string(c.seed));
+  }
+  write_file_atomic(res.run_dir / "config.resolved.toml", c.resolved_toml);
+
+  CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
+                          std::move(replay), opt.listener);
+  logger()->info("run '{}': {} network dims, {} hardware dims, mode {}", c.name, problem.network_dims,
+                 problem.space.size() - problem.network_dims,
+                 c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched");
+  try {
+    plugins.controller->search(problem, evaluator);
+  } catch (const BudgetExhausted&) {
+    // A controller may signal the end this way; the budget is the normal end of a run.
+  }
+  res.stats = evaluator.stats();
+  res.seconds = evaluator.elapsed();
+  res.records = store.load_all();
+  res.pareto = pareto_of(res.records);
+  res.objective_names = problem.objective_names;
+  for (const auto& name : problem.objective_names) {
+    std::string unit = name == "accuracy" ? "fraction" : "";
+    for (const auto& m : plugins.target->metrics())
+      if (m.name == name) unit = m.unit;
+    res.objective_units.push_back(unit);
+  }
+  write_file_atomic(res.run_dir / "candidates.csv", to_csv(res.records, res.pareto));
+  write_file_atomic(res.run_dir / "candidates.json", to_json_text(res.records, res.pareto));
+  return res;
+}
+
+}  // namespace coex::core

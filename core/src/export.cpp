@@ -1,0 +1,129 @@
+#include "coex/core/export.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "coex/core/explorer.hpp"
+#include "coex/core/store.hpp"
+#include "coex/error.hpp"
+
+namespace coex::core {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+void write_file_atomic(const fs::path& file, const std::string& text) {
+  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+    o << text;
+    o.flush();
+    if (!o) throw Error("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec) throw Error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
+}
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char ch : s) {
+    if (ch == '"') o += '"';
+    o += ch;
+  }
+  return o + "\"";
+}
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream os;
+  os.precision(10);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+std::string to_csv(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto) {
+  std::vector<std::string> metric_cols;
+  std::set<std::string> seen;
+  for (const auto& r : records)
+    for (const auto& [k, v] : r.outcome.metrics.items())
+      if (k != "accuracy" && seen.insert(k).second) metric_cols.push_back(k);
+  const std::set<std::size_t> front(pareto.begin(), pareto.end());
+  std::ostringstream os;
+  os << "seq,status,reason,accuracy,reward,pareto,network_hash,description,hardware_summary,"
+        "fast_s,slow_s,cached";
+  for (const auto& m : metric_cols) os << "," << m;
+  os << "\n";
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    os << r.seq << "," << status_name(r.outcome.status) << "," << csv_field(r.outcome.reason) << ","
+       << (r.outcome.accuracy ? num(*r.outcome.accuracy) : "") << "," << num(r.outcome.reward) << ","
+       << (front.count(i) ? 1 : 0) << "," << r.network_hash << "," << csv_field(r.description) << ","
+       << csv_field(r.hardware_summary) << "," << num(r.fast_seconds) << "," << num(r.slow_seconds)
+       << "," << (r.outcome.cached ? 1 : 0);
+    for (const auto& m : metric_cols) {
+      auto v = r.outcome.metrics.find(m);
+      os << "," << (v ? num(*v) : "");
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::string to_json_text(const std::vector<CandidateRecord>& records,
+                         const std::vector<std::size_t>& pareto) {
+  const std::set<std::size_t> front(pareto.begin(), pareto.end());
+  json a = json::array();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    json j{{"seq", r.seq},
+           {"status", status_name(r.outcome.status)},
+           {"reason", r.outcome.reason},
+           {"reward", std::isfinite(r.outcome.reward) ? json(r.outcome.reward) : json()},
+           {"pareto", front.count(i) > 0},
+           {"point", r.point},
+           {"description", r.description},
+           {"network_hash", r.network_hash},
+           {"network_summary", r.network_summary},
+           {"network", r.network},
+           {"hardware_point", r.hardware_point},
+           {"hardware_summary", r.hardware_summary},
+           {"hardware", r.hardware_detail},
+           {"metrics", r.outcome.metrics.to_json()},
+           {"objectives", r.outcome.objectives},
+           {"violation", r.outcome.violation},
+           {"cached", r.outcome.cached},
+           {"fast_s", r.fast_seconds},
+           {"slow_s", r.slow_seconds}};
+    j["accuracy"] = r.outcome.accuracy ? json(*r.outcome.accuracy) : json();
+    a.push_back(j);
+  }
+  return a.dump(1) + "\n";
+}
+
+std::vector<fs::path> export_run(const fs::path& run_dir, const fs::path& out_dir) {
+  const fs::path db = run_dir / "coex.db";
+  if (!fs::exists(db))
+    throw UserError(run_dir.string() + " is not a coex run directory (no coex.db). Fix: pass the " +
+                    "directory given by `coex run --out`");
+  Store store(db);
+  const auto records = store.load_all();
+  const auto pareto = pareto_of(records);
+  const fs::path dir = out_dir.empty() ? run_dir : out_dir;
+  fs::create_directories(dir);
+  std::vector<fs::path> out{dir / "candidates.csv", dir / "candidates.json"};
+  write_file_atomic(out[0], to_csv(records, pareto));
+  write_file_atomic(out[1], to_json_text(records, pareto));
+  return out;
+}
+
+}  // namespace coex::core

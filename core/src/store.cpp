@@ -1,0 +1,159 @@
+#include "coex/core/store.hpp"
+
+#include <sqlite3.h>
+
+#include "coex/error.hpp"
+
+namespace coex::core {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
+      throw Error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
+  }
+  ~Stmt() { sqlite3_finalize(s); }
+  void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void real(int i, double v) { sqlite3_bind_double(s, i, v); }
+  void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+  void null(int i) { sqlite3_bind_null(s, i); }
+  std::string col_text(int i) const {
+    const auto* p = sqlite3_column_text(s, i);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+};
+
+json point_json(const Point& p) { return json(p); }
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& file) : file_(file) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError("cannot open run store " + file.string() + ": " + msg +
+                    ". Fix: check that the run directory is writable");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS candidates("
+        " seq INTEGER PRIMARY KEY, point TEXT NOT NULL, description TEXT, network_hash TEXT,"
+        " network_summary TEXT, network TEXT, hardware_point TEXT, hardware_summary TEXT,"
+        " hardware_detail TEXT, status TEXT NOT NULL, reason TEXT, accuracy REAL, reward REAL,"
+        " metrics TEXT, objectives TEXT, violation REAL, cached INTEGER, trained INTEGER,"
+        " fast_s REAL, slow_s REAL, created TEXT DEFAULT CURRENT_TIMESTAMP)");
+  } catch (const Error& e) {
+    throw UserError(file.string() + " is not a usable coex store: " + e.what() +
+                    ". Fix: use a fresh --out directory");
+  }
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+void Store::exec(const std::string& sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error("store " + file_.string() + ": " + msg);
+  }
+}
+
+std::optional<std::string> Store::meta(const std::string& key) const {
+  Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
+  st.text(1, key);
+  if (sqlite3_step(st.s) == SQLITE_ROW) return st.col_text(0);
+  return std::nullopt;
+}
+
+void Store::set_meta(const std::string& key, const std::string& value) {
+  Stmt st(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  st.text(1, key);
+  st.text(2, value);
+  if (sqlite3_step(st.s) != SQLITE_DONE) throw Error(std::string("store: ") + sqlite3_errmsg(db_));
+}
+
+void Store::commit(const CandidateRecord& r) {
+  Stmt st(db_,
+          "INSERT INTO candidates(seq, point, description, network_hash, network_summary, network,"
+          " hardware_point, hardware_summary, hardware_detail, status, reason, accuracy, reward,"
+          " metrics, objectives, violation, cached, trained, fast_s, slow_s)"
+          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  const Outcome& o = r.outcome;
+  st.integer(1, r.seq);
+  st.text(2, point_json(r.point).dump());
+  st.text(3, r.description);
+  st.text(4, r.network_hash);
+  st.text(5, r.network_summary);
+  st.text(6, r.network.dump());
+  st.text(7, point_json(r.hardware_point).dump());
+  st.text(8, r.hardware_summary);
+  st.text(9, r.hardware_detail.dump());
+  st.text(10, status_name(o.status));
+  st.text(11, o.reason);
+  if (o.accuracy) st.real(12, *o.accuracy); else st.null(12);
+  st.real(13, o.reward);
+  st.text(14, o.metrics.to_json().dump());
+  st.text(15, json(o.objectives).dump());
+  st.real(16, o.violation);
+  st.integer(17, o.cached ? 1 : 0);
+  st.integer(18, r.trained ? 1 : 0);
+  st.real(19, r.fast_seconds);
+  st.real(20, r.slow_seconds);
+  if (sqlite3_step(st.s) != SQLITE_DONE)
+    throw Error("store " + file_.string() + ": cannot commit candidate " + std::to_string(r.seq) +
+                ": " + sqlite3_errmsg(db_));
+}
+
+std::int64_t Store::count() const {
+  Stmt st(db_, "SELECT COUNT(*) FROM candidates");
+  sqlite3_step(st.s);
+  return sqlite3_column_int64(st.s, 0);
+}
+
+std::vector<CandidateRecord> Store::load_all() const {
+  Stmt st(db_,
+          "SELECT seq, point, description, network_hash, network_summary, network, hardware_point,"
+          " hardware_summary, hardware_detail, status, reason, accuracy, reward, metrics,"
+          " objectives, violation, cached, trained, fast_s, slow_s FROM candidates ORDER BY seq");
+  std::vector<CandidateRecord> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    CandidateRecord r;
+    r.seq = sqlite3_column_int64(st.s, 0);
+    r.point = json::parse(st.col_text(1)).get<Point>();
+    r.description = st.col_text(2);
+    r.network_hash = st.col_text(3);
+    r.network_summary = st.col_text(4);
+    r.network = json::parse(st.col_text(5));
+    r.hardware_point = json::parse(st.col_text(6)).get<Point>();
+    r.hardware_summary = st.col_text(7);
+    r.hardware_detail = json::parse(st.col_text(8));
+    const std::string status = st.col_text(9);
+    for (auto s : {CandidateStatus::kInvalid, CandidateStatus::kPruned, CandidateStatus::kEvaluated,
+                   CandidateStatus::kFailed})
+      if (status == status_name(s)) r.outcome.status = s;
+    r.outcome.reason = st.col_text(10);
+    if (sqlite3_column_type(st.s, 11) != SQLITE_NULL) r.outcome.accuracy = sqlite3_column_double(st.s, 11);
+    r.outcome.reward = sqlite3_column_double(st.s, 12);
+    r.outcome.metrics = Metrics::from_json(json::parse(st.col_text(13)));
+    r.outcome.objectives = json::parse(st.col_text(14)).get<std::vector<double>>();
+    r.outcome.violation = sqlite3_column_double(st.s, 15);
+    r.outcome.cached = sqlite3_column_int64(st.s, 16) != 0;
+    r.trained = sqlite3_column_int64(st.s, 17) != 0;
+    r.fast_seconds = sqlite3_column_double(st.s, 18);
+    r.slow_seconds = sqlite3_column_double(st.s, 19);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace coex::core

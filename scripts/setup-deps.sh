@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package coex needs to build, test and benchmark.
+# Idempotent: packages already present are skipped by apt. Run as root (or with sudo).
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build ccache git pkg-config clang-format
+  libtorch-dev libopenblas0-openmp
+  libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
+  libnlopt-cxx-dev libeigen3-dev zlib1g-dev
+  dataset-fashion-mnist
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# torch must not use the pthread OpenBLAS (it fights torch's own thread pool).
+if [ -x /usr/bin/update-alternatives ]; then
+  alt=$(update-alternatives --list libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep openmp | head -n1 || true)
+  if [ -n "$alt" ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO update-alternatives --set libblas.so.3-x86_64-linux-gnu "$alt" >/dev/null
+    alt=$(update-alternatives --list liblapack.so.3-x86_64-linux-gnu 2>/dev/null | grep openmp | head -n1 || true)
+    [ -n "$alt" ] && $SUDO update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$alt" >/dev/null
+  fi
+fi

@@ -1,0 +1,127 @@
+// The Network IR: a framework-neutral DAG of layers decoded from a Point. One representation
+// flows through everything: hardware targets read it layer by layer, coex_torch lowers it to a
+// runnable module, training-free estimators read its topology.
+//
+// Nodes are stored in topological order (a node's inputs always precede it); the builder
+// methods infer each node's output shape as it is added and throw coex::InvalidCandidate when a
+// layer cannot apply (e.g. a kernel larger than its padded input). Shapes are per sample, CHW.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "coex/export.hpp"
+
+namespace coex {
+
+/// Per-sample tensor shape: channels x height x width. A flat vector of n features is {n, 1, 1}.
+struct COEX_API Shape {
+  std::int64_t c = 0;
+  std::int64_t h = 1;
+  std::int64_t w = 1;
+  std::int64_t elements() const { return c * h * w; }
+  bool operator==(const Shape&) const = default;
+  std::string to_string() const;  ///< "3x32x32"
+};
+
+enum class OpKind {
+  kInput,
+  kConv2d,         ///< attrs: out_channels, kernel, stride, padding, groups, bias
+  kLinear,         ///< attrs: out_channels (= out features), bias; input must be flat
+  kBatchNorm,      ///< per-channel; 4 parameters per channel (2 trainable, 2 running stats)
+  kActivation,     ///< attrs: activation
+  kMaxPool,        ///< attrs: kernel, stride, padding
+  kAvgPool,        ///< attrs: kernel, stride, padding
+  kGlobalAvgPool,  ///< output {c, 1, 1}
+  kAdd,            ///< elementwise sum of inputs of equal shape (commutative)
+  kConcat,         ///< channel concatenation of inputs of equal h, w (ordered)
+  kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
+};
+
+enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };
+
+COEX_API const char* op_name(OpKind op);
+COEX_API const char* activation_name(Activation a);
+
+/// One layer. Attributes that do not apply to the op keep their defaults.
+struct COEX_API Node {
+  int id = 0;
+  OpKind op = OpKind::kInput;
+  std::vector<int> inputs;
+  std::int64_t out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+  int groups = 1;
+  bool bias = false;
+  Activation activation = Activation::kIdentity;
+  Shape shape;  ///< inferred output shape
+};
+
+/// A DAG of Nodes with shape inference and cost accounting. Value type; cheap to copy for the
+/// network sizes NAS deals with. Not thread-safe for concurrent mutation; const methods are.
+class COEX_API Network {
+ public:
+  /// Adds the (single) input node. Throws InvalidCandidate on a non-positive shape.
+  int add_input(Shape shape);
+  /// 2-D convolution, square kernel. `groups == in_channels == out_channels` is depthwise.
+  int add_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
+                 int groups = 1, bool bias = true);
+  /// Convolution with "same" padding (kernel/2, odd kernels): output = ceil(input / stride).
+  int add_conv2d_same(int input, std::int64_t out_channels, int kernel, int stride,
+                      bool bias = true);
+  int add_linear(int input, std::int64_t out_features, bool bias = true);
+  int add_batch_norm(int input);
+  int add_activation(int input, Activation a);
+  int add_max_pool(int input, int kernel, int stride, int padding = 0);
+  int add_avg_pool(int input, int kernel, int stride, int padding = 0);
+  int add_global_avg_pool(int input);
+  int add_add(const std::vector<int>& inputs);
+  int add_concat(const std::vector<int>& inputs);
+  int add_flatten(int input);
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const Node& node(int id) const { return nodes_.at(static_cast<std::size_t>(id)); }
+  std::size_t size() const { return nodes_.size(); }
+  /// The output node: the last node added. Throws coex::Error on an empty network.
+  const Node& output() const;
+  /// Shape of node `id`'s first input (the input shape a layer sees).
+  const Shape& input_shape(const Node& n) const;
+
+  /// Multiply-accumulates of one node for one sample (conv, linear; 0 for the others).
+  std::int64_t macs(const Node& n) const;
+  /// Parameters of one node, counted as Keras does: BN counts 4 per channel.
+  std::int64_t params(const Node& n) const;
+  /// Trainable parameters of one node (BN: 2 per channel).
+  std::int64_t trainable_params(const Node& n) const;
+  std::int64_t macs() const;
+  std::int64_t params() const;
+  std::int64_t trainable_params() const;
+  /// Bytes of node `n`'s output activation at `bytes_per_element` (4 = fp32, 2 = 16-bit).
+  std::int64_t activation_bytes(const Node& n, int bytes_per_element = 4) const;
+  /// Largest single activation over the network, in bytes.
+  std::int64_t peak_activation_bytes(int bytes_per_element = 4) const;
+
+  /// Canonical 64-bit structural hash: equal for networks that compute the same function with
+  /// the same layer structure regardless of node numbering (inputs of Add are unordered,
+  /// Concat's are ordered). Cache key and de-duplication key.
+  std::uint64_t hash() const;
+  /// hash() as 16 lowercase hex digits.
+  std::string hash_hex() const;
+  /// "6 conv, 1 linear, 286,518 params, 41.2 MMAC"
+  std::string summary() const;
+
+  nlohmann::json to_json() const;
+  /// Rebuilds a network from to_json() output, re-running shape inference.
+  static Network from_json(const nlohmann::json& j);
+
+ private:
+  int push(Node n);
+  const Node& checked(int id) const;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace coex

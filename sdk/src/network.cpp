@@ -1,0 +1,421 @@
+#include "coex/network.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/error.hpp"
+
+namespace coex {
+
+namespace {
+
+std::uint64_t splitmix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+struct Hasher {
+  std::uint64_t h = 0x636f6578ULL;  // "coex"
+  void add(std::uint64_t v) { h = splitmix(h ^ splitmix(v)); }
+};
+
+std::string with_commas(std::int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+constexpr OpKind kAllOps[] = {OpKind::kInput,   OpKind::kConv2d,        OpKind::kLinear,
+                              OpKind::kBatchNorm, OpKind::kActivation,  OpKind::kMaxPool,
+                              OpKind::kAvgPool, OpKind::kGlobalAvgPool, OpKind::kAdd,
+                              OpKind::kConcat,  OpKind::kFlatten};
+constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
+                                   Activation::kTanh, Activation::kIdentity};
+
+}  // namespace
+
+std::string Shape::to_string() const {
+  return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+}
+
+const char* op_name(OpKind op) {
+  switch (op) {
+    case OpKind::kInput: return "input";
+    case OpKind::kConv2d: return "conv2d";
+    case OpKind::kLinear: return "linear";
+    case OpKind::kBatchNorm: return "batch_norm";
+    case OpKind::kActivation: return "activation";
+    case OpKind::kMaxPool: return "max_pool";
+    case OpKind::kAvgPool: return "avg_pool";
+    case OpKind::kGlobalAvgPool: return "global_avg_pool";
+    case OpKind::kAdd: return "add";
+    case OpKind::kConcat: return "concat";
+    case OpKind::kFlatten: return "flatten";
+  }
+  return "?";
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kRelu: return "relu";
+    case Activation::kRelu6: return "relu6";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh: return "tanh";
+    case Activation::kIdentity: return "identity";
+  }
+  return "?";
+}
+
+const Node& Network::checked(int id) const {
+  if (id < 0 || static_cast<std::size_t>(id) >= nodes_.size())
+    throw Error("network: node " + std::to_string(id) + " does not exist");
+  return nodes_[static_cast<std::size_t>(id)];
+}
+
+int Network::push(Node n) {
+  n.id = static_cast<int>(nodes_.size());
+  nodes_.push_back(std::move(n));
+  return nodes_.back().id;
+}
+
+int Network::add_input(Shape shape) {
+  if (!nodes_.empty()) throw Error("network: the input must be the first node");
+  if (shape.c <= 0 || shape.h <= 0 || shape.w <= 0)
+    throw InvalidCandidate("input shape " + shape.to_string() + " is not positive");
+  Node n;
+  n.op = OpKind::kInput;
+  n.shape = shape;
+  return push(n);
+}
+
+int Network::add_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
+                        int groups, bool bias) {
+  const Shape in = checked(input).shape;
+  if (out_channels <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || groups <= 0)
+    throw InvalidCandidate("conv2d: non-positive channels, kernel, stride or groups");
+  if (in.c % groups != 0 || out_channels % groups != 0)
+    throw InvalidCandidate("conv2d: channels " + std::to_string(in.c) + "->" +
+                           std::to_string(out_channels) + " not divisible by groups " +
+                           std::to_string(groups));
+  const std::int64_t ph = in.h + 2 * padding, pw = in.w + 2 * padding;
+  if (ph < kernel || pw < kernel)
+    throw InvalidCandidate("conv2d: kernel " + std::to_string(kernel) + " is larger than the " +
+                           "padded input " + in.to_string());
+  Node n;
+  n.op = OpKind::kConv2d;
+  n.inputs = {input};
+  n.out_channels = out_channels;
+  n.kernel = kernel;
+  n.stride = stride;
+  n.padding = padding;
+  n.groups = groups;
+  n.bias = bias;
+  n.shape = {out_channels, (ph - kernel) / stride + 1, (pw - kernel) / stride + 1};
+  return push(n);
+}
+
+int Network::add_conv2d_same(int input, std::int64_t out_channels, int kernel, int stride,
+                             bool bias) {
+  if (kernel % 2 == 0) throw InvalidCandidate("conv2d 'same' padding needs an odd kernel");
+  return add_conv2d(input, out_channels, kernel, stride, kernel / 2, 1, bias);
+}
+
+int Network::add_linear(int input, std::int64_t out_features, bool bias) {
+  const Shape in = checked(input).shape;
+  if (in.h != 1 || in.w != 1) throw InvalidCandidate("linear: input " + in.to_string() + " is not flat");
+  if (out_features <= 0) throw InvalidCandidate("linear: non-positive output features");
+  Node n;
+  n.op = OpKind::kLinear;
+  n.inputs = {input};
+  n.out_channels = out_features;
+  n.bias = bias;
+  n.shape = {out_features, 1, 1};
+  return push(n);
+}
+
+int Network::add_batch_norm(int input) {
+  Node n;
+  n.op = OpKind::kBatchNorm;
+  n.inputs = {input};
+  n.shape = checked(input).shape;
+  return push(n);
+}
+
+int Network::add_activation(int input, Activation a) {
+  Node n;
+  n.op = OpKind::kActivation;
+  n.inputs = {input};
+  n.activation = a;
+  n.shape = checked(input).shape;
+  return push(n);
+}
+
+static Node pool_node(OpKind op, const Shape& in, int input, int kernel, int stride, int padding) {
+  if (kernel <= 0 || stride <= 0 || padding < 0 || 2 * padding > kernel)
+    throw InvalidCandidate("pool: bad kernel/stride/padding");
+  const std::int64_t ph = in.h + 2 * padding, pw = in.w + 2 * padding;
+  if (ph < kernel || pw < kernel)
+    throw InvalidCandidate("pool: kernel " + std::to_string(kernel) + " larger than input " + in.to_string());
+  Node n;
+  n.op = op;
+  n.inputs = {input};
+  n.kernel = kernel;
+  n.stride = stride;
+  n.padding = padding;
+  n.shape = {in.c, (ph - kernel) / stride + 1, (pw - kernel) / stride + 1};
+  return n;
+}
+
+int Network::add_max_pool(int input, int kernel, int stride, int padding) {
+  return push(pool_node(OpKind::kMaxPool, checked(input).shape, input, kernel, stride, padding));
+}
+
+int Network::add_avg_pool(int input, int kernel, int stride, int padding) {
+  return push(pool_node(OpKind::kAvgPool, checked(input).shape, input, kernel, stride, padding));
+}
+
+int Network::add_global_avg_pool(int input) {
+  Node n;
+  n.op = OpKind::kGlobalAvgPool;
+  n.inputs = {input};
+  n.shape = {checked(input).shape.c, 1, 1};
+  return push(n);
+}
+
+int Network::add_add(const std::vector<int>& inputs) {
+  if (inputs.size() < 2) throw InvalidCandidate("add: needs at least two inputs");
+  const Shape s = checked(inputs[0]).shape;
+  for (int i : inputs)
+    if (!(checked(i).shape == s))
+      throw InvalidCandidate("add: input shapes differ (" + s.to_string() + " vs " +
+                             checked(i).shape.to_string() + ")");
+  Node n;
+  n.op = OpKind::kAdd;
+  n.inputs = inputs;
+  n.shape = s;
+  return push(n);
+}
+
+int Network::add_concat(const std::vector<int>& inputs) {
+  if (inputs.size() < 2) throw InvalidCandidate("concat: needs at least two inputs");
+  Shape s = checked(inputs[0]).shape;
+  s.c = 0;
+  for (int i : inputs) {
+    const Shape& t = checked(i).shape;
+    if (t.h != s.h || t.w != s.w)
+      throw InvalidCandidate("concat: spatial sizes differ (" + checked(inputs[0]).shape.to_string() +
+                             " vs " + t.to_string() + ")");
+    s.c += t.c;
+  }
+  Node n;
+  n.op = OpKind::kConcat;
+  n.inputs = inputs;
+  n.shape = s;
+  return push(n);
+}
+
+int Network::add_flatten(int input) {
+  Node n;
+  n.op = OpKind::kFlatten;
+  n.inputs = {input};
+  n.shape = {checked(input).shape.elements(), 1, 1};
+  return push(n);
+}
+
+const Node& Network::output() const {
+  if (nodes_.empty()) throw Error("network is empty");
+  return nodes_.back();
+}
+
+const Shape& Network::input_shape(const Node& n) const {
+  if (n.inputs.empty()) return n.shape;
+  return checked(n.inputs[0]).shape;
+}
+
+std::int64_t Network::macs(const Node& n) const {
+  if (n.op == OpKind::kConv2d) {
+    const Shape& in = input_shape(n);
+    return n.shape.elements() * (in.c / n.groups) * n.kernel * n.kernel;
+  }
+  if (n.op == OpKind::kLinear) return input_shape(n).c * n.out_channels;
+  return 0;
+}
+
+std::int64_t Network::trainable_params(const Node& n) const {
+  switch (n.op) {
+    case OpKind::kConv2d:
+      return n.kernel * n.kernel * (input_shape(n).c / n.groups) * n.out_channels +
+             (n.bias ? n.out_channels : 0);
+    case OpKind::kLinear:
+      return input_shape(n).c * n.out_channels + (n.bias ? n.out_channels : 0);
+    case OpKind::kBatchNorm: return 2 * n.shape.c;
+    default: return 0;
+  }
+}
+
+std::int64_t Network::params(const Node& n) const {
+  return n.op == OpKind::kBatchNorm ? 4 * n.shape.c : trainable_params(n);
+}
+
+std::int64_t Network::macs() const {
+  std::int64_t t = 0;
+  for (const auto& n : nodes_) t += macs(n);
+  return t;
+}
+std::int64_t Network::params() const {
+  std::int64_t t = 0;
+  for (const auto& n : nodes_) t += params(n);
+  return t;
+}
+std::int64_t Network::trainable_params() const {
+  std::int64_t t = 0;
+  for (const auto& n : nodes_) t += trainable_params(n);
+  return t;
+}
+
+std::int64_t Network::activation_bytes(const Node& n, int bytes_per_element) const {
+  return n.shape.elements() * bytes_per_element;
+}
+
+std::int64_t Network::peak_activation_bytes(int bytes_per_element) const {
+  std::int64_t m = 0;
+  for (const auto& n : nodes_) m = std::max(m, activation_bytes(n, bytes_per_element));
+  return m;
+}
+
+std::uint64_t Network::hash() const {
+  if (nodes_.empty()) return 0;
+  std::vector<std::uint64_t> h(nodes_.size());
+  for (const auto& n : nodes_) {
+    Hasher x;
+    x.add(static_cast<std::uint64_t>(n.op));
+    x.add(static_cast<std::uint64_t>(n.out_channels));
+    x.add(static_cast<std::uint64_t>(n.kernel));
+    x.add(static_cast<std::uint64_t>(n.stride));
+    x.add(static_cast<std::uint64_t>(n.padding));
+    x.add(static_cast<std::uint64_t>(n.groups));
+    x.add(n.bias ? 1 : 0);
+    x.add(static_cast<std::uint64_t>(n.activation));
+    x.add(static_cast<std::uint64_t>(n.shape.c));
+    x.add(static_cast<std::uint64_t>(n.shape.h));
+    x.add(static_cast<std::uint64_t>(n.shape.w));
+    std::vector<std::uint64_t> in;
+    for (int i : n.inputs) in.push_back(h[static_cast<std::size_t>(i)]);
+    if (n.op == OpKind::kAdd) std::sort(in.begin(), in.end());  // commutative
+    x.add(in.size());
+    for (auto v : in) x.add(v);
+    h[static_cast<std::size_t>(n.id)] = x.h;
+  }
+  return h.back();
+}
+
+std::string Network::hash_hex() const {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash()));
+  return buf;
+}
+
+std::string Network::summary() const {
+  int conv = 0, linear = 0;
+  for (const auto& n : nodes_) {
+    conv += n.op == OpKind::kConv2d;
+    linear += n.op == OpKind::kLinear;
+  }
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(1);
+  os << conv << " conv, " << linear << " linear, " << with_commas(params()) << " params, "
+     << static_cast<double>(macs()) / 1e6 << " MMAC";
+  return os.str();
+}
+
+nlohmann::json Network::to_json() const {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& n : nodes_) {
+    nlohmann::json j{{"id", n.id}, {"op", op_name(n.op)}, {"inputs", n.inputs},
+                     {"shape", {n.shape.c, n.shape.h, n.shape.w}}};
+    switch (n.op) {
+      case OpKind::kConv2d:
+        j["out_channels"] = n.out_channels;
+        j["kernel"] = n.kernel;
+        j["stride"] = n.stride;
+        j["padding"] = n.padding;
+        j["groups"] = n.groups;
+        j["bias"] = n.bias;
+        break;
+      case OpKind::kLinear:
+        j["out_channels"] = n.out_channels;
+        j["bias"] = n.bias;
+        break;
+      case OpKind::kActivation: j["activation"] = activation_name(n.activation); break;
+      case OpKind::kMaxPool:
+      case OpKind::kAvgPool:
+        j["kernel"] = n.kernel;
+        j["stride"] = n.stride;
+        j["padding"] = n.padding;
+        break;
+      default: break;
+    }
+    a.push_back(j);
+  }
+  return nlohmann::json{{"nodes", a}, {"params", params()}, {"macs", macs()}, {"hash", hash_hex()}};
+}
+
+Network Network::from_json(const nlohmann::json& j) {
+  Network net;
+  for (const auto& e : j.at("nodes")) {
+    const std::string op = e.at("op").get<std::string>();
+    const auto in = e.at("inputs").get<std::vector<int>>();
+    auto first = [&] {
+      if (in.empty()) throw Error("network JSON: '" + op + "' node without input");
+      return in[0];
+    };
+    OpKind kind = OpKind::kInput;
+    bool known = false;
+    for (OpKind k : kAllOps)
+      if (op == op_name(k)) {
+        kind = k;
+        known = true;
+      }
+    if (!known) throw Error("network JSON: unknown op '" + op + "'");
+    switch (kind) {
+      case OpKind::kInput: {
+        auto s = e.at("shape");
+        net.add_input({s[0].get<std::int64_t>(), s[1].get<std::int64_t>(), s[2].get<std::int64_t>()});
+        break;
+      }
+      case OpKind::kConv2d:
+        net.add_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
+                       e.at("padding"), e.at("groups"), e.at("bias"));
+        break;
+      case OpKind::kLinear: net.add_linear(first(), e.at("out_channels"), e.at("bias")); break;
+      case OpKind::kBatchNorm: net.add_batch_norm(first()); break;
+      case OpKind::kActivation: {
+        const auto a = e.at("activation").get<std::string>();
+        Activation act = Activation::kIdentity;
+        for (Activation k : kAllActs)
+          if (a == activation_name(k)) act = k;
+        net.add_activation(first(), act);
+        break;
+      }
+      case OpKind::kMaxPool:
+        net.add_max_pool(first(), e.at("kernel"), e.at("stride"), e.at("padding"));
+        break;
+      case OpKind::kAvgPool:
+        net.add_avg_pool(first(), e.at("kernel"), e.at("stride"), e.at("padding"));
+        break;
+      case OpKind::kGlobalAvgPool: net.add_global_avg_pool(first()); break;
+      case OpKind::kAdd: net.add_add(in); break;
+      case OpKind::kConcat: net.add_concat(in); break;
+      case OpKind::kFlatten: net.add_flatten(first()); break;
+    }
+  }
+  return net;
+}
+
+}  // namespace coex

@@ -1,0 +1,335 @@
+#include "fpga_cluster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <tuple>
+
+#include "coex/error.hpp"
+#include "coex/plugin_entry.hpp"
+
+namespace coex::plugins::fpga_cluster {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::vector<std::string> labels(const std::vector<std::int64_t>& v) {
+  std::vector<std::string> s;
+  for (auto x : v) s.push_back(std::to_string(x));
+  return s;
+}
+
+double field(const json& t, std::size_t i, const char* key, double def, double lo, double hi, bool required) {
+  const std::string where = "option 'boards'[" + std::to_string(i) + "]." + key;
+  if (!t.contains(key)) {
+    if (required) throw ConfigError(where + " is missing");
+    return def;
+  }
+  if (!t[key].is_number()) throw ConfigError(where + " must be a number");
+  const double v = t[key].get<double>();
+  if (v < lo || v > hi)
+    throw ConfigError(where + " = " + std::to_string(v) + " is out of range [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "]");
+  return v;
+}
+
+}  // namespace
+
+OptionSchema FpgaCluster::schema() {
+  OptionSchema s;
+  s.add_string_list("pool", {"zcu102", "zcu104", "zc706"},
+                    "FPGAs available to the pipeline, by preset or [[boards]] name (zcu102, zcu104, "
+                    "zc706, ultra96, pynq_z1, vcu118); a name may repeat");
+  s.add_table_list("boards",
+                   "Custom boards: {name, dsp, bram18k, port_bits=512, clock_mhz=100, static_w=1, "
+                   "dsp_w=0.0006, bram_w=0.0012, io_w_per_bit=0.0015}; a name equal to a preset replaces it");
+  s.add_int_list("tm", {8, 16, 24, 32, 40, 48}, "Tiling grid: output-channel tile Tm", 1, 4096);
+  s.add_int_list("tn", {1, 2, 3, 4, 5, 6, 7, 8}, "Tiling grid: input-channel tile Tn", 1, 4096);
+  s.add_int_list("tr", {32, 64}, "Tiling grid: row tile Tr", 1, 4096, "rows");
+  s.add_int_list("tc", {32, 64}, "Tiling grid: column tile Tc", 1, 4096, "cols");
+  s.add_int_list("wp", {2}, "Tiling grid: weight port words per cycle W_p", 1, 64, "words/cycle");
+  s.add_int_list("ip", {2}, "Tiling grid: input port words per cycle I_p", 1, 64, "words/cycle");
+  s.add_int_list("op", {2}, "Tiling grid: output port words per cycle O_p", 1, 64, "words/cycle");
+  s.add_int("bits", 16, "Data width; 32 means fp32 (5 DSP per MAC)", 4, 32, "bits");
+  s.add_int("batch", 1, "Images per pipeline pass B", 1, 1024, "images");
+  s.add_real("link_gbps", 10, "Board-to-board link bandwidth", 0.001, 1e4, "Gbit/s");
+  s.add_bool("bram_check", true, "Enforce the BRAM18K limit (false reproduces the original code)");
+  s.add_bool("input_halo", false, "Input tile includes the halo, (Tr-1)*S+K rows (original: Tr)");
+  s.add_string("transfer", "sender",
+               "sender: a stage's outgoing transfer adds to its time; separate: transfers are stages",
+               {"sender", "separate"});
+  s.add_bool("try_all_orders", true, "Try every order of the pool (pools of <= 4 boards)");
+  s.add_real("f_ref_mhz", 100, "Clock at which the dynamic power coefficients hold", 1, 2000, "MHz");
+  s.add_string("tune_objective", "throughput_fps", "What tune() maximises/minimises among designs meeting the specs",
+               {"throughput_fps", "gops_per_w", "latency_ms", "energy_mj"});
+  return s;
+}
+
+FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
+    : tm_(o.get_int_list("tm")),
+      tn_(o.get_int_list("tn")),
+      tr_(o.get_int_list("tr")),
+      tc_(o.get_int_list("tc")),
+      wp_(o.get_int_list("wp")),
+      ip_(o.get_int_list("ip")),
+      op_(o.get_int_list("op")),
+      batch_(static_cast<int>(o.get_int("batch"))),
+      f_ref_mhz_(o.get_real("f_ref_mhz")),
+      try_all_orders_(o.get_bool("try_all_orders")),
+      tune_objective_(o.get_string("tune_objective")) {
+  planner_options_.bits = static_cast<int>(o.get_int("bits"));
+  planner_options_.bram_check = o.get_bool("bram_check");
+  planner_options_.input_halo = o.get_bool("input_halo");
+  planner_options_.link_gbps = o.get_real("link_gbps");
+  planner_options_.separate_transfer = o.get_string("transfer") == "separate";
+  for (const auto* l : {&tm_, &tn_, &tr_, &tc_, &wp_, &ip_, &op_})
+    if (l->empty()) throw ConfigError("tiling grid options (tm, tn, tr, tc, wp, ip, op) must not be empty");
+
+  std::vector<Board> custom;
+  const json& boards = o.get_json("boards");
+  for (std::size_t i = 0; i < boards.size(); ++i) {
+    const json& t = boards[i];
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      static const std::vector<std::string> keys{"name", "dsp", "bram18k", "port_bits", "clock_mhz",
+                                                 "static_w", "dsp_w", "bram_w", "io_w_per_bit"};
+      if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
+        std::string msg = "option 'boards'[" + std::to_string(i) + "]: unknown field '" + it.key() + "'";
+        if (auto d = did_you_mean(it.key(), keys)) msg += " (did you mean '" + *d + "'?)";
+        throw ConfigError(msg);
+      }
+    }
+    if (!t.contains("name") || !t["name"].is_string())
+      throw ConfigError("option 'boards'[" + std::to_string(i) + "].name is missing (a string)");
+    Board b;
+    b.name = t["name"].get<std::string>();
+    b.dsp = static_cast<int>(field(t, i, "dsp", 0, 1, 1e6, true));
+    b.bram18k = static_cast<int>(field(t, i, "bram18k", 0, 1, 1e6, true));
+    b.port_bits = static_cast<int>(field(t, i, "port_bits", 512, 1, 1e6, false));
+    b.clock_mhz = field(t, i, "clock_mhz", 100, 1, 2000, false);
+    b.static_w = field(t, i, "static_w", 1, 0, 1e4, false);
+    b.dsp_w = field(t, i, "dsp_w", 0.0006, 0, 1, false);
+    b.bram_w = field(t, i, "bram_w", 0.0012, 0, 1, false);
+    b.io_w_per_bit = field(t, i, "io_w_per_bit", 0.0015, 0, 1, false);
+    custom.push_back(b);
+  }
+  for (const auto& name : o.get_string_list("pool")) {
+    auto it = std::find_if(custom.begin(), custom.end(), [&](const Board& b) { return b.name == name; });
+    if (it != custom.end()) {
+      pool_.push_back(*it);
+    } else if (auto p = find_preset(name)) {
+      pool_.push_back(*p);
+    } else {
+      std::vector<std::string> known;
+      for (const auto& b : board_presets()) known.push_back(b.name);
+      for (const auto& b : custom) known.push_back(b.name);
+      std::string msg = "option 'pool': unknown board '" + name + "'. Known:";
+      for (const auto& k : known) msg += " " + k;
+      if (auto d = did_you_mean(name, known)) msg += ". Did you mean '" + *d + "'?";
+      msg += " Define custom boards in [[...options.boards]]";
+      throw ConfigError(msg);
+    }
+  }
+  if (pool_.empty()) throw ConfigError("option 'pool' must name at least one board");
+
+  // Board orders: every distinct order of the pool when small, else the config's.
+  std::vector<int> order(pool_.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (try_all_orders_ && pool_.size() <= 4) {
+    std::set<std::vector<std::string>> seen;
+    do {
+      std::vector<std::string> names;
+      for (int b : order) names.push_back(pool_[static_cast<std::size_t>(b)].name);
+      if (seen.insert(names).second) orders_.push_back(order);
+    } while (std::next_permutation(order.begin(), order.end()));
+  } else {
+    orders_.push_back(order);
+  }
+
+  // Design space for `searched` mode: number of boards, then a tiling per pool board.
+  std::vector<Dimension> dims;
+  std::vector<std::string> counts;
+  for (std::size_t i = 1; i <= pool_.size(); ++i) counts.push_back(std::to_string(i));
+  dims.push_back(Dimension::categorical("fpgas", counts));
+  for (std::size_t b = 0; b < pool_.size(); ++b) {
+    const std::string p = "fpga" + std::to_string(b) + "_";
+    dims.push_back(Dimension::categorical(p + "tm", labels(tm_)));
+    dims.push_back(Dimension::categorical(p + "tn", labels(tn_)));
+    dims.push_back(Dimension::categorical(p + "tr", labels(tr_)));
+    dims.push_back(Dimension::categorical(p + "tc", labels(tc_)));
+    if (wp_.size() > 1) dims.push_back(Dimension::categorical(p + "wp", labels(wp_)));
+    if (ip_.size() > 1) dims.push_back(Dimension::categorical(p + "ip", labels(ip_)));
+    if (op_.size() > 1) dims.push_back(Dimension::categorical(p + "op", labels(op_)));
+  }
+  design_space_ = Space(std::move(dims));
+}
+
+std::vector<MetricInfo> FpgaCluster::metrics() const {
+  return {
+      {"throughput_fps", "images/s", Direction::kMaximize, "1 / slowest pipeline stage"},
+      {"latency_ms", "ms", Direction::kMinimize, "one image through every stage, transfers included"},
+      {"power_w", "W", Direction::kMinimize, "sum of the used boards' power model"},
+      {"energy_mj", "mJ", Direction::kMinimize, "energy per image in steady state: power / throughput"},
+      {"gops_per_w", "GOPS/W", Direction::kMaximize, "2*MACs*throughput / power"},
+      {"dsp", "slices", Direction::kMinimize, "DSP slices used over all boards"},
+      {"bram18k", "blocks", Direction::kMinimize, "BRAM18K blocks used over all boards"},
+      {"fpgas", "boards", Direction::kMinimize, "boards used"},
+  };
+}
+
+std::vector<Tiling> FpgaCluster::grid(int tk) const {
+  std::vector<Tiling> g;
+  for (auto tm : tm_)
+    for (auto tn : tn_)
+      for (auto tr : tr_)
+        for (auto tc : tc_)
+          for (auto wp : wp_)
+            for (auto ip : ip_)
+              for (auto op : op_)
+                g.push_back({static_cast<int>(tm), static_cast<int>(tn), static_cast<int>(tr), static_cast<int>(tc), tk,
+                             static_cast<int>(wp), static_cast<int>(ip), static_cast<int>(op)});
+  return g;
+}
+
+PipelinePlanner FpgaCluster::planner_for(const Network& net) const {
+  auto layers = layers_of(net, batch_);
+  int tk = 1;
+  for (const auto& l : layers) tk = std::max(tk, l.k);  // one weight-buffer shape for all stages
+  return PipelinePlanner(std::move(layers), pool_, grid(tk), planner_options_);
+}
+
+HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const {
+  HardwareResult r;
+  r.feasible = true;
+  double power = 0;
+  int dsp = 0, bram = 0;
+  json stages = json::array();
+  std::string summary = std::to_string(p.stages.size()) + (p.stages.size() == 1 ? " FPGA:" : " FPGAs:");
+  for (const auto& s : p.stages) {
+    const Board& b = pool_[static_cast<std::size_t>(s.board)];
+    const Resources res = resources(s.tiling, planner_options_.bits);
+    dsp += res.dsp;
+    bram += res.bram18k;
+    power += b.static_w + (b.clock_mhz / f_ref_mhz_) *
+                              (b.dsp_w * res.dsp + b.bram_w * res.bram18k + b.io_w_per_bit * res.port_bits);
+    stages.push_back({{"board", b.name},
+                      {"pool_index", s.board},
+                      {"layers", {s.first, s.last}},
+                      {"tiling", {{"tm", s.tiling.tm}, {"tn", s.tiling.tn}, {"tr", s.tiling.tr}, {"tc", s.tiling.tc},
+                                  {"tk", s.tiling.tk}, {"wp", s.tiling.wp}, {"ip", s.tiling.ip}, {"op", s.tiling.op}}},
+                      {"compute_ms", s.compute_s * 1e3},
+                      {"transfer_ms", s.transfer_s * 1e3},
+                      {"dsp", res.dsp},
+                      {"bram18k", res.bram18k},
+                      {"bottleneck", s.bottleneck}});
+    summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" + std::to_string(s.last + 1) + " Tm=" +
+               std::to_string(s.tiling.tm) + " Tn=" + std::to_string(s.tiling.tn) + " Tr=" +
+               std::to_string(s.tiling.tr) + " Tc=" + std::to_string(s.tiling.tc) + "]";
+  }
+  (void)planner;
+  const double fps = static_cast<double>(batch_) / p.max_stage_s;
+  r.metrics.set("throughput_fps", fps);
+  r.metrics.set("latency_ms", p.latency_s * 1e3);
+  r.metrics.set("power_w", power);
+  r.metrics.set("energy_mj", power / fps * 1e3);
+  r.metrics.set("gops_per_w", 2.0 * static_cast<double>(macs) * fps / 1e9 / power);
+  r.metrics.set("dsp", dsp);
+  r.metrics.set("bram18k", bram);
+  r.metrics.set("fpgas", static_cast<double>(p.stages.size()));
+  r.summary = summary;
+  r.detail = {{"stages", stages}};
+  return r;
+}
+
+HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) const {
+  design_space_.check(design);
+  const PipelinePlanner planner = planner_for(net);
+  const auto& g = planner.tilings();
+  std::size_t i = 0;
+  const std::size_t used = static_cast<std::size_t>(design[i++]) + 1;
+  std::vector<std::vector<int>> allowed(pool_.size());
+  auto pick = [&](const std::vector<std::int64_t>& v) -> int {
+    if (v.size() == 1) return static_cast<int>(v[0]);
+    return static_cast<int>(v[static_cast<std::size_t>(design[i++])]);
+  };
+  for (std::size_t b = 0; b < pool_.size(); ++b) {
+    Tiling t{pick(tm_), pick(tn_), pick(tr_), pick(tc_), g.front().tk, pick(wp_), pick(ip_), pick(op_)};
+    const auto it = std::find_if(g.begin(), g.end(), [&](const Tiling& x) {
+      return x.tm == t.tm && x.tn == t.tn && x.tr == t.tr && x.tc == t.tc && x.wp == t.wp && x.ip == t.ip && x.op == t.op;
+    });
+    const int idx = static_cast<int>(it - g.begin());
+    if (b < used) {
+      if (auto why = misfit(*it, pool_[b], planner_options_.bits, planner_options_.bram_check)) {
+        HardwareResult r;
+        r.design = design;
+        r.feasible = false;
+        r.reason = "tiling " + it->to_string() + " does not fit: " + *why;
+        return r;
+      }
+    }
+    allowed[b] = {idx};
+  }
+  std::vector<int> order(used);
+  std::iota(order.begin(), order.end(), 0);
+  const auto plans = planner.plan(order, allowed);
+  const Pipeline& p = plans[used - 1];
+  if (p.stages.empty()) {
+    HardwareResult r;
+    r.design = design;
+    r.feasible = false;
+    r.reason = "cannot split " + std::to_string(planner.layers().size()) + " layers over " + std::to_string(used) + " FPGAs";
+    return r;
+  }
+  HardwareResult r = describe(planner, p, net.macs());
+  r.design = design;
+  return r;
+}
+
+HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {
+  const PipelinePlanner planner = planner_for(net);
+  bool any = false;
+  std::string why;
+  for (std::size_t b = 0; b < pool_.size(); ++b) {
+    any |= !planner.fitting(static_cast<int>(b)).empty();
+    if (why.empty()) why = planner.misfit_reason(static_cast<int>(b));
+  }
+  if (!any) {
+    HardwareResult r;
+    r.feasible = false;
+    r.reason = "no tiling of the grid fits any board (" + why + ")";
+    return r;
+  }
+  Direction dir = Direction::kMaximize;
+  for (const auto& m : metrics())
+    if (m.name == tune_objective_) dir = m.direction;
+  const std::int64_t macs = net.macs();
+  std::optional<HardwareResult> best;
+  std::tuple<int, double, double, double> best_rank{};
+  for (const auto& order : orders_) {
+    for (const Pipeline& p : planner.plan(order)) {
+      if (p.stages.empty()) continue;
+      HardwareResult r = describe(planner, p, macs);
+      const double v = specs.total_violation(r.metrics);
+      const double obj = r.metrics.get(tune_objective_);
+      const auto rank = std::make_tuple(v > 0 ? 1 : 0, v, dir == Direction::kMaximize ? -obj : obj, r.metrics.get("power_w"));
+      if (!best || rank < best_rank) {
+        best = std::move(r);
+        best_rank = rank;
+      }
+    }
+  }
+  if (!best) {
+    HardwareResult r;
+    r.feasible = false;
+    r.reason = "no pipeline partition exists";
+    return r;
+  }
+  return *best;
+}
+
+}  // namespace coex::plugins::fpga_cluster
+
+COEX_PLUGIN(coex::plugins::fpga_cluster::FpgaCluster, "fpga_cluster", "0.1.0",
+            "Pool of FPGAs as a layer pipeline: loop-tiling model per board, DP partition, GOPS/W")

@@ -1,0 +1,44 @@
+// Hardware target `fpga_cluster`: a pool of FPGAs running a network as a layer pipeline, each
+// stage with its own loop tiling (reference/co-exploration.md §5-6). tune() picks the board
+// order, the number of boards, the partition (dynamic programming) and the tilings.
+#pragma once
+
+#include <vector>
+
+#include "coex/plugin.hpp"
+#include "pipeline_planner.hpp"
+
+namespace coex::plugins::fpga_cluster {
+
+class FpgaCluster final : public HardwareTarget {
+ public:
+  FpgaCluster(const Options& options, const PluginContext& context);
+  static OptionSchema schema();
+
+  const Space& design_space() const override { return design_space_; }
+  std::vector<MetricInfo> metrics() const override;
+  std::string tune_objective() const override { return tune_objective_; }
+  HardwareResult evaluate(const Network& net, const Point& design) const override;
+  HardwareResult tune(const Network& net, const Specs& specs) const override;
+
+  const std::vector<Board>& pool() const { return pool_; }
+  /// The tiling grid with Tk set to `tk`.
+  std::vector<Tiling> grid(int tk) const;
+  /// Metrics, summary and detail of a planned pipeline for a network of `macs` MACs.
+  HardwareResult describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const;
+
+ private:
+  PipelinePlanner planner_for(const Network& net) const;
+
+  std::vector<Board> pool_;
+  std::vector<std::int64_t> tm_, tn_, tr_, tc_, wp_, ip_, op_;
+  PlannerOptions planner_options_;
+  int batch_ = 1;
+  double f_ref_mhz_ = 100;
+  bool try_all_orders_ = true;
+  std::string tune_objective_;
+  std::vector<std::vector<int>> orders_;
+  Space design_space_;
+};
+
+}  // namespace coex::plugins::fpga_cluster

@@ -1,0 +1,38 @@
+// Search space `chain_cnn`: the plain chain CNN of co-exploration NAS (reference/co-exploration.md
+// §2): per layer a kernel, a filter count and (optionally searched) a stride; Conv -> ReLU -> BN;
+// head Flatten -> Dense(classes). Input shape and classes come from the task.
+#pragma once
+
+#include <vector>
+
+#include "coex/plugin.hpp"
+
+namespace coex::plugins::chain_cnn {
+
+/// How strides are set.
+enum class StrideMode { kFixed, kPredictable, kSearched };
+
+class ChainCnn final : public SearchSpace {
+ public:
+  ChainCnn(const Options& options, const PluginContext& context);
+  static OptionSchema schema();
+
+  const Space& space() const override { return space_; }
+  Network decode(const Point& p) const override;
+  std::string describe(const Point& p) const override;
+
+ private:
+  struct Layer {
+    int kernel, filters, stride;
+  };
+  std::vector<Layer> layers(const Point& p) const;
+
+  std::vector<std::int64_t> depths_, kernels_, filters_, strides_;
+  StrideMode stride_mode_ = StrideMode::kPredictable;
+  int stride_every_ = 4;
+  bool bn_after_activation_ = true;
+  Task task_;
+  Space space_;
+};
+
+}  // namespace coex::plugins::chain_cnn

@@ -1,0 +1,38 @@
+// A seeded training and evaluation loop over a lowered network.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "coex/torch/dataset.hpp"
+#include "coex/torch/lower.hpp"
+
+namespace coex::torch_bridge {
+
+struct TrainOptions {
+  int epochs = 1;
+  std::int64_t batch = 64;
+  std::string optimizer = "adam";  ///< "adam" or "sgd"
+  double lr = 1e-3;
+  double momentum = 0.9;           ///< sgd only
+  double weight_decay = 0;
+  int threads = 0;                 ///< intra-op threads (0 = leave as is)
+  std::uint64_t seed = 0;          ///< initialisation and shuffling
+};
+
+struct TrainResult {
+  double accuracy = 0;       ///< on the evaluation set
+  double final_loss = 0;     ///< mean training loss of the last epoch
+  double train_seconds = 0;
+  double images_per_second = 0;  ///< training throughput
+};
+
+/// Top-1 accuracy of `model` on `data` (eval mode, no grad).
+COEX_API double evaluate_accuracy(IrModule& model, const Dataset& data, std::int64_t batch = 256);
+
+/// Trains `model` on `train` (cross-entropy), then measures accuracy on `eval`. Deterministic for
+/// a given seed and thread count.
+COEX_API TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Dataset& eval,
+                               const TrainOptions& options);
+
+}  // namespace coex::torch_bridge

@@ -1,0 +1,69 @@
+#include "coex/torch/train.hpp"
+
+#include <chrono>
+#include <random>
+
+#include "coex/error.hpp"
+
+namespace coex::torch_bridge {
+
+double evaluate_accuracy(IrModule& model, const Dataset& data, std::int64_t batch) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::int64_t correct = 0;
+  const std::int64_t n = data.size();
+  for (std::int64_t b = 0; b < n; b += batch) {
+    const auto e = std::min(n, b + batch);
+    const auto logits = model->forward(data.images.slice(0, b, e));
+    correct += logits.argmax(1).eq(data.labels.slice(0, b, e)).sum().item<std::int64_t>();
+  }
+  return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+}
+
+TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Dataset& eval,
+                               const TrainOptions& o) {
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (o.optimizer == "adam")
+    opt = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                               torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  else if (o.optimizer == "sgd")
+    opt = std::make_unique<torch::optim::SGD>(
+        model->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  else
+    throw ConfigError("optimizer '" + o.optimizer + "' is not one of: adam sgd");
+
+  TrainResult r;
+  const std::int64_t n = train.size();
+  std::mt19937_64 rng(o.seed ^ 0x73687566666c65ULL);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  const auto t0 = std::chrono::steady_clock::now();
+  model->train();
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+    for (std::int64_t i = n - 1; i > 0; --i)
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng() % static_cast<std::uint64_t>(i + 1))]);
+    const auto perm = torch::from_blob(order.data(), {n}, torch::kInt64);
+    double loss_sum = 0;
+    std::int64_t batches = 0;
+    for (std::int64_t b = 0; b < n; b += o.batch) {
+      const auto idx = perm.slice(0, b, std::min(n, b + o.batch));
+      if (idx.size(0) < 2) continue;  // BatchNorm needs more than one sample
+      const auto x = train.images.index_select(0, idx);
+      const auto y = train.labels.index_select(0, idx);
+      opt->zero_grad();
+      const auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+      loss.backward();
+      opt->step();
+      loss_sum += loss.item<double>();
+      ++batches;
+    }
+    r.final_loss = batches ? loss_sum / static_cast<double>(batches) : 0.0;
+  }
+  r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.images_per_second = r.train_seconds > 0 ? static_cast<double>(n) * o.epochs / r.train_seconds : 0.0;
+  r.accuracy = evaluate_accuracy(model, eval);
+  return r;
+}
+
+}  // namespace coex::torch_bridge

@@ -37,13 +37,14 @@ IrModuleImpl::IrModuleImpl(const Network& net) : net_(net) {
         break;
       }
       case OpKind::kBatchNorm: {
-        // Keras defaults (momentum 0.99 = torch 0.01, eps 1e-3), as in the original code.
+        // eps 1e-3 as Keras; momentum 0.1 (torch) rather than Keras 0.01: with the short
+        // trainings of NAS, running statistics must converge within a few dozen steps.
         if (in_flat) {
-          auto m = nn::BatchNorm1d(nn::BatchNormOptions(in.c).momentum(0.01).eps(1e-3));
+          auto m = nn::BatchNorm1d(nn::BatchNormOptions(in.c).momentum(0.1).eps(1e-3));
           register_module(name, m);
           modules_[i] = nn::AnyModule(m);
         } else {
-          auto m = nn::BatchNorm2d(nn::BatchNormOptions(in.c).momentum(0.01).eps(1e-3));
+          auto m = nn::BatchNorm2d(nn::BatchNormOptions(in.c).momentum(0.1).eps(1e-3));
           register_module(name, m);
           modules_[i] = nn::AnyModule(m);
         }

@@ -9,7 +9,7 @@
 namespace coex::torch_bridge {
 
 /// A torch module that runs a coex::Network node by node in topological order. Parameters are
-/// registered per node ("n3_conv", ...). BatchNorm uses momentum 0.01 and eps 1e-3 (Keras defaults).
+/// registered per node ("n3_conv", ...). BatchNorm uses momentum 0.1 and eps 1e-3.
 class IrModuleImpl : public torch::nn::Module {
  public:
   /// Throws coex::Error for an op this bridge cannot lower.

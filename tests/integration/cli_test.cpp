@@ -1,0 +1,284 @@
+// The `coex` binary end to end: bad input (one clear message, exit 2, nothing written), plugin
+// listing from manifests, pruning proven with a counting estimator, determinism, and resume
+// after SIGKILL.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "coex/core/store.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+using namespace coex;
+using namespace coex::test;
+
+namespace {
+
+/// A fast co-exploration: chain_cnn + fpga_cluster + the counting estimator.
+std::string base_config(const std::string& controller, int budget, const std::string& log_file = "",
+                        int delay_ms = 0) {
+  return "name = \"it\"\nseed = 5\nplugin_paths = [\"" + std::string(COEX_TEST_FIXTURE_DIR) + "/good\"]\n" +
+         R"([search_space]
+plugin = "chain_cnn"
+[search_space.options]
+depths = [3, 4]
+kernels = [1, 3, 5]
+filters = [8, 16, 32, 64]
+stride_every = 2
+[hardware]
+plugin = "fpga_cluster"
+[hardware.options]
+pool = ["zcu102", "pynq_z1"]
+[controller]
+plugin = ")" + controller + R"("
+[estimator]
+plugin = "counting_estimator"
+[estimator.options]
+log_file = ")" + log_file + "\"\ndelay_ms = " + std::to_string(delay_ms) + R"(
+[specs]
+constraints = ["throughput_fps >= 9000"]
+[[reward.terms]]
+metric = "throughput_fps"
+bad = 9000
+good = 30000
+[budget]
+candidates = )" + std::to_string(budget) + "\n";
+}
+
+struct BadInputCase {
+  std::string expect;  // a fragment of the one message
+  CommandResult r;
+};
+
+void expect_clean_failure(const CommandResult& r, const std::string& expect, const fs::path& out) {
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(expect), std::string::npos) << "expected '" << expect << "' in:\n" << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Segmentation"), std::string::npos) << r.output;
+  // One message: a single "coex: error:" line.
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(out)) << "a failed start must not leave a run directory";
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto p = s.find(from);
+  if (p == std::string::npos) throw std::runtime_error("test bug: '" + from + "' not in config");
+  return s.replace(p, from.size(), to);
+}
+
+}  // namespace
+
+TEST(CliBadInput, MalformedToml) {
+  TempDir d;
+  write_text(d / "c.toml", replace(base_config("random", 5), "[controller]", "[controller"));
+  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+                       (d / "c.toml").string() + ":17:", d / "out");
+}
+
+TEST(CliBadInput, UnknownPluginListsKnownOnes) {
+  TempDir d;
+  write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"rnadom\""));
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string());
+  expect_clean_failure(r, "unknown controller plugin 'rnadom'. Known controller plugins: random rl", d / "out");
+  EXPECT_NE(r.output.find("Did you mean 'random'?"), std::string::npos) << r.output;
+}
+
+TEST(CliBadInput, UnknownOptionSuggests) {
+  TempDir d;
+  write_text(d / "c.toml", replace(base_config("random", 5), "stride_every = 2", "stride_evry = 2"));
+  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+                       ":10:1: unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean 'stride_every'?",
+                       d / "out");
+}
+
+TEST(CliBadInput, OptionOutOfRange) {
+  TempDir d;
+  write_text(d / "c.toml", replace(base_config("random", 5), "delay_ms = 0", "delay_ms = -4"));
+  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+                       "option 'delay_ms' of plugin 'counting_estimator': -4 is below the minimum 0", d / "out");
+}
+
+TEST(CliBadInput, MissingDatasetFiles) {
+  TempDir d;
+  std::string c = replace(base_config("random", 5), "plugin = \"counting_estimator\"", "plugin = \"trained\"");
+  c = replace(c, "log_file = \"\"\ndelay_ms = 0", "");
+  c = replace(c, "[search_space]", "[task]\ndata_dir = \"/nonexistent/fmnist\"\n[search_space]");
+  write_text(d / "c.toml", c);
+  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+                       "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix: apt-get install "
+                       "dataset-fashion-mnist",
+                       d / "out");
+}
+
+TEST(CliBadInput, BrokenPlugins) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
+      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 1.0"},
+      {"throwing_ctor", "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
+                            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
+                            "deliberate failure in the constructor"},
+  };
+  for (const auto& [name, expect] : cases) {
+    SCOPED_TRACE(name);
+    TempDir d;
+    write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"" + name + "\""));
+    expect_clean_failure(run_coex("--plugin-path " + std::string(COEX_TEST_FIXTURE_DIR) + "/" + name + " run " +
+                                  (d / "c.toml").string() + " --out " + (d / "out").string()),
+                         expect, d / "out");
+  }
+}
+
+TEST(CliBadInput, PluginFolderWritableByOthers) {
+  TempDir d;
+  fs::create_directories(d / "plugins");
+  fs::permissions(d / "plugins", fs::perms::all);
+  write_text(d / "c.toml", base_config("random", 5));
+  expect_clean_failure(run_coex("--plugin-path " + (d / "plugins").string() + " run " + (d / "c.toml").string() +
+                                " --out " + (d / "out").string()),
+                       "is writable by other users, so code loaded from it could be anyone's; refusing to load "
+                       "plugins from it. Fix: chmod o-w",
+                       d / "out");
+}
+
+TEST(CliPlugins, ListsFromManifestsWithoutLoadingLibTorch) {
+  const auto r = run_command("LD_DEBUG=libs '" + std::string(COEX_TEST_BIN) + "' plugins");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* row : {"search_space     chain_cnn", "hardware_target  fpga_cluster", "controller       rl",
+                          "controller       random", "estimator        trained"})
+    EXPECT_NE(r.output.find(row), std::string::npos) << row << " missing in\n" << r.output;
+  EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << "coex plugins loaded LibTorch";
+  EXPECT_EQ(r.output.find("coex_plugin_"), std::string::npos) << "coex plugins loaded a plugin library";
+  // A manifest whose library is gone is still listed: listing never opens libraries.
+  TempDir d;
+  fs::create_directories(d / "p");
+  std::string m = read_text(std::string(COEX_TEST_PLUGIN_DIR) + "/rl.coex-plugin.json");
+  m = std::regex_replace(m, std::regex("\"rl\""), "\"ghost\"");
+  m = std::regex_replace(m, std::regex("coex_plugin_rl.so"), "gone.so");
+  write_text(d / "p" / "ghost.coex-plugin.json", m);
+  const auto g = run_coex("--plugin-path " + (d / "p").string() + " plugins");
+  EXPECT_EQ(g.exit_code, 0) << g.output;
+  EXPECT_NE(g.output.find("ghost"), std::string::npos) << g.output;
+  const auto show = run_coex("plugins show fpga_cluster");
+  EXPECT_NE(show.output.find("bram_check"), std::string::npos);
+  EXPECT_NE(show.output.find("link_gbps            real [Gbit/s] in [0.001, 10000], default 10"), std::string::npos)
+      << show.output;
+}
+
+TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
+  TempDir d;
+  write_text(d / "c.toml", base_config("rl", 40, (d / "trained.log").string()));
+  const auto r1 = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
+  ASSERT_EQ(r1.exit_code, 0) << r1.output;
+  EXPECT_NE(r1.output.find("pruned by the fast level:"), std::string::npos);
+  const auto recs = core::Store(d / "a" / "coex.db").load_all();
+  ASSERT_EQ(recs.size(), 40u);
+  std::set<std::string> trained_log;
+  {
+    std::istringstream in(read_text(d / "trained.log"));
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    trained_log.insert(lines.begin(), lines.end());
+    EXPECT_EQ(lines.size(), trained_log.size()) << "a network was trained twice";
+  }
+  std::size_t pruned = 0, trained = 0;
+  std::set<std::string> trained_hashes;
+  for (const auto& c : recs) {
+    if (c.outcome.status == CandidateStatus::kPruned) {
+      ++pruned;
+      EXPECT_EQ(trained_log.count(c.network_hash), 0u) << "pruned candidate " << c.seq << " was trained";
+    }
+    if (c.trained) trained_hashes.insert(c.network_hash), ++trained;
+  }
+  EXPECT_GT(pruned, 0u) << "the spec should prune some candidates";
+  EXPECT_EQ(trained_hashes, trained_log);
+
+  // Same seed, same config -> the same candidates and results.
+  const auto r2 = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "b").string());
+  ASSERT_EQ(r2.exit_code, 0) << r2.output;
+  const auto again = core::Store(d / "b" / "coex.db").load_all();
+  ASSERT_EQ(again.size(), recs.size());
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_EQ(again[i].point, recs[i].point) << i;
+    EXPECT_EQ(again[i].outcome.status, recs[i].outcome.status) << i;
+    EXPECT_EQ(again[i].outcome.reward, recs[i].outcome.reward) << i;
+    EXPECT_EQ(again[i].hardware_summary, recs[i].hardware_summary) << i;
+  }
+  // Exports exist and have one row per candidate.
+  const std::string csv = read_text(d / "a" / "candidates.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 41);
+  const auto e = run_coex("export " + (d / "a").string() + " --out " + (d / "x").string());
+  EXPECT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_EQ(read_text(d / "x" / "candidates.csv"), csv);
+  // Starting again on the same directory without --resume is refused.
+  const auto again_run = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
+  EXPECT_EQ(again_run.exit_code, 2);
+  EXPECT_NE(again_run.output.find("pass --resume"), std::string::npos);
+}
+
+TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
+  TempDir d;
+  const int budget = 30;
+  write_text(d / "c.toml", base_config("rl", budget, "", 150));
+  // Reference: the same run, uninterrupted.
+  write_text(d / "fast.toml", base_config("rl", budget, "", 0));
+  ASSERT_EQ(run_coex("run " + (d / "fast.toml").string() + " --out " + (d / "ref").string()).exit_code, 0);
+  const auto ref = core::Store(d / "ref" / "coex.db").load_all();
+
+  const std::string out = (d / "run").string();
+  std::vector<std::string> args{COEX_TEST_BIN, "run", (d / "c.toml").string(), "--out", out};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  // Kill it once some candidates are committed (bounded wait).
+  std::int64_t seen = 0;
+  for (int i = 0; i < 600 && seen < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(fs::path(out) / "coex.db")) {
+      try {
+        seen = core::Store(fs::path(out) / "coex.db").count();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  const auto partial = core::Store(fs::path(out) / "coex.db").count();
+  ASSERT_GE(partial, 8);
+  ASSERT_LT(partial, budget);
+
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("replayed from store: " + std::to_string(partial)), std::string::npos) << r.output;
+  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(budget));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
+    EXPECT_EQ(all[i].point, ref[i].point) << "candidate " << i << " differs from the uninterrupted run";
+    EXPECT_EQ(all[i].outcome.reward, ref[i].outcome.reward) << i;
+  }
+}
+
+TEST(CliValidate, EveryShippedConfigValidates) {
+  for (const auto& e : fs::directory_iterator(COEX_TEST_SOURCE_DIR "/configs")) {
+    if (e.path().extension() != ".toml") continue;
+    const auto r = run_coex("validate " + e.path().string());
+    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find(": OK"), std::string::npos) << r.output;
+  }
+}

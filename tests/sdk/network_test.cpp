@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/error.hpp"
+#include "coex/network.hpp"
+
+using namespace coex;
+
+TEST(Network, ConvShapesParamsMacs) {
+  Network n;
+  const int x = n.add_input({64, 32, 32});
+  const int c = n.add_conv2d_same(x, 48, 5, 1);
+  // Reference spot check: 5x5 conv 64->48 has 5*5*64*48 + 48 = 76,848 parameters.
+  EXPECT_EQ(n.params(n.node(c)), 76848);
+  EXPECT_EQ(n.node(c).shape, (Shape{48, 32, 32}));
+  EXPECT_EQ(n.macs(n.node(c)), 32LL * 32 * 48 * 64 * 25);
+  const int s = n.add_conv2d_same(c, 8, 3, 2);
+  EXPECT_EQ(n.node(s).shape, (Shape{8, 16, 16})) << "'same' with stride 2 gives ceil(32/2)";
+  const int b = n.add_batch_norm(s);
+  EXPECT_EQ(n.params(n.node(b)), 32);
+  EXPECT_EQ(n.trainable_params(n.node(b)), 16);
+  const int f = n.add_flatten(b);
+  EXPECT_EQ(n.node(f).shape, (Shape{8 * 16 * 16, 1, 1}));
+  const int l = n.add_linear(f, 10);
+  EXPECT_EQ(n.params(n.node(l)), 2048 * 10 + 10);
+  EXPECT_EQ(n.activation_bytes(n.node(c), 2), 48 * 32 * 32 * 2);
+}
+
+TEST(Network, OddSizesAndDepthwise) {
+  Network n;
+  const int x = n.add_input({16, 7, 7});
+  const int c = n.add_conv2d_same(x, 16, 3, 2);
+  EXPECT_EQ(n.node(c).shape, (Shape{16, 4, 4})) << "ceil(7/2) = 4";
+  const int d = n.add_conv2d(c, 16, 3, 1, 1, 16, false);
+  EXPECT_EQ(n.params(n.node(d)), 3 * 3 * 16);
+  EXPECT_EQ(n.macs(n.node(d)), 4 * 4 * 16 * 9);
+  const int p = n.add_max_pool(d, 2, 2);
+  EXPECT_EQ(n.node(p).shape, (Shape{16, 2, 2}));
+  EXPECT_EQ(n.node(n.add_global_avg_pool(p)).shape, (Shape{16, 1, 1}));
+}
+
+TEST(Network, InvalidLayersThrowInvalidCandidate) {
+  Network n;
+  const int x = n.add_input({3, 4, 4});
+  EXPECT_THROW(n.add_conv2d(x, 8, 7, 1, 0), InvalidCandidate);
+  EXPECT_THROW(n.add_linear(x, 10), InvalidCandidate) << "linear needs a flat input";
+  EXPECT_THROW(n.add_conv2d_same(x, 8, 4, 1), InvalidCandidate) << "even kernel";
+  EXPECT_THROW(n.add_conv2d(x, 8, 3, 1, 1, 2), InvalidCandidate) << "3 channels not divisible by 2 groups";
+  const int a = n.add_conv2d_same(x, 8, 3, 1);
+  const int b = n.add_conv2d_same(x, 8, 3, 2);
+  EXPECT_THROW(n.add_add({a, b}), InvalidCandidate);
+  EXPECT_THROW(n.add_concat({a, b}), InvalidCandidate);
+}
+
+TEST(Network, HashIsStructural) {
+  auto build = [](bool swap_add, bool swap_concat, int k) {
+    Network n;
+    const int x = n.add_input({3, 8, 8});
+    const int a = n.add_conv2d_same(x, 4, k, 1);
+    const int b = n.add_conv2d_same(x, 4, 1, 1);
+    const int s = swap_add ? n.add_add({b, a}) : n.add_add({a, b});
+    const int c = swap_concat ? n.add_concat({a, s}) : n.add_concat({s, a});
+    n.add_global_avg_pool(c);
+    return n;
+  };
+  EXPECT_EQ(build(false, false, 3).hash(), build(true, false, 3).hash()) << "add is commutative";
+  EXPECT_NE(build(false, false, 3).hash(), build(false, true, 3).hash()) << "concat is ordered";
+  EXPECT_NE(build(false, false, 3).hash(), build(false, false, 5).hash());
+  // Node numbering does not matter: build the two branches in the other order.
+  Network n;
+  const int x = n.add_input({3, 8, 8});
+  const int b = n.add_conv2d_same(x, 4, 1, 1);
+  const int a = n.add_conv2d_same(x, 4, 3, 1);
+  const int s = n.add_add({a, b});
+  n.add_global_avg_pool(n.add_concat({s, a}));
+  EXPECT_EQ(n.hash(), build(false, false, 3).hash());
+  EXPECT_EQ(n.hash_hex().size(), 16u);
+}
+
+TEST(Network, JsonRoundTrip) {
+  Network n;
+  const int x = n.add_input({1, 28, 28});
+  int y = n.add_conv2d_same(x, 8, 3, 2);
+  y = n.add_activation(y, Activation::kRelu6);
+  y = n.add_batch_norm(y);
+  y = n.add_avg_pool(y, 2, 2);
+  y = n.add_flatten(y);
+  n.add_linear(y, 10, false);
+  const Network m = Network::from_json(nlohmann::json::parse(n.to_json().dump()));
+  EXPECT_EQ(m.hash(), n.hash());
+  EXPECT_EQ(m.params(), n.params());
+  EXPECT_EQ(m.macs(), n.macs());
+  EXPECT_EQ(n.summary(), m.summary());
+}

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "coex/error.hpp"
+#include "coex/space.hpp"
+
+using namespace coex;
+
+namespace {
+Space mixed() {
+  return Space({Dimension::categorical("k", {"1", "3", "5"}), Dimension::integer("n", 2, 5),
+                Dimension::real("lr", 1e-4, 1e-1, true)});
+}
+}  // namespace
+
+TEST(Space, CardinalityAndEnumeration) {
+  Space s({Dimension::categorical("a", {"x", "y"}), Dimension::integer("b", 0, 2)});
+  EXPECT_EQ(s.cardinality(), 6u);
+  std::set<std::string> keys;
+  for (std::uint64_t i = 0; i < s.cardinality(); ++i) keys.insert(Space::key(s.at(i)));
+  EXPECT_EQ(keys.size(), 6u);
+  EXPECT_EQ(s.at(0), (Point{0, 0}));
+  EXPECT_EQ(s.at(5), (Point{1, 2}));
+  EXPECT_EQ(mixed().cardinality(), 0u) << "a real dimension makes the space infinite";
+}
+
+TEST(Space, SamplesAreLegalAndSeeded) {
+  const Space s = mixed();
+  std::mt19937_64 a(7), b(7);
+  for (int i = 0; i < 200; ++i) {
+    const Point p = s.sample(a);
+    EXPECT_NO_THROW(s.check(p));
+    EXPECT_EQ(p, s.sample(b));
+  }
+}
+
+TEST(Space, CheckRejectsOutOfRangeAndFractional) {
+  const Space s = mixed();
+  EXPECT_THROW(s.check({3, 2, 0.01}), Error);
+  EXPECT_THROW(s.check({0, 2.5, 0.01}), Error);
+  EXPECT_THROW(s.check({0, 2}), Error);
+  EXPECT_THROW(s.check({0, 2, 1.0}), Error);
+}
+
+TEST(Space, UnitRoundTripAndCellRule) {
+  const Space s = mixed();
+  const Point p{2, 4, 0.01};
+  const Point q = s.from_unit(s.to_unit(p));
+  EXPECT_EQ(q[0], 2);
+  EXPECT_EQ(q[1], 4);
+  EXPECT_NEAR(q[2], 0.01, 1e-12);
+  // Cells: [0, 1/3) -> 0, [1/3, 2/3) -> 1, [2/3, 1] -> 2 for the 3-choice dimension.
+  EXPECT_EQ(s.from_unit({0.0, 0, 0})[0], 0);
+  EXPECT_EQ(s.from_unit({0.34, 0, 0})[0], 1);
+  EXPECT_EQ(s.from_unit({1.0, 0, 0})[0], 2);
+  EXPECT_EQ(s.from_unit({-3.0, 7, 0})[1], 5) << "clamped";
+  EXPECT_NEAR(s.from_unit({0, 0, 0.5})[2], 1e-4 * std::sqrt(1000.0), 1e-12) << "log scale midpoint";
+}
+
+TEST(Space, ConcatAndDuplicateNames) {
+  const Space j = Space::concat(Space({Dimension::integer("a", 0, 1)}), Space({Dimension::integer("b", 0, 2)}));
+  EXPECT_EQ(j.size(), 2u);
+  EXPECT_EQ(j.index_of("b"), 1u);
+  EXPECT_THROW(Space::concat(j, Space({Dimension::integer("a", 0, 1)})), Error);
+}

@@ -1,0 +1,102 @@
+// Helpers shared by the test suites: load an in-tree plugin through the real registry, run the
+// coex binary, make temporary folders.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/core/registry.hpp"
+#include "coex/plugin.hpp"
+
+namespace coex::test {
+
+namespace fs = std::filesystem;
+
+inline std::vector<core::PluginDir> test_plugin_dirs() {
+  return {{COEX_TEST_PLUGIN_DIR, "build tree"}, {std::string(COEX_TEST_FIXTURE_DIR) + "/good", "fixtures"}};
+}
+
+/// Creates plugin `name` of type T with `options` (validated like the host does) and `task`.
+template <class T>
+std::shared_ptr<T> load_plugin(const std::string& name, const nlohmann::json& options = nlohmann::json::object(),
+                               Task task = Task{}) {
+  static core::PluginRegistry registry(test_plugin_dirs());
+  const T* probe = nullptr;
+  (void)probe;
+  const core::PluginManifest* m = registry.find_any(name);
+  if (!m) throw Error("test: plugin " + name + " not built");
+  const Options o = core::validate_options(name, m->schema, options, [](const std::string& k) { return "test:" + k; });
+  PluginContext ctx;
+  ctx.task = task;
+  ctx.seed = 1234;
+  return registry.create_as<T>(*m, o, ctx);
+}
+
+/// A fresh private temporary folder, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "coex-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::replace, ec);
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& s) const { return path_ / s; }
+
+ private:
+  fs::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  ///< stdout and stderr together
+};
+
+/// Runs a shell command line, capturing stdout+stderr.
+inline CommandResult run_command(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+/// Runs the coex binary under test with `args`.
+inline CommandResult run_coex(const std::string& args) {
+  return run_command(std::string("'") + COEX_TEST_BIN + "' " + args);
+}
+
+inline void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p);
+  f << text;
+}
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace coex::test

@@ -84,13 +84,15 @@ TEST(Config, UnknownKeySuggests) {
   std::string text = kValid;
   text.replace(text.find("redraws"), 7, "redraw");
   const std::string e = error_of(text);
-  EXPECT_NE(e.find("c.toml:13:1: unknown key 'redraw' in [hardware]. Did you mean 'redraws'?"), std::string::npos) << e;
+  EXPECT_EQ(e.rfind("c.toml:13:", 0), 0u) << e;
+  EXPECT_NE(e.find("unknown key 'redraw' in [hardware]. Did you mean 'redraws'?"), std::string::npos) << e;
 }
 
 TEST(Config, OutOfRangeAndBadValues) {
   std::string text = kValid;
   text.replace(text.find("seed = 3"), 8, "seed = -3");
-  EXPECT_NE(error_of(text).find("c.toml:2:1: 'seed' = -3 is out of range"), std::string::npos) << error_of(text);
+  EXPECT_EQ(error_of(text).rfind("c.toml:2:", 0), 0u) << error_of(text);
+  EXPECT_NE(error_of(text).find("'seed' = -3 is out of range"), std::string::npos) << error_of(text);
   std::string t2 = kValid;
   t2.replace(t2.find("\"searched\""), 10, "\"search\"");
   EXPECT_NE(error_of(t2).find("hardware.mode must be"), std::string::npos);

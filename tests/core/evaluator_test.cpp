@@ -99,12 +99,12 @@ TEST(CoreEvaluator, PrunedCandidatesAreNeverTrained) {
   ASSERT_EQ(out.size(), 16u);
   std::set<std::string> pruned, evaluated;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto net = f.space.decode(all_points()[i]);
     const int w = static_cast<int>(all_points()[i][0]);
     if (w == 8) {
       EXPECT_EQ(out[i].status, CandidateStatus::kInvalid);
       continue;
     }
+    const auto net = f.space.decode(all_points()[i]);
     if (w >= 7) {
       EXPECT_EQ(out[i].status, CandidateStatus::kPruned) << w;
       EXPECT_EQ(out[i].reward, -1);

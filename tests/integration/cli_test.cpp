@@ -80,7 +80,7 @@ TEST(CliBadInput, MalformedToml) {
   TempDir d;
   write_text(d / "c.toml", replace(base_config("random", 5), "[controller]", "[controller"));
   expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       (d / "c.toml").string() + ":17:", d / "out");
+                       (d / "c.toml").string() + ":15:", d / "out");
 }
 
 TEST(CliBadInput, UnknownPluginListsKnownOnes) {
@@ -95,7 +95,7 @@ TEST(CliBadInput, UnknownOptionSuggests) {
   TempDir d;
   write_text(d / "c.toml", replace(base_config("random", 5), "stride_every = 2", "stride_evry = 2"));
   expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       ":10:1: unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean 'stride_every'?",
+                       "c.toml:10:15: unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean 'stride_every'?",
                        d / "out");
 }
 

@@ -72,7 +72,8 @@ TEST(ChainCnn, SpaceShapeAndStrideModes) {
   auto s = test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {2, 3}}, {"stride", "searched"}});
   // depth + 3 layers x (kernel, filters, stride)
   EXPECT_EQ(s->space().size(), 1u + 3 * 3);
-  EXPECT_EQ(s->space().cardinality(), 2u * 64 * 64 * 64 * 8);
+  // per layer 4 kernels x 4 filters x 2 strides = 32 tokens; 2 depths
+  EXPECT_EQ(s->space().cardinality(), 2u * 32 * 32 * 32);
   auto one = test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {3}}, {"stride", "fixed"}});
   EXPECT_EQ(one->space().size(), 6u) << "a single depth adds no dimension";
   const Network n = one->decode(Point(6, 0.0));

@@ -208,7 +208,7 @@ TEST(FpgaCluster, BadBoardsAreConfigErrors) {
   try {
     test::load_plugin<HardwareTarget>("fpga_cluster", {{"pool", {"zcu103"}}});
   } catch (const PluginError& e) {
-    EXPECT_NE(std::string(e.what()).find("did you mean 'zcu102'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Did you mean 'zcu102'"), std::string::npos) << e.what();
   }
   const nlohmann::json custom = {{"pool", {"mine"}}, {"boards", {{{"name", "mine"}, {"dsp", 100}, {"bram18k", 100}}}}};
   auto t = test::load_plugin<HardwareTarget>("fpga_cluster", custom);

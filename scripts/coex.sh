@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root, or with sudo available):
+#   scripts/coex.sh run    install what is missing, build, run configs/quickstart.toml
+#   scripts/coex.sh test   install what is missing, build (warnings are errors), run every test
+# Extra arguments after `run` are passed to `coex run` (e.g. --set budget.candidates=10).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+shift || true
+
+bash scripts/setup-deps.sh
+
+jobs=2
+cmake --preset ci -DCOEX_WERROR=ON >/dev/null
+cmake --build --preset ci -j "$jobs"
+
+case "$mode" in
+  run)
+    exec ./build/bin/coex run configs/quickstart.toml --out runs/quickstart --resume "$@"
+    ;;
+  test)
+    ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
+    ;;
+  *)
+    echo "usage: scripts/coex.sh run|test" >&2
+    exit 2
+    ;;
+esac

@@ -200,20 +200,40 @@ PipelinePlanner FpgaCluster::planner_for(const Network& net) const {
   return PipelinePlanner(std::move(layers), pool_, grid(tk), planner_options_);
 }
 
-HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const {
-  HardwareResult r;
-  r.feasible = true;
+Metrics FpgaCluster::metrics_of(const Pipeline& p, std::int64_t macs) const {
   double power = 0;
   int dsp = 0, bram = 0;
-  json stages = json::array();
-  std::string summary = std::to_string(p.stages.size()) + (p.stages.size() == 1 ? " FPGA:" : " FPGAs:");
   for (const auto& s : p.stages) {
     const Board& b = pool_[static_cast<std::size_t>(s.board)];
     const Resources res = resources(s.tiling, planner_options_.bits);
     dsp += res.dsp;
     bram += res.bram18k;
+    // Power model: static + dynamic scaled by clock (plugin README).
     power += b.static_w + (b.clock_mhz / f_ref_mhz_) *
                               (b.dsp_w * res.dsp + b.bram_w * res.bram18k + b.io_w_per_bit * res.port_bits);
+  }
+  const double fps = static_cast<double>(batch_) / p.max_stage_s;
+  Metrics m;
+  m.set("throughput_fps", fps);
+  m.set("latency_ms", p.latency_s * 1e3);
+  m.set("power_w", power);
+  m.set("energy_mj", power / fps * 1e3);
+  m.set("gops_per_w", 2.0 * static_cast<double>(macs) * fps / 1e9 / power);
+  m.set("dsp", dsp);
+  m.set("bram18k", bram);
+  m.set("fpgas", static_cast<double>(p.stages.size()));
+  return m;
+}
+
+HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const {
+  HardwareResult r;
+  r.feasible = true;
+  r.metrics = metrics_of(p, macs);
+  json stages = json::array();
+  r.summary = std::to_string(p.stages.size()) + (p.stages.size() == 1 ? " FPGA:" : " FPGAs:");
+  for (const auto& s : p.stages) {
+    const Board& b = pool_[static_cast<std::size_t>(s.board)];
+    const Resources res = resources(s.tiling, planner_options_.bits);
     stages.push_back({{"board", b.name},
                       {"pool_index", s.board},
                       {"layers", {s.first, s.last}},
@@ -223,22 +243,11 @@ HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipel
                       {"transfer_ms", s.transfer_s * 1e3},
                       {"dsp", res.dsp},
                       {"bram18k", res.bram18k},
-                      {"bottleneck", s.bottleneck}});
-    summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" + std::to_string(s.last + 1) + " Tm=" +
-               std::to_string(s.tiling.tm) + " Tn=" + std::to_string(s.tiling.tn) + " Tr=" +
-               std::to_string(s.tiling.tr) + " Tc=" + std::to_string(s.tiling.tc) + "]";
+                      {"bottleneck", planner.bottleneck(s)}});
+    r.summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" + std::to_string(s.last + 1) + " Tm=" +
+                 std::to_string(s.tiling.tm) + " Tn=" + std::to_string(s.tiling.tn) + " Tr=" +
+                 std::to_string(s.tiling.tr) + " Tc=" + std::to_string(s.tiling.tc) + "]";
   }
-  (void)planner;
-  const double fps = static_cast<double>(batch_) / p.max_stage_s;
-  r.metrics.set("throughput_fps", fps);
-  r.metrics.set("latency_ms", p.latency_s * 1e3);
-  r.metrics.set("power_w", power);
-  r.metrics.set("energy_mj", power / fps * 1e3);
-  r.metrics.set("gops_per_w", 2.0 * static_cast<double>(macs) * fps / 1e9 / power);
-  r.metrics.set("dsp", dsp);
-  r.metrics.set("bram18k", bram);
-  r.metrics.set("fpgas", static_cast<double>(p.stages.size()));
-  r.summary = summary;
   r.detail = {{"stages", stages}};
   return r;
 }
@@ -305,17 +314,17 @@ HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {
   for (const auto& m : metrics())
     if (m.name == tune_objective_) dir = m.direction;
   const std::int64_t macs = net.macs();
-  std::optional<HardwareResult> best;
+  std::optional<Pipeline> best;
   std::tuple<int, double, double, double> best_rank{};
   for (const auto& order : orders_) {
-    for (const Pipeline& p : planner.plan(order)) {
+    for (Pipeline& p : planner.plan(order)) {
       if (p.stages.empty()) continue;
-      HardwareResult r = describe(planner, p, macs);
-      const double v = specs.total_violation(r.metrics);
-      const double obj = r.metrics.get(tune_objective_);
-      const auto rank = std::make_tuple(v > 0 ? 1 : 0, v, dir == Direction::kMaximize ? -obj : obj, r.metrics.get("power_w"));
+      const Metrics m = metrics_of(p, macs);
+      const double v = specs.total_violation(m);
+      const double obj = m.get(tune_objective_);
+      const auto rank = std::make_tuple(v > 0 ? 1 : 0, v, dir == Direction::kMaximize ? -obj : obj, m.get("power_w"));
       if (!best || rank < best_rank) {
-        best = std::move(r);
+        best = std::move(p);
         best_rank = rank;
       }
     }
@@ -326,7 +335,7 @@ HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {
     r.reason = "no pipeline partition exists";
     return r;
   }
-  return *best;
+  return describe(planner, *best, macs);
 }
 
 }  // namespace coex::plugins::fpga_cluster

@@ -24,7 +24,9 @@ class FpgaCluster final : public HardwareTarget {
   const std::vector<Board>& pool() const { return pool_; }
   /// The tiling grid with Tk set to `tk`.
   std::vector<Tiling> grid(int tk) const;
-  /// Metrics, summary and detail of a planned pipeline for a network of `macs` MACs.
+  /// Metrics of a planned pipeline for a network of `macs` MACs (cheap: used to rank designs).
+  Metrics metrics_of(const Pipeline& p, std::int64_t macs) const;
+  /// Metrics, summary and detail (stages, tilings, bottlenecks) of a planned pipeline.
   HardwareResult describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const;
 
  private:

@@ -29,6 +29,45 @@ PipelinePlanner::PipelinePlanner(std::vector<LayerShape> layers, std::vector<Boa
       else if (misfit_[b].empty()) misfit_[b] = *why;
     }
   }
+  // Stage tables depend only on the board, not on its position in an order: build each once
+  // (boards with the same name share one).
+  tables_.resize(pool_.size());
+  for (std::size_t b = 0; b < pool_.size(); ++b) {
+    std::size_t same = b;
+    for (std::size_t q = 0; q < b && same == b; ++q)
+      if (pool_[q].name == pool_[b].name) same = q;
+    tables_[b] = same == b ? stage_table(static_cast<int>(b), fitting_[b]) : tables_[same];
+  }
+}
+
+PipelinePlanner::StageTable PipelinePlanner::stage_table(int board, const std::vector<int>& tilings) const {
+  const int L = static_cast<int>(layers_.size());
+  StageTable tab(static_cast<std::size_t>((L + 1) * (L + 1)), Cell{std::numeric_limits<double>::infinity(), -1});
+  const double hz = pool_[static_cast<std::size_t>(board)].clock_mhz * 1e6;
+  for (int t : tilings) {
+    const double* pre = &prefix_[static_cast<std::size_t>(t) * static_cast<std::size_t>(L + 1)];
+    for (int i = 0; i < L; ++i) {
+      Cell* row = &tab[static_cast<std::size_t>(i) * static_cast<std::size_t>(L + 1)];
+      for (int j = i + 1; j <= L; ++j) {
+        const double v = (pre[j] - pre[i]) / hz;
+        if (v < row[j].s) row[j] = {v, t};
+      }
+    }
+  }
+  return tab;
+}
+
+const char* PipelinePlanner::bottleneck(const Stage& s) const {
+  double worst = -1;
+  const char* label = "";
+  for (int l = s.first; l <= s.last; ++l) {
+    const auto c = layer_cycles(layers_[static_cast<std::size_t>(l)], s.tiling, opt_.bits, opt_.input_halo);
+    if (c.cycles > worst) {
+      worst = c.cycles;
+      label = c.bottleneck;
+    }
+  }
+  return label;
 }
 
 double PipelinePlanner::transfer_seconds(int l) const {
@@ -43,42 +82,23 @@ std::vector<Pipeline> PipelinePlanner::plan(const std::vector<int>& order,
   const int M = static_cast<int>(order.size());
   constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  // best[m][i][j]: fastest compute time of layers i..j-1 on board order[m] and its tiling.
-  // Indexed per stage position because each position may have its own board.
-  struct Cell {
-    double s = kInf;
-    int t = -1;
-  };
-  auto idx = [L](int i, int j) { return static_cast<std::size_t>(i) * static_cast<std::size_t>(L + 1) + static_cast<std::size_t>(j); };
-  std::vector<std::vector<Cell>> best(static_cast<std::size_t>(M), std::vector<Cell>(static_cast<std::size_t>((L + 1) * (L + 1))));
+  // Stage table per position: the board's cached one, or one over the allowed tilings.
+  std::vector<StageTable> own;
+  std::vector<const StageTable*> best(static_cast<std::size_t>(M));
+  own.reserve(static_cast<std::size_t>(M));
   for (int m = 0; m < M; ++m) {
     const int b = order[static_cast<std::size_t>(m)];
-    const auto& cand = !allowed.empty() && !allowed[static_cast<std::size_t>(b)].empty()
-                           ? allowed[static_cast<std::size_t>(b)]
-                           : fitting_[static_cast<std::size_t>(b)];
-    // Identical boards at earlier positions share the table.
-    int same = -1;
-    for (int q = 0; q < m && same < 0; ++q)
-      if (order[static_cast<std::size_t>(q)] == b) same = q;
-    if (same >= 0) {
-      best[static_cast<std::size_t>(m)] = best[static_cast<std::size_t>(same)];
-      continue;
-    }
-    const double hz = pool_[static_cast<std::size_t>(b)].clock_mhz * 1e6;
-    auto& tab = best[static_cast<std::size_t>(m)];
-    for (int t : cand) {
-      const double* pre = &prefix_[static_cast<std::size_t>(t) * static_cast<std::size_t>(L + 1)];
-      for (int i = 0; i < L; ++i)
-        for (int j = i + 1; j <= L; ++j) {
-          const double s = (pre[j] - pre[i]) / hz;
-          Cell& c = tab[idx(i, j)];
-          if (s < c.s) c = {s, t};
-        }
+    if (!allowed.empty() && !allowed[static_cast<std::size_t>(b)].empty()) {
+      own.push_back(stage_table(b, allowed[static_cast<std::size_t>(b)]));
+      best[static_cast<std::size_t>(m)] = &own.back();
+    } else {
+      best[static_cast<std::size_t>(m)] = &tables_[static_cast<std::size_t>(b)];
     }
   }
+  auto idx = [L](int i, int j) { return static_cast<std::size_t>(i) * static_cast<std::size_t>(L + 1) + static_cast<std::size_t>(j); };
 
   auto stage_cost = [&](int m, int i, int j) {
-    const double comp = best[static_cast<std::size_t>(m)][idx(i, j)].s;
+    const double comp = (*best[static_cast<std::size_t>(m)])[idx(i, j)].s;
     const double xfer = j < L ? transfer_seconds(j - 1) : 0.0;
     return opt_.separate_transfer ? std::max(comp, xfer) : comp + xfer;
   };
@@ -107,7 +127,7 @@ std::vector<Pipeline> PipelinePlanner::plan(const std::vector<int>& order,
     int j = L;
     for (int k = m; k >= 1; --k) {
       const int i = arg[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)];
-      const Cell& c = best[static_cast<std::size_t>(k - 1)][idx(i, j)];
+      const Cell& c = (*best[static_cast<std::size_t>(k - 1)])[idx(i, j)];
       Stage s;
       s.first = i;
       s.last = j - 1;
@@ -115,15 +135,6 @@ std::vector<Pipeline> PipelinePlanner::plan(const std::vector<int>& order,
       s.tiling = tilings_[static_cast<std::size_t>(c.t)];
       s.compute_s = c.s;
       s.transfer_s = j < L ? transfer_seconds(j - 1) : 0.0;
-      // Bottleneck of the stage's slowest layer.
-      double worst = -1;
-      for (int l = i; l < j; ++l) {
-        const auto lc = layer_cycles(layers_[static_cast<std::size_t>(l)], s.tiling, opt_.bits, opt_.input_halo);
-        if (lc.cycles > worst) {
-          worst = lc.cycles;
-          s.bottleneck = lc.bottleneck;
-        }
-      }
       p.stages.push_back(s);
       j = i;
     }

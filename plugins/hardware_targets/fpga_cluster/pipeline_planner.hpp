@@ -26,7 +26,6 @@ struct Stage {
   Tiling tiling;
   double compute_s = 0;
   double transfer_s = 0;    ///< outgoing activations to the next stage (0 for the last)
-  const char* bottleneck = "";
 };
 
 struct Pipeline {
@@ -59,6 +58,8 @@ class PipelinePlanner {
   const PlannerOptions& options() const { return opt_; }
   /// Seconds to send layer l's output over a link.
   double transfer_seconds(int l) const;
+  /// Bottleneck label of the slowest layer of stage `s` ("computing", "loading IFM", ...).
+  const char* bottleneck(const Stage& s) const;
   /// Cycles of layer l on grid tiling t.
   double cycles(int l, int t) const { return cyc_[static_cast<std::size_t>(t) * layers_.size() + static_cast<std::size_t>(l)]; }
 
@@ -67,8 +68,17 @@ class PipelinePlanner {
   std::vector<Board> pool_;
   std::vector<Tiling> tilings_;
   PlannerOptions opt_;
+  /// Fastest compute time of layers [i, j) on one board and the grid tiling achieving it.
+  struct Cell {
+    double s;
+    int t;
+  };
+  using StageTable = std::vector<Cell>;  ///< [i * (L+1) + j]
+  StageTable stage_table(int board, const std::vector<int>& tilings) const;
+
   std::vector<double> cyc_;     ///< [t][l]
   std::vector<double> prefix_;  ///< [t][l+1] prefix sums of cycles
+  std::vector<StageTable> tables_;  ///< per pool board, over its fitting tilings (built once)
   std::vector<std::vector<int>> fitting_;
   std::vector<std::string> misfit_;
 };

@@ -13,7 +13,8 @@ namespace tb = coex::torch_bridge;
 int main(int argc, char** argv) {
   const std::int64_t images = argc > 1 ? std::atoll(argv[1]) : 6000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
-  // Keep in sync with train_pytorch.py: chain of Conv(3x3, same) -> ReLU -> BN, strides 1,2,1,2,1,1.
+  // Keep in sync with train_pytorch.py: chain of Conv(3x3, same) -> ReLU -> BN, strides
+  // 1,2,1,2,1,1.
   Network net;
   int x = net.add_input({1, 28, 28});
   const int strides[] = {1, 2, 1, 2, 1, 1};

@@ -8,8 +8,8 @@
 #include <iostream>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <CLI/CLI.hpp>
 
 #include "coex/core/config.hpp"
 #include "coex/core/explorer.hpp"
@@ -29,9 +29,12 @@ std::string fmt_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   char buf[32];
   const long t = std::lround(s);
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  else std::snprintf(buf, sizeof buf, "%.1fs", s);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else if (t >= 60)
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
   return buf;
 }
 
@@ -46,15 +49,18 @@ std::string fmt(double v, int prec = 4) {
 /// Progress on a terminal (one rewritten line) or plain log lines otherwise.
 class Progress {
  public:
-  Progress(const RunConfig& c, bool tty) : c_(c), tty_(tty), start_(std::chrono::steady_clock::now()) {}
+  Progress(const RunConfig& c, bool tty)
+      : c_(c), tty_(tty), start_(std::chrono::steady_clock::now()) {}
 
   void operator()(const CandidateRecord& r, const RunStats& s) {
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double el =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::string eta = "?";
     const std::uint64_t fresh = s.candidates - s.replayed;
     if (c_.budget.candidates && fresh > 0)
-      eta = fmt_duration(el / static_cast<double>(fresh) *
-                         static_cast<double>(c_.budget.candidates - std::min(c_.budget.candidates, s.candidates)));
+      eta = fmt_duration(
+          el / static_cast<double>(fresh) *
+          static_cast<double>(c_.budget.candidates - std::min(c_.budget.candidates, s.candidates)));
     std::ostringstream line;
     line << "[" << s.candidates;
     if (c_.budget.candidates) line << "/" << c_.budget.candidates;
@@ -92,16 +98,19 @@ void print_summary(const RunResult& res) {
               static_cast<unsigned long long>(s.candidates), fmt_duration(res.seconds).c_str());
   std::printf("  pruned by the fast level: %llu   invalid: %llu   evaluated: %llu   failed: %llu\n",
               static_cast<unsigned long long>(s.pruned), static_cast<unsigned long long>(s.invalid),
-              static_cast<unsigned long long>(s.evaluated), static_cast<unsigned long long>(s.failed));
+              static_cast<unsigned long long>(s.evaluated),
+              static_cast<unsigned long long>(s.failed));
   std::printf("  trainings: %llu   cache hits: %llu   replayed from store: %llu\n",
-              static_cast<unsigned long long>(s.trainings), static_cast<unsigned long long>(s.cached),
+              static_cast<unsigned long long>(s.trainings),
+              static_cast<unsigned long long>(s.cached),
               static_cast<unsigned long long>(s.replayed));
-  std::printf("  time in fast level: %s   in slow level: %s\n", fmt_duration(s.fast_seconds).c_str(),
-              fmt_duration(s.slow_seconds).c_str());
+  std::printf("  time in fast level: %s   in slow level: %s\n",
+              fmt_duration(s.fast_seconds).c_str(), fmt_duration(s.slow_seconds).c_str());
 
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < res.records.size(); ++i)
-    if (res.records[i].outcome.status == CandidateStatus::kEvaluated && !res.records[i].outcome.cached)
+    if (res.records[i].outcome.status == CandidateStatus::kEvaluated &&
+        !res.records[i].outcome.cached)
       order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return res.records[a].outcome.reward > res.records[b].outcome.reward;
@@ -127,7 +136,8 @@ void print_summary(const RunResult& res) {
   for (std::size_t k = 0; k < order.size() && k < 5; ++k) row(order[k]);
   if (order.empty()) std::printf("  (none evaluated)\n");
   std::printf("\nPareto front (accuracy");
-  for (std::size_t k = 1; k < res.objective_names.size(); ++k) std::printf(" vs %s", res.objective_names[k].c_str());
+  for (std::size_t k = 1; k < res.objective_names.size(); ++k)
+    std::printf(" vs %s", res.objective_names[k].c_str());
   std::printf(", specs met): %zu candidates\n", res.pareto.size());
   if (!res.pareto.empty()) {
     header();
@@ -135,10 +145,11 @@ void print_summary(const RunResult& res) {
   }
   if (!order.empty()) {
     const auto& b = res.records[order[0]];
-    std::printf("\nBest: #%lld %s\n  hardware: %s\n", static_cast<long long>(b.seq), b.description.c_str(),
-                b.hardware_summary.c_str());
+    std::printf("\nBest: #%lld %s\n  hardware: %s\n", static_cast<long long>(b.seq),
+                b.description.c_str(), b.hardware_summary.c_str());
   }
-  std::printf("\nResults: %s/candidates.csv, candidates.json, coex.db\n", res.run_dir.string().c_str());
+  std::printf("\nResults: %s/candidates.csv, candidates.json, coex.db\n",
+              res.run_dir.string().c_str());
 }
 
 int cmd_plugins(const std::vector<std::string>& paths, const std::string& show) {
@@ -147,7 +158,8 @@ int cmd_plugins(const std::vector<std::string>& paths, const std::string& show) 
     std::printf("%-16s %-16s %-8s %s\n", "KIND", "NAME", "VERSION", "SUMMARY");
     auto list = reg.plugins();
     std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-      return std::pair(static_cast<int>(a.kind), a.name) < std::pair(static_cast<int>(b.kind), b.name);
+      return std::pair(static_cast<int>(a.kind), a.name) <
+             std::pair(static_cast<int>(b.kind), b.name);
     });
     for (const auto& m : list)
       std::printf("%-16s %-16s %-8s %s\n", kind_name(m.kind), m.name.c_str(), m.version.c_str(),
@@ -163,22 +175,25 @@ int cmd_plugins(const std::vector<std::string>& paths, const std::string& show) 
     if (auto d = did_you_mean(show, names)) msg += ". Did you mean '" + *d + "'?";
     throw PluginError(msg);
   }
-  std::printf("%s (%s) %s\n  %s\n  library: %s\n  ABI %u.%u, SDK %s, %s%s\n\nOptions:\n", m->name.c_str(),
-              kind_name(m->kind), m->version.c_str(), m->summary.c_str(), m->library_path.string().c_str(),
-              m->abi_major, m->abi_minor, m->sdk_version.c_str(), m->compiler_tag.c_str(),
+  std::printf("%s (%s) %s\n  %s\n  library: %s\n  ABI %u.%u, SDK %s, %s%s\n\nOptions:\n",
+              m->name.c_str(), kind_name(m->kind), m->version.c_str(), m->summary.c_str(),
+              m->library_path.string().c_str(), m->abi_major, m->abi_minor, m->sdk_version.c_str(),
+              m->compiler_tag.c_str(),
               m->torch_version.empty() ? "" : (", LibTorch " + m->torch_version).c_str());
   for (const auto& o : m->schema.specs()) {
     std::string range;
     if (o.min || o.max)
-      range = " in [" + (o.min ? fmt(*o.min, 10) : "-inf") + ", " + (o.max ? fmt(*o.max, 10) : "inf") + "]";
+      range = " in [" + (o.min ? fmt(*o.min, 10) : "-inf") + ", " +
+              (o.max ? fmt(*o.max, 10) : "inf") + "]";
     if (!o.choices.empty()) {
       range = " one of {";
       for (std::size_t i = 0; i < o.choices.size(); ++i) range += (i ? ", " : "") + o.choices[i];
       range += "}";
     }
-    std::printf("  %-20s %s%s%s, default %s\n      %s\n", o.name.c_str(), OptionSpec::type_name(o.type),
-                o.unit.empty() ? "" : (" [" + o.unit + "]").c_str(), range.c_str(),
-                o.required() ? "(required)" : o.default_value.dump().c_str(), o.doc.c_str());
+    std::printf("  %-20s %s%s%s, default %s\n      %s\n", o.name.c_str(),
+                OptionSpec::type_name(o.type), o.unit.empty() ? "" : (" [" + o.unit + "]").c_str(),
+                range.c_str(), o.required() ? "(required)" : o.default_value.dump().c_str(),
+                o.doc.c_str());
   }
   return 0;
 }
@@ -194,7 +209,8 @@ int main(int argc, char** argv) {
   CLI::App app{"coex: hardware/software co-exploration neural architecture search"};
   app.require_subcommand(1);
   std::vector<std::string> plugin_paths;
-  app.add_option("--plugin-path", plugin_paths, "Extra folder(s) to search for plugins")->take_all();
+  app.add_option("--plugin-path", plugin_paths, "Extra folder(s) to search for plugins")
+      ->take_all();
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log at info level");
 
@@ -256,19 +272,22 @@ int main(int argc, char** argv) {
       ctx.task = c.task;
       RunPlugins p = create_plugins(c, reg, ctx);
       Problem pr = make_problem(c, p);
-      std::printf("%s: OK\n  search space %s: %zu dimensions, %llu points\n  hardware %s (%s): %zu design dimensions\n"
-                  "  controller %s, estimator %s\n  specs: %zu, budget: %llu candidates\n",
-                  config.c_str(), c.search_space.plugin.c_str(), p.space->space().size(),
-                  static_cast<unsigned long long>(p.space->space().cardinality()), c.hardware.plugin.c_str(),
-                  c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched",
-                  p.target->design_space().size(), c.controller.plugin.c_str(), c.estimator.plugin.c_str(),
-                  c.specs.items().size(), static_cast<unsigned long long>(c.budget.candidates));
+      std::printf(
+          "%s: OK\n  search space %s: %zu dimensions, %llu points\n  hardware %s (%s): %zu design "
+          "dimensions\n"
+          "  controller %s, estimator %s\n  specs: %zu, budget: %llu candidates\n",
+          config.c_str(), c.search_space.plugin.c_str(), p.space->space().size(),
+          static_cast<unsigned long long>(p.space->space().cardinality()),
+          c.hardware.plugin.c_str(), c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched",
+          p.target->design_space().size(), c.controller.plugin.c_str(), c.estimator.plugin.c_str(),
+          c.specs.items().size(), static_cast<unsigned long long>(c.budget.candidates));
       (void)pr;
       return 0;
     }
     if (*plugins) {
       if (show_args.empty()) return cmd_plugins(plugin_paths, "");
-      if (show_args.size() == 2 && show_args[0] == "show") return cmd_plugins(plugin_paths, show_args[1]);
+      if (show_args.size() == 2 && show_args[0] == "show")
+        return cmd_plugins(plugin_paths, show_args[1]);
       throw UserError("usage: coex plugins [show NAME]");
     }
     if (*exp) {

@@ -38,7 +38,8 @@ class Reader {
       const std::string key(k.str());
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string msg = "unknown key '" + key + "'" +
-                        (section.empty() ? std::string(" at top level") : " in [" + section + "]") + ".";
+                        (section.empty() ? std::string(" at top level") : " in [" + section + "]") +
+                        ".";
       if (auto m = did_you_mean(key, allowed)) msg += " Did you mean '" + *m + "'?";
       msg += " Allowed:";
       for (const auto& a : allowed) msg += " " + a;
@@ -72,9 +73,12 @@ class Reader {
     const toml::node* n = t.get(key);
     if (!n) return def;
     double v = 0;
-    if (n->is_integer()) v = static_cast<double>(n->as_integer()->get());
-    else if (n->is_floating_point()) v = n->as_floating_point()->get();
-    else fail(n, "'" + key + "' must be a number");
+    if (n->is_integer())
+      v = static_cast<double>(n->as_integer()->get());
+    else if (n->is_floating_point())
+      v = n->as_floating_point()->get();
+    else
+      fail(n, "'" + key + "' must be a number");
     if (v < lo || v > hi) {
       std::ostringstream os;
       os << "'" << key << "' = " << v << " is out of range [" << lo << ", " << hi << "]";
@@ -155,13 +159,20 @@ toml::array rebuild_array(const toml::array& a);
 
 template <class Sink>
 void rebuild_into(const toml::node& n, Sink&& sink) {
-  if (n.is_table()) sink(rebuild_table(*n.as_table()));
-  else if (n.is_array()) sink(rebuild_array(*n.as_array()));
-  else if (n.is_string()) sink(std::string(n.as_string()->get()));
-  else if (n.is_integer()) sink(n.as_integer()->get());
-  else if (n.is_floating_point()) sink(n.as_floating_point()->get());
-  else if (n.is_boolean()) sink(n.as_boolean()->get());
-  else throw ConfigError("--set: dates and times are not supported");
+  if (n.is_table())
+    sink(rebuild_table(*n.as_table()));
+  else if (n.is_array())
+    sink(rebuild_array(*n.as_array()));
+  else if (n.is_string())
+    sink(std::string(n.as_string()->get()));
+  else if (n.is_integer())
+    sink(n.as_integer()->get());
+  else if (n.is_floating_point())
+    sink(n.as_floating_point()->get());
+  else if (n.is_boolean())
+    sink(n.as_boolean()->get());
+  else
+    throw ConfigError("--set: dates and times are not supported");
 }
 
 toml::table rebuild_table(const toml::table& t) {
@@ -173,7 +184,8 @@ toml::table rebuild_table(const toml::table& t) {
 
 toml::array rebuild_array(const toml::array& a) {
   toml::array out;
-  for (const auto& v : a) rebuild_into(v, [&](auto&& x) { out.push_back(std::forward<decltype(x)>(x)); });
+  for (const auto& v : a)
+    rebuild_into(v, [&](auto&& x) { out.push_back(std::forward<decltype(x)>(x)); });
   return out;
 }
 
@@ -233,10 +245,11 @@ Task dataset_task(const std::string& name, const std::string& where) {
     t.data_dir = "";
     return t;
   }
-  throw ConfigError(where + ": unknown dataset '" + name + "'. Known: fashion_mnist, none" +
-                    (did_you_mean(name, {"fashion_mnist", "none"})
-                         ? " (did you mean '" + *did_you_mean(name, {"fashion_mnist", "none"}) + "'?)"
-                         : std::string()));
+  throw ConfigError(
+      where + ": unknown dataset '" + name + "'. Known: fashion_mnist, none" +
+      (did_you_mean(name, {"fashion_mnist", "none"})
+           ? " (did you mean '" + *did_you_mean(name, {"fashion_mnist", "none"}) + "'?)"
+           : std::string()));
 }
 
 RunConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
@@ -248,15 +261,16 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
     root = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw ConfigError(file.string() + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+    throw ConfigError(file.string() + ":" + std::to_string(b.line) + ":" +
+                      std::to_string(b.column) +
                       ": malformed TOML: " + std::string(e.description()));
   }
   for (const auto& o : overrides) apply_override(root, o);
 
   Reader r(file.string());
-  r.only_keys(root, "", {"name", "seed", "plugin_paths", "task", "search_space", "hardware",
-                         "controller", "estimator", "specs", "reward", "budget", "objectives",
-                         "output"});
+  r.only_keys(root, "",
+              {"name", "seed", "plugin_paths", "task", "search_space", "hardware", "controller",
+               "estimator", "specs", "reward", "budget", "objectives", "output"});
   RunConfig c;
   c.file = file;
   c.name = r.str(root, "name", file.stem().string());
@@ -276,19 +290,22 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
     const int resize = static_cast<int>(r.num(*t, "resize", 0, 0, 1024));
     if (resize > 0) c.task.input.h = c.task.input.w = resize;
     if (const toml::node* in = t->get("input")) {
-      if (c.task.dataset != "none") r.fail(in, "'input' is only for dataset = \"none\" (use resize)");
+      if (c.task.dataset != "none")
+        r.fail(in, "'input' is only for dataset = \"none\" (use resize)");
       const toml::array* a = in->as_array();
       if (!a || a->size() != 3) r.fail(in, "'input' must be [channels, height, width]");
       std::int64_t v[3];
       for (int i = 0; i < 3; ++i) {
         const auto* x = a->get(static_cast<std::size_t>(i));
-        if (!x->is_integer() || x->as_integer()->get() <= 0) r.fail(x, "'input' entries must be positive integers");
+        if (!x->is_integer() || x->as_integer()->get() <= 0)
+          r.fail(x, "'input' entries must be positive integers");
         v[i] = x->as_integer()->get();
       }
       c.task.input = {v[0], v[1], v[2]};
     }
     if (t->get("classes")) {
-      if (c.task.dataset != "none") r.fail(t->get("classes"), "'classes' is only for dataset = \"none\"");
+      if (c.task.dataset != "none")
+        r.fail(t->get("classes"), "'classes' is only for dataset = \"none\"");
       c.task.classes = static_cast<int>(r.num(*t, "classes", 10, 2, 100000));
     }
   }
@@ -300,9 +317,13 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
   {
     const toml::table& h = *root.get("hardware")->as_table();
     const std::string mode = r.str(h, "mode", "tuned");
-    if (mode == "tuned") c.hardware_mode = HardwareMode::kTuned;
-    else if (mode == "searched") c.hardware_mode = HardwareMode::kSearched;
-    else r.fail(h.get("mode"), "hardware.mode must be \"tuned\" or \"searched\", not \"" + mode + "\"");
+    if (mode == "tuned")
+      c.hardware_mode = HardwareMode::kTuned;
+    else if (mode == "searched")
+      c.hardware_mode = HardwareMode::kSearched;
+    else
+      r.fail(h.get("mode"),
+             "hardware.mode must be \"tuned\" or \"searched\", not \"" + mode + "\"");
     c.hardware_redraws = static_cast<int>(r.num(h, "redraws", 10, 0, 1000));
   }
 
@@ -322,11 +343,16 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
 
   // [reward]
   if (const toml::table* t = r.table(root, "reward", false, "reward")) {
-    r.only_keys(*t, "reward", {"kind", "penalty", "alpha", "accuracy_window", "terms", "compat_jump"});
+    r.only_keys(*t, "reward",
+                {"kind", "penalty", "alpha", "accuracy_window", "terms", "compat_jump"});
     const std::string kind = r.str(*t, "kind", "weighted");
-    if (kind == "weighted") c.reward.kind = RewardConfig::Kind::kWeighted;
-    else if (kind == "constrained") c.reward.kind = RewardConfig::Kind::kConstrained;
-    else r.fail(t->get("kind"), "reward.kind must be \"weighted\" or \"constrained\", not \"" + kind + "\"");
+    if (kind == "weighted")
+      c.reward.kind = RewardConfig::Kind::kWeighted;
+    else if (kind == "constrained")
+      c.reward.kind = RewardConfig::Kind::kConstrained;
+    else
+      r.fail(t->get("kind"),
+             "reward.kind must be \"weighted\" or \"constrained\", not \"" + kind + "\"");
     c.reward.penalty = r.num(*t, "penalty", -1, -1e9, 1e9);
     c.reward.alpha = r.num(*t, "alpha", 0.7, 0, 1);
     c.reward.compat_jump = r.boolean(*t, "compat_jump", false);
@@ -353,7 +379,8 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
         term.good = r.num(*et, "good", 1, -1e300, 1e300);
         term.weight = r.num(*et, "weight", 1, 0, 1e9);
         if (!et->get("bad") || !et->get("good")) r.fail(et, "a reward term needs 'bad' and 'good'");
-        if (term.bad == term.good) r.fail(et, "reward term '" + term.metric + "': bad and good must differ");
+        if (term.bad == term.good)
+          r.fail(et, "reward term '" + term.metric + "': bad and good must differ");
         c.reward.terms.push_back(term);
       }
     }

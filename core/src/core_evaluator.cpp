@@ -42,7 +42,9 @@ bool CoreEvaluator::done() const {
 
 std::uint64_t CoreEvaluator::remaining_candidates() const {
   if (!config_.budget.candidates) return std::numeric_limits<std::uint64_t>::max();
-  return config_.budget.candidates > stats_.candidates ? config_.budget.candidates - stats_.candidates : 0;
+  return config_.budget.candidates > stats_.candidates
+             ? config_.budget.candidates - stats_.candidates
+             : 0;
 }
 
 std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
@@ -54,14 +56,16 @@ std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
     if (static_cast<std::size_t>(seq) < replay_.size()) {
       CandidateRecord r = replay_[static_cast<std::size_t>(seq)];
       if (r.key() != Space::key(p))
-        throw UserError("the run directory holds a different run: candidate #" + std::to_string(seq) +
-                        " there is " + r.key() + ", but the controller now proposes " + Space::key(p) +
-                        " (the config, seed or a plugin changed). Fix: run with a new --out directory");
+        throw UserError(
+            "the run directory holds a different run: candidate #" + std::to_string(seq) +
+            " there is " + r.key() + ", but the controller now proposes " + Space::key(p) +
+            " (the config, seed or a plugin changed). Fix: run with a new --out directory");
       ++next_seq_;
       ++stats_.replayed;
       if (!r.network_hash.empty() && r.outcome.status != CandidateStatus::kInvalid) {
         std::string key = r.network_hash;
-        if (config_.hardware_mode == HardwareMode::kSearched) key += "|" + Space::key(r.hardware_point);
+        if (config_.hardware_mode == HardwareMode::kSearched)
+          key += "|" + Space::key(r.hardware_point);
         cache_.emplace(key, r);
       }
       account(r);
@@ -80,18 +84,28 @@ std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
 void CoreEvaluator::account(const CandidateRecord& r) {
   ++stats_.candidates;
   switch (r.outcome.status) {
-    case CandidateStatus::kInvalid: ++stats_.invalid; break;
-    case CandidateStatus::kPruned: ++stats_.pruned; break;
-    case CandidateStatus::kEvaluated: ++stats_.evaluated; break;
-    case CandidateStatus::kFailed: ++stats_.failed; break;
+    case CandidateStatus::kInvalid:
+      ++stats_.invalid;
+      break;
+    case CandidateStatus::kPruned:
+      ++stats_.pruned;
+      break;
+    case CandidateStatus::kEvaluated:
+      ++stats_.evaluated;
+      break;
+    case CandidateStatus::kFailed:
+      ++stats_.failed;
+      break;
   }
   if (r.trained) ++stats_.trainings;
   if (r.outcome.cached) ++stats_.cached;
   stats_.fast_seconds += r.fast_seconds;
   stats_.slow_seconds += r.slow_seconds;
   if (r.outcome.status == CandidateStatus::kEvaluated) {
-    if (!stats_.best_reward || r.outcome.reward > *stats_.best_reward) stats_.best_reward = r.outcome.reward;
-    if (r.outcome.accuracy && (!stats_.best_accuracy || *r.outcome.accuracy > *stats_.best_accuracy))
+    if (!stats_.best_reward || r.outcome.reward > *stats_.best_reward)
+      stats_.best_reward = r.outcome.reward;
+    if (r.outcome.accuracy &&
+        (!stats_.best_accuracy || *r.outcome.accuracy > *stats_.best_accuracy))
       stats_.best_accuracy = r.outcome.accuracy;
   }
   if (listener_) listener_(r, stats_);
@@ -147,8 +161,8 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
     } else {
       hw = target_.evaluate(net, hw_point);
       // Redraw fresh designs for this network, stopping at the first that meets the specs.
-      for (int i = 0; i < config_.hardware_redraws &&
-                      (!hw.feasible || problem_.specs.violation(hw.metrics));
+      for (int i = 0;
+           i < config_.hardware_redraws && (!hw.feasible || problem_.specs.violation(hw.metrics));
            ++i) {
         Point d = target_.design_space().sample(redraw_rng_);
         HardwareResult h2 = target_.evaluate(net, d);

@@ -84,8 +84,10 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   for (const auto& t : c.reward.terms) check_metric(t.metric, "[[reward.terms]]");
   for (const auto& o : c.objectives) check_metric(o, "[objectives]");
   if (c.hardware_mode == HardwareMode::kSearched && p.target->design_space().empty())
-    throw ConfigError(c.hardware.where + ": hardware.mode = \"searched\" needs a target with a "
-                      "design space; '" + c.hardware.plugin + "' has none. Use mode = \"tuned\"");
+    throw ConfigError(c.hardware.where +
+                      ": hardware.mode = \"searched\" needs a target with a "
+                      "design space; '" +
+                      c.hardware.plugin + "' has none. Use mode = \"tuned\"");
   return p;
 }
 
@@ -137,9 +139,11 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
 
   std::error_code ec;
   fs::create_directories(res.run_dir, ec);
-  if (ec) throw UserError("cannot create run directory " + res.run_dir.string() + ": " + ec.message());
+  if (ec)
+    throw UserError("cannot create run directory " + res.run_dir.string() + ": " + ec.message());
 
-  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((res.run_dir / "coex.log").string());
+  auto file_sink =
+      std::make_shared<spdlog::sinks::basic_file_sink_mt>((res.run_dir / "coex.log").string());
   logger()->sinks().push_back(file_sink);
   struct SinkGuard {
     std::shared_ptr<spdlog::sinks::sink> s;
@@ -155,7 +159,8 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
     if (*fp != c.fingerprint)
       throw UserError("run directory " + res.run_dir.string() +
                       " holds a run of another configuration (fingerprint " + *fp + ", this one " +
-                      c.fingerprint + "). Only [budget] may change on resume. Fix: use --out NEW_DIR");
+                      c.fingerprint +
+                      "). Only [budget] may change on resume. Fix: use --out NEW_DIR");
     replay = store.load_all();
     logger()->info("resuming: {} candidates in the store", replay.size());
   } else {
@@ -167,8 +172,8 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
 
   CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
                           std::move(replay), opt.listener);
-  logger()->info("run '{}': {} network dims, {} hardware dims, mode {}", c.name, problem.network_dims,
-                 problem.space.size() - problem.network_dims,
+  logger()->info("run '{}': {} network dims, {} hardware dims, mode {}", c.name,
+                 problem.network_dims, problem.space.size() - problem.network_dims,
                  c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched");
   try {
     plugins.controller->search(problem, evaluator);

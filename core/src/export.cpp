@@ -26,7 +26,8 @@ void write_file_atomic(const fs::path& file, const std::string& text) {
   }
   std::error_code ec;
   fs::rename(tmp, file, ec);
-  if (ec) throw Error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
+  if (ec)
+    throw Error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
 }
 
 namespace {
@@ -51,7 +52,8 @@ std::string num(double v) {
 
 }  // namespace
 
-std::string to_csv(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto) {
+std::string to_csv(const std::vector<CandidateRecord>& records,
+                   const std::vector<std::size_t>& pareto) {
   std::vector<std::string> metric_cols;
   std::set<std::string> seen;
   for (const auto& r : records)
@@ -66,10 +68,10 @@ std::string to_csv(const std::vector<CandidateRecord>& records, const std::vecto
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     os << r.seq << "," << status_name(r.outcome.status) << "," << csv_field(r.outcome.reason) << ","
-       << (r.outcome.accuracy ? num(*r.outcome.accuracy) : "") << "," << num(r.outcome.reward) << ","
-       << (front.count(i) ? 1 : 0) << "," << r.network_hash << "," << csv_field(r.description) << ","
-       << csv_field(r.hardware_summary) << "," << num(r.fast_seconds) << "," << num(r.slow_seconds)
-       << "," << (r.outcome.cached ? 1 : 0);
+       << (r.outcome.accuracy ? num(*r.outcome.accuracy) : "") << "," << num(r.outcome.reward)
+       << "," << (front.count(i) ? 1 : 0) << "," << r.network_hash << ","
+       << csv_field(r.description) << "," << csv_field(r.hardware_summary) << ","
+       << num(r.fast_seconds) << "," << num(r.slow_seconds) << "," << (r.outcome.cached ? 1 : 0);
     for (const auto& m : metric_cols) {
       auto v = r.outcome.metrics.find(m);
       os << "," << (v ? num(*v) : "");

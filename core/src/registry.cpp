@@ -30,7 +30,8 @@ namespace {
 constexpr const char* kManifestSuffix = ".coex-plugin.json";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 fs::path self_exe() {
@@ -42,12 +43,13 @@ fs::path self_exe() {
 /// Refuses a folder (or file) that users other than its owner may write: code loaded from there
 /// could be anyone's.
 void check_not_writable_by_others(const fs::path& p, const std::string& origin) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(p.c_str(), &st) != 0) return;
   if (st.st_mode & S_IWOTH) {
     throw PluginError("plugin folder " + p.string() + " (from " + origin +
                       ") is writable by other users, so code loaded from it could be anyone's; "
-                      "refusing to load plugins from it. Fix: chmod o-w '" + p.string() + "'");
+                      "refusing to load plugins from it. Fix: chmod o-w '" +
+                      p.string() + "'");
   }
 }
 
@@ -81,7 +83,8 @@ Checked load_checked(const fs::path& path) {
                       "from coex/plugin_entry.hpp");
   auto entry = c.lib->get<const coex_plugin_descriptor*()>(COEX_PLUGIN_ENTRY_SYMBOL);
   c.d = entry();
-  if (c.d == nullptr) throw PluginError("plugin library " + path.string() + ": entry point returned no descriptor");
+  if (c.d == nullptr)
+    throw PluginError("plugin library " + path.string() + ": entry point returned no descriptor");
   const auto& d = *c.d;
   auto mismatch = [&](const std::string& what, const std::string& found) {
     return PluginError("plugin library " + path.string() + " was built for " + what + " " + found +
@@ -91,7 +94,8 @@ Checked load_checked(const fs::path& path) {
   if (d.abi_major != COEX_ABI_MAJOR)
     throw mismatch("ABI major", std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
   if (d.abi_minor > COEX_ABI_MINOR)
-    throw mismatch("newer ABI minor", std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
+    throw mismatch("newer ABI minor",
+                   std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
   if (std::string(d.compiler_tag ? d.compiler_tag : "") != COEX_COMPILER_TAG)
     throw mismatch("compiler tag", std::string("'") + (d.compiler_tag ? d.compiler_tag : "") + "'");
   const std::string torch = d.torch_version ? d.torch_version : "";
@@ -166,7 +170,8 @@ std::vector<PluginDir> default_plugin_dirs(const std::vector<std::string>& cli_p
   if (!exe.empty() && fs::equivalent(exe.parent_path(), COEX_BUILD_BIN_DIR, ec))
     dirs.push_back({COEX_BUILD_PLUGIN_DIR, "build tree"});
 #endif
-  if (!exe.empty()) dirs.push_back({exe.parent_path().parent_path() / "lib/coex/plugins", "install prefix"});
+  if (!exe.empty())
+    dirs.push_back({exe.parent_path().parent_path() / "lib/coex/plugins", "install prefix"});
   return dirs;
 }
 
@@ -176,7 +181,8 @@ PluginRegistry::PluginRegistry(const std::vector<PluginDir>& dirs) {
     std::error_code ec;
     if (!fs::is_directory(d.path, ec)) {
       if (d.origin != "install prefix" && d.origin != "build tree")
-        logger()->warn("plugin folder {} (from {}) does not exist; skipped", d.path.string(), d.origin);
+        logger()->warn("plugin folder {} (from {}) does not exist; skipped", d.path.string(),
+                       d.origin);
       continue;
     }
     const fs::path canon = fs::canonical(d.path, ec);
@@ -191,9 +197,9 @@ PluginRegistry::PluginRegistry(const std::vector<PluginDir>& dirs) {
       PluginManifest m = PluginManifest::read(f);
       for (const auto& other : plugins_)
         if (other.name == m.name)
-          throw PluginError("two plugins are named '" + m.name + "': " +
-                            other.manifest_path.string() + " and " + m.manifest_path.string() +
-                            ". Fix: remove one of them from the plugin path");
+          throw PluginError(
+              "two plugins are named '" + m.name + "': " + other.manifest_path.string() + " and " +
+              m.manifest_path.string() + ". Fix: remove one of them from the plugin path");
       plugins_.push_back(std::move(m));
     }
   }
@@ -214,7 +220,8 @@ const PluginManifest& PluginRegistry::find(const std::string& name, PluginKind k
     }
   std::string msg = std::string("unknown ") + kind_name(kind) + " plugin '" + name + "'.";
   if (const auto* other = find_any(name))
-    msg += " A plugin of that name exists, but it is a " + std::string(kind_name(other->kind)) + ".";
+    msg +=
+        " A plugin of that name exists, but it is a " + std::string(kind_name(other->kind)) + ".";
   msg += " Known " + std::string(kind_name(kind)) + " plugins:";
   for (const auto& k : known) msg += " " + k;
   if (known.empty()) msg += " (none found; check --plugin-path / COEX_PLUGIN_PATH)";
@@ -285,7 +292,8 @@ Options validate_options(const std::string& plugin_name, const OptionSchema& sch
       // Integers are accepted where reals are expected.
       if (auto e = check_option_value(*s, v))
         throw ConfigError(where(it.key()) + ": option '" + it.key() + "' of plugin '" +
-                          plugin_name + "': " + *e + (s->unit.empty() ? "" : " (unit: " + s->unit + ")") +
+                          plugin_name + "': " + *e +
+                          (s->unit.empty() ? "" : " (unit: " + s->unit + ")") +
                           ". See `coex plugins show " + plugin_name + "`");
       out[it.key()] = v;
     }

@@ -21,7 +21,8 @@ double accuracy_score(double a, double lo, double hi) {
   return 2 * (a - lo) / (hi - lo) - 1;
 }
 
-double reward_of(const RewardConfig& cfg, double accuracy, const Metrics& metrics, bool specs_hold) {
+double reward_of(const RewardConfig& cfg, double accuracy, const Metrics& metrics,
+                 bool specs_hold) {
   if (cfg.kind == RewardConfig::Kind::kConstrained) return specs_hold ? accuracy : cfg.penalty;
   const double acc = accuracy_score(accuracy, cfg.accuracy_lo, cfg.accuracy_hi);
   if (cfg.terms.empty()) return acc;

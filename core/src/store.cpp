@@ -17,7 +17,9 @@ struct Stmt {
       throw Error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
   }
   ~Stmt() { sqlite3_finalize(s); }
-  void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void text(int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   void real(int i, double v) { sqlite3_bind_double(s, i, v); }
   void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
   void null(int i) { sqlite3_bind_null(s, i); }
@@ -32,7 +34,8 @@ json point_json(const Point& p) { return json(p); }
 }  // namespace
 
 Store::Store(const std::filesystem::path& file) : file_(file) {
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -76,7 +79,9 @@ std::optional<std::string> Store::meta(const std::string& key) const {
 }
 
 void Store::set_meta(const std::string& key, const std::string& value) {
-  Stmt st(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Stmt st(db_,
+          "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+          "excluded.value");
   st.text(1, key);
   st.text(2, value);
   if (sqlite3_step(st.s) != SQLITE_DONE) throw Error(std::string("store: ") + sqlite3_errmsg(db_));
@@ -100,7 +105,10 @@ void Store::commit(const CandidateRecord& r) {
   st.text(9, r.hardware_detail.dump());
   st.text(10, status_name(o.status));
   st.text(11, o.reason);
-  if (o.accuracy) st.real(12, *o.accuracy); else st.null(12);
+  if (o.accuracy)
+    st.real(12, *o.accuracy);
+  else
+    st.null(12);
   st.real(13, o.reward);
   st.text(14, o.metrics.to_json().dump());
   st.text(15, json(o.objectives).dump());
@@ -142,7 +150,8 @@ std::vector<CandidateRecord> Store::load_all() const {
                    CandidateStatus::kFailed})
       if (status == status_name(s)) r.outcome.status = s;
     r.outcome.reason = st.col_text(10);
-    if (sqlite3_column_type(st.s, 11) != SQLITE_NULL) r.outcome.accuracy = sqlite3_column_double(st.s, 11);
+    if (sqlite3_column_type(st.s, 11) != SQLITE_NULL)
+      r.outcome.accuracy = sqlite3_column_double(st.s, 11);
     r.outcome.reward = sqlite3_column_double(st.s, 12);
     r.outcome.metrics = Metrics::from_json(json::parse(st.col_text(13)));
     r.outcome.objectives = json::parse(st.col_text(14)).get<std::vector<double>>();

@@ -34,7 +34,8 @@ double Metrics::get(const std::string& name) const {
 
 nlohmann::json Metrics::to_json() const {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [n, v] : items_) j[n] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  for (const auto& [n, v] : items_)
+    j[n] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   return j;
 }
 

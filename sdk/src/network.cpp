@@ -26,14 +26,15 @@ struct Hasher {
 
 std::string with_commas(std::int64_t v) {
   std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
-constexpr OpKind kAllOps[] = {OpKind::kInput,   OpKind::kConv2d,        OpKind::kLinear,
-                              OpKind::kBatchNorm, OpKind::kActivation,  OpKind::kMaxPool,
-                              OpKind::kAvgPool, OpKind::kGlobalAvgPool, OpKind::kAdd,
-                              OpKind::kConcat,  OpKind::kFlatten};
+constexpr OpKind kAllOps[] = {OpKind::kInput,     OpKind::kConv2d,        OpKind::kLinear,
+                              OpKind::kBatchNorm, OpKind::kActivation,    OpKind::kMaxPool,
+                              OpKind::kAvgPool,   OpKind::kGlobalAvgPool, OpKind::kAdd,
+                              OpKind::kConcat,    OpKind::kFlatten};
 constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
                                    Activation::kTanh, Activation::kIdentity};
 
@@ -45,28 +46,44 @@ std::string Shape::to_string() const {
 
 const char* op_name(OpKind op) {
   switch (op) {
-    case OpKind::kInput: return "input";
-    case OpKind::kConv2d: return "conv2d";
-    case OpKind::kLinear: return "linear";
-    case OpKind::kBatchNorm: return "batch_norm";
-    case OpKind::kActivation: return "activation";
-    case OpKind::kMaxPool: return "max_pool";
-    case OpKind::kAvgPool: return "avg_pool";
-    case OpKind::kGlobalAvgPool: return "global_avg_pool";
-    case OpKind::kAdd: return "add";
-    case OpKind::kConcat: return "concat";
-    case OpKind::kFlatten: return "flatten";
+    case OpKind::kInput:
+      return "input";
+    case OpKind::kConv2d:
+      return "conv2d";
+    case OpKind::kLinear:
+      return "linear";
+    case OpKind::kBatchNorm:
+      return "batch_norm";
+    case OpKind::kActivation:
+      return "activation";
+    case OpKind::kMaxPool:
+      return "max_pool";
+    case OpKind::kAvgPool:
+      return "avg_pool";
+    case OpKind::kGlobalAvgPool:
+      return "global_avg_pool";
+    case OpKind::kAdd:
+      return "add";
+    case OpKind::kConcat:
+      return "concat";
+    case OpKind::kFlatten:
+      return "flatten";
   }
   return "?";
 }
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::kRelu: return "relu";
-    case Activation::kRelu6: return "relu6";
-    case Activation::kSigmoid: return "sigmoid";
-    case Activation::kTanh: return "tanh";
-    case Activation::kIdentity: return "identity";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kRelu6:
+      return "relu6";
+    case Activation::kSigmoid:
+      return "sigmoid";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kIdentity:
+      return "identity";
   }
   return "?";
 }
@@ -127,7 +144,8 @@ int Network::add_conv2d_same(int input, std::int64_t out_channels, int kernel, i
 
 int Network::add_linear(int input, std::int64_t out_features, bool bias) {
   const Shape in = checked(input).shape;
-  if (in.h != 1 || in.w != 1) throw InvalidCandidate("linear: input " + in.to_string() + " is not flat");
+  if (in.h != 1 || in.w != 1)
+    throw InvalidCandidate("linear: input " + in.to_string() + " is not flat");
   if (out_features <= 0) throw InvalidCandidate("linear: non-positive output features");
   Node n;
   n.op = OpKind::kLinear;
@@ -160,7 +178,8 @@ static Node pool_node(OpKind op, const Shape& in, int input, int kernel, int str
     throw InvalidCandidate("pool: bad kernel/stride/padding");
   const std::int64_t ph = in.h + 2 * padding, pw = in.w + 2 * padding;
   if (ph < kernel || pw < kernel)
-    throw InvalidCandidate("pool: kernel " + std::to_string(kernel) + " larger than input " + in.to_string());
+    throw InvalidCandidate("pool: kernel " + std::to_string(kernel) + " larger than input " +
+                           in.to_string());
   Node n;
   n.op = op;
   n.inputs = {input};
@@ -208,8 +227,8 @@ int Network::add_concat(const std::vector<int>& inputs) {
   for (int i : inputs) {
     const Shape& t = checked(i).shape;
     if (t.h != s.h || t.w != s.w)
-      throw InvalidCandidate("concat: spatial sizes differ (" + checked(inputs[0]).shape.to_string() +
-                             " vs " + t.to_string() + ")");
+      throw InvalidCandidate("concat: spatial sizes differ (" +
+                             checked(inputs[0]).shape.to_string() + " vs " + t.to_string() + ")");
     s.c += t.c;
   }
   Node n;
@@ -253,8 +272,10 @@ std::int64_t Network::trainable_params(const Node& n) const {
              (n.bias ? n.out_channels : 0);
     case OpKind::kLinear:
       return input_shape(n).c * n.out_channels + (n.bias ? n.out_channels : 0);
-    case OpKind::kBatchNorm: return 2 * n.shape.c;
-    default: return 0;
+    case OpKind::kBatchNorm:
+      return 2 * n.shape.c;
+    default:
+      return 0;
   }
 }
 
@@ -337,7 +358,9 @@ std::string Network::summary() const {
 nlohmann::json Network::to_json() const {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& n : nodes_) {
-    nlohmann::json j{{"id", n.id}, {"op", op_name(n.op)}, {"inputs", n.inputs},
+    nlohmann::json j{{"id", n.id},
+                     {"op", op_name(n.op)},
+                     {"inputs", n.inputs},
                      {"shape", {n.shape.c, n.shape.h, n.shape.w}}};
     switch (n.op) {
       case OpKind::kConv2d:
@@ -352,14 +375,17 @@ nlohmann::json Network::to_json() const {
         j["out_channels"] = n.out_channels;
         j["bias"] = n.bias;
         break;
-      case OpKind::kActivation: j["activation"] = activation_name(n.activation); break;
+      case OpKind::kActivation:
+        j["activation"] = activation_name(n.activation);
+        break;
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
         j["kernel"] = n.kernel;
         j["stride"] = n.stride;
         j["padding"] = n.padding;
         break;
-      default: break;
+      default:
+        break;
     }
     a.push_back(j);
   }
@@ -386,15 +412,20 @@ Network Network::from_json(const nlohmann::json& j) {
     switch (kind) {
       case OpKind::kInput: {
         auto s = e.at("shape");
-        net.add_input({s[0].get<std::int64_t>(), s[1].get<std::int64_t>(), s[2].get<std::int64_t>()});
+        net.add_input(
+            {s[0].get<std::int64_t>(), s[1].get<std::int64_t>(), s[2].get<std::int64_t>()});
         break;
       }
       case OpKind::kConv2d:
         net.add_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
                        e.at("padding"), e.at("groups"), e.at("bias"));
         break;
-      case OpKind::kLinear: net.add_linear(first(), e.at("out_channels"), e.at("bias")); break;
-      case OpKind::kBatchNorm: net.add_batch_norm(first()); break;
+      case OpKind::kLinear:
+        net.add_linear(first(), e.at("out_channels"), e.at("bias"));
+        break;
+      case OpKind::kBatchNorm:
+        net.add_batch_norm(first());
+        break;
       case OpKind::kActivation: {
         const auto a = e.at("activation").get<std::string>();
         Activation act = Activation::kIdentity;
@@ -409,10 +440,18 @@ Network Network::from_json(const nlohmann::json& j) {
       case OpKind::kAvgPool:
         net.add_avg_pool(first(), e.at("kernel"), e.at("stride"), e.at("padding"));
         break;
-      case OpKind::kGlobalAvgPool: net.add_global_avg_pool(first()); break;
-      case OpKind::kAdd: net.add_add(in); break;
-      case OpKind::kConcat: net.add_concat(in); break;
-      case OpKind::kFlatten: net.add_flatten(first()); break;
+      case OpKind::kGlobalAvgPool:
+        net.add_global_avg_pool(first());
+        break;
+      case OpKind::kAdd:
+        net.add_add(in);
+        break;
+      case OpKind::kConcat:
+        net.add_concat(in);
+        break;
+      case OpKind::kFlatten:
+        net.add_flatten(first());
+        break;
     }
   }
   return net;

@@ -30,8 +30,7 @@ std::string fmt_num(double x) {
 }
 
 std::optional<std::string> check_number(const OptionSpec& s, const json& v, bool integer) {
-  if (integer && !v.is_number_integer())
-    return "expected an integer, got " + describe_json_type(v);
+  if (integer && !v.is_number_integer()) return "expected an integer, got " + describe_json_type(v);
   if (!integer && !v.is_number()) return "expected a number, got " + describe_json_type(v);
   const double x = v.get<double>();
   if (!std::isfinite(x)) return "expected a finite number";
@@ -46,7 +45,8 @@ std::optional<std::string> check_string(const OptionSpec& s, const json& v) {
       std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) == s.choices.end()) {
     std::string msg = "'" + v.get<std::string>() + "' is not one of:";
     for (const auto& c : s.choices) msg += " " + c;
-    if (auto m = did_you_mean(v.get<std::string>(), s.choices)) msg += " (did you mean '" + *m + "'?)";
+    if (auto m = did_you_mean(v.get<std::string>(), s.choices))
+      msg += " (did you mean '" + *m + "'?)";
     return msg;
   }
   return std::nullopt;
@@ -56,14 +56,22 @@ std::optional<std::string> check_string(const OptionSpec& s, const json& v) {
 
 const char* OptionSpec::type_name(Type t) {
   switch (t) {
-    case Type::kBool: return "bool";
-    case Type::kInt: return "int";
-    case Type::kReal: return "real";
-    case Type::kString: return "string";
-    case Type::kIntList: return "int list";
-    case Type::kRealList: return "real list";
-    case Type::kStringList: return "string list";
-    case Type::kTableList: return "table list";
+    case Type::kBool:
+      return "bool";
+    case Type::kInt:
+      return "int";
+    case Type::kReal:
+      return "real";
+    case Type::kString:
+      return "string";
+    case Type::kIntList:
+      return "int list";
+    case Type::kRealList:
+      return "real list";
+    case Type::kStringList:
+      return "string list";
+    case Type::kTableList:
+      return "table list";
   }
   return "?";
 }
@@ -73,9 +81,12 @@ std::optional<std::string> check_option_value(const OptionSpec& s, const json& v
     case Type::kBool:
       if (!v.is_boolean()) return "expected a boolean (true/false), got " + describe_json_type(v);
       return std::nullopt;
-    case Type::kInt: return check_number(s, v, true);
-    case Type::kReal: return check_number(s, v, false);
-    case Type::kString: return check_string(s, v);
+    case Type::kInt:
+      return check_number(s, v, true);
+    case Type::kReal:
+      return check_number(s, v, false);
+    case Type::kString:
+      return check_string(s, v);
     case Type::kIntList:
     case Type::kRealList:
     case Type::kStringList:
@@ -156,12 +167,13 @@ OptionSchema& OptionSchema::add_int_list(std::string name, std::vector<std::int6
 OptionSchema& OptionSchema::add_real_list(std::string name, std::vector<double> def,
                                           std::string doc, std::optional<double> min,
                                           std::optional<double> max, std::string unit) {
-  return add({std::move(name), Type::kRealList, def, min, max, {}, std::move(unit), std::move(doc)});
+  return add(
+      {std::move(name), Type::kRealList, def, min, max, {}, std::move(unit), std::move(doc)});
 }
 OptionSchema& OptionSchema::add_string_list(std::string name, std::vector<std::string> def,
                                             std::string doc, std::vector<std::string> choices) {
-  return add({std::move(name), Type::kStringList, def, {}, {}, std::move(choices), "",
-              std::move(doc)});
+  return add(
+      {std::move(name), Type::kStringList, def, {}, {}, std::move(choices), "", std::move(doc)});
 }
 OptionSchema& OptionSchema::add_table_list(std::string name, std::string doc) {
   return add({std::move(name), Type::kTableList, json::array(), {}, {}, {}, "", std::move(doc)});

@@ -13,10 +13,14 @@ Plugin::~Plugin() = default;
 
 const char* kind_name(PluginKind k) {
   switch (k) {
-    case PluginKind::kSearchSpace: return "search_space";
-    case PluginKind::kHardwareTarget: return "hardware_target";
-    case PluginKind::kController: return "controller";
-    case PluginKind::kAccuracyEstimator: return "estimator";
+    case PluginKind::kSearchSpace:
+      return "search_space";
+    case PluginKind::kHardwareTarget:
+      return "hardware_target";
+    case PluginKind::kController:
+      return "controller";
+    case PluginKind::kAccuracyEstimator:
+      return "estimator";
   }
   return "?";
 }
@@ -30,10 +34,14 @@ std::optional<PluginKind> kind_from_name(const std::string& s) {
 
 const char* status_name(CandidateStatus s) {
   switch (s) {
-    case CandidateStatus::kInvalid: return "invalid";
-    case CandidateStatus::kPruned: return "pruned";
-    case CandidateStatus::kEvaluated: return "evaluated";
-    case CandidateStatus::kFailed: return "failed";
+    case CandidateStatus::kInvalid:
+      return "invalid";
+    case CandidateStatus::kPruned:
+      return "pruned";
+    case CandidateStatus::kEvaluated:
+      return "evaluated";
+    case CandidateStatus::kFailed:
+      return "failed";
   }
   return "?";
 }

@@ -85,7 +85,8 @@ std::uint64_t Space::cardinality() const {
   for (const auto& d : dims_) {
     const std::uint64_t c = d.cardinality();
     if (c == 0) return 0;
-    if (n > std::numeric_limits<std::uint64_t>::max() / c) return std::numeric_limits<std::uint64_t>::max();
+    if (n > std::numeric_limits<std::uint64_t>::max() / c)
+      return std::numeric_limits<std::uint64_t>::max();
     n *= c;
   }
   return n;
@@ -98,8 +99,8 @@ void Space::check(const Point& p) const {
   for (std::size_t i = 0; i < p.size(); ++i)
     if (!dims_[i].contains(p[i])) {
       std::ostringstream os;
-      os << "coordinate " << i << " ('" << dims_[i].name << "') = " << p[i]
-         << " is outside [" << dims_[i].lo << ", " << dims_[i].hi << "]";
+      os << "coordinate " << i << " ('" << dims_[i].name << "') = " << p[i] << " is outside ["
+         << dims_[i].lo << ", " << dims_[i].hi << "]";
       throw Error(os.str());
     }
 }
@@ -189,9 +190,7 @@ std::string Space::describe(const Point& p) const {
   return s;
 }
 
-std::string Space::key(const Point& p) {
-  return nlohmann::json(p).dump();
-}
+std::string Space::key(const Point& p) { return nlohmann::json(p).dump(); }
 
 nlohmann::json Space::to_json() const {
   nlohmann::json a = nlohmann::json::array();

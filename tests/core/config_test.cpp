@@ -85,14 +85,17 @@ TEST(Config, UnknownKeySuggests) {
   text.replace(text.find("redraws"), 7, "redraw");
   const std::string e = error_of(text);
   EXPECT_EQ(e.rfind("c.toml:13:", 0), 0u) << e;
-  EXPECT_NE(e.find("unknown key 'redraw' in [hardware]. Did you mean 'redraws'?"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'redraw' in [hardware]. Did you mean 'redraws'?"),
+            std::string::npos)
+      << e;
 }
 
 TEST(Config, OutOfRangeAndBadValues) {
   std::string text = kValid;
   text.replace(text.find("seed = 3"), 8, "seed = -3");
   EXPECT_EQ(error_of(text).rfind("c.toml:2:", 0), 0u) << error_of(text);
-  EXPECT_NE(error_of(text).find("'seed' = -3 is out of range"), std::string::npos) << error_of(text);
+  EXPECT_NE(error_of(text).find("'seed' = -3 is out of range"), std::string::npos)
+      << error_of(text);
   std::string t2 = kValid;
   t2.replace(t2.find("\"searched\""), 10, "\"search\"");
   EXPECT_NE(error_of(t2).find("hardware.mode must be"), std::string::npos);
@@ -110,13 +113,15 @@ TEST(Config, OutOfRangeAndBadValues) {
 TEST(Config, OverridesApplyAndAreNamed) {
   TempDir d;
   write_text(d / "c.toml", kValid);
-  const RunConfig c = load_config(d / "c.toml", {"budget.candidates=7", "search_space.options.depths=[2, 3]",
-                                                  "controller.plugin=rl"});
+  const RunConfig c = load_config(
+      d / "c.toml",
+      {"budget.candidates=7", "search_space.options.depths=[2, 3]", "controller.plugin=rl"});
   EXPECT_EQ(c.budget.candidates, 7u);
   EXPECT_EQ(c.search_space.options["depths"], nlohmann::json::array({2, 3}));
   EXPECT_EQ(c.controller.plugin, "rl");
   EXPECT_EQ(c.search_space.where_of("depths"), "--set override");
-  EXPECT_NE(error_of(kValid, {"budget.candidate=7"}).find("--set override: unknown key 'candidate' in [budget]"),
+  EXPECT_NE(error_of(kValid, {"budget.candidate=7"})
+                .find("--set override: unknown key 'candidate' in [budget]"),
             std::string::npos)
       << error_of(kValid, {"budget.candidate=7"});
 }
@@ -134,6 +139,7 @@ TEST(Config, FingerprintIgnoresBudgetAndOutput) {
 TEST(Config, UnknownDatasetAndMissingFile) {
   std::string text = kValid;
   text.replace(text.find("\"fashion_mnist\""), 15, "\"fashion-mnist\"");
-  EXPECT_NE(error_of(text).find("did you mean 'fashion_mnist'"), std::string::npos) << error_of(text);
+  EXPECT_NE(error_of(text).find("did you mean 'fashion_mnist'"), std::string::npos)
+      << error_of(text);
   EXPECT_THROW(load_config("/nonexistent/c.toml", {}), ConfigError);
 }

@@ -42,7 +42,8 @@ class ToyTarget : public HardwareTarget {
     HardwareResult r;
     r.feasible = true;
     r.design = d;
-    r.metrics.set("throughput_fps", 1000.0 * d.at(0) / static_cast<double>(net.node(1).out_channels));
+    r.metrics.set("throughput_fps",
+                  1000.0 * d.at(0) / static_cast<double>(net.node(1).out_channels));
     ++evaluations;
     return r;
   }
@@ -72,7 +73,8 @@ struct Fixture {
   CountingEstimator estimator;
   Fixture() {
     config.budget.candidates = 100;
-    config.specs.add(Spec::parse("throughput_fps >= 250"));  // w <= 4 in tuned mode (speed 2: w <= 8)
+    config.specs.add(
+        Spec::parse("throughput_fps >= 250"));  // w <= 4 in tuned mode (speed 2: w <= 8)
     config.reward.kind = RewardConfig::Kind::kConstrained;
     problem.space = space.space();
     problem.network_dims = 2;
@@ -114,7 +116,8 @@ TEST(CoreEvaluator, PrunedCandidatesAreNeverTrained) {
       evaluated.insert(net.hash_hex());
     }
   }
-  for (const auto& h : pruned) EXPECT_EQ(f.estimator.seen.count(h), 0u) << "a pruned network was trained";
+  for (const auto& h : pruned)
+    EXPECT_EQ(f.estimator.seen.count(h), 0u) << "a pruned network was trained";
   EXPECT_EQ(f.estimator.seen, evaluated);
   EXPECT_EQ(f.estimator.calls, 6) << "pad does not change the network: cache by hash";
   EXPECT_EQ(ev.stats().trainings, 6u);
@@ -186,6 +189,7 @@ TEST(CoreEvaluator, StoreCommitsEachCandidateAndReplays) {
   // A different proposal at a replayed position means a different run.
   Fixture h;
   Store store2(d / "coex.db");
-  CoreEvaluator ev3(h.config, h.problem, h.space, h.target, h.estimator, &store2, store2.load_all());
+  CoreEvaluator ev3(h.config, h.problem, h.space, h.target, h.estimator, &store2,
+                    store2.load_all());
   EXPECT_THROW(ev3.evaluate({{3, 1}}), UserError);
 }

@@ -40,7 +40,8 @@ TEST(Reward, WeightedAndConstrained) {
 }
 
 TEST(Pareto, FrontOfMaximisedVectors) {
-  const std::vector<std::vector<double>> pts{{0.9, -10}, {0.8, -5}, {0.85, -12}, {0.7, -5}, {0.8, -5}};
+  const std::vector<std::vector<double>> pts{
+      {0.9, -10}, {0.8, -5}, {0.85, -12}, {0.7, -5}, {0.8, -5}};
   EXPECT_EQ(pareto_front(pts), (std::vector<std::size_t>{0, 1, 4}));
   EXPECT_TRUE(dominates({1, 1}, {1, 0}));
   EXPECT_FALSE(dominates({1, 1}, {1, 1}));

@@ -25,7 +25,8 @@ namespace {
 /// A fast co-exploration: chain_cnn + fpga_cluster + the counting estimator.
 std::string base_config(const std::string& controller, int budget, const std::string& log_file = "",
                         int delay_ms = 0) {
-  return "name = \"it\"\nseed = 5\nplugin_paths = [\"" + std::string(COEX_TEST_FIXTURE_DIR) + "/good\"]\n" +
+  return "name = \"it\"\nseed = 5\nplugin_paths = [\"" + std::string(COEX_TEST_FIXTURE_DIR) +
+         "/good\"]\n" +
          R"([search_space]
 plugin = "chain_cnn"
 [search_space.options]
@@ -38,11 +39,13 @@ plugin = "fpga_cluster"
 [hardware.options]
 pool = ["zcu102", "pynq_z1"]
 [controller]
-plugin = ")" + controller + R"("
+plugin = ")" +
+         controller + R"("
 [estimator]
 plugin = "counting_estimator"
 [estimator.options]
-log_file = ")" + log_file + "\"\ndelay_ms = " + std::to_string(delay_ms) + R"(
+log_file = ")" +
+         log_file + "\"\ndelay_ms = " + std::to_string(delay_ms) + R"(
 [specs]
 constraints = ["throughput_fps >= 9000"]
 [[reward.terms]]
@@ -50,7 +53,8 @@ metric = "throughput_fps"
 bad = 9000
 good = 30000
 [budget]
-candidates = )" + std::to_string(budget) + "\n";
+candidates = )" +
+         std::to_string(budget) + "\n";
 }
 
 struct BadInputCase {
@@ -60,7 +64,8 @@ struct BadInputCase {
 
 void expect_clean_failure(const CommandResult& r, const std::string& expect, const fs::path& out) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find(expect), std::string::npos) << "expected '" << expect << "' in:\n" << r.output;
+  EXPECT_NE(r.output.find(expect), std::string::npos) << "expected '" << expect << "' in:\n"
+                                                      << r.output;
   EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("Segmentation"), std::string::npos) << r.output;
   // One message: a single "coex: error:" line.
@@ -79,60 +84,72 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 TEST(CliBadInput, MalformedToml) {
   TempDir d;
   write_text(d / "c.toml", replace(base_config("random", 5), "[controller]", "[controller"));
-  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       (d / "c.toml").string() + ":15:", d / "out");
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      (d / "c.toml").string() + ":15:", d / "out");
 }
 
 TEST(CliBadInput, UnknownPluginListsKnownOnes) {
   TempDir d;
-  write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"rnadom\""));
+  write_text(d / "c.toml",
+             replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"rnadom\""));
   const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string());
-  expect_clean_failure(r, "unknown controller plugin 'rnadom'. Known controller plugins: random rl", d / "out");
+  expect_clean_failure(r, "unknown controller plugin 'rnadom'. Known controller plugins: random rl",
+                       d / "out");
   EXPECT_NE(r.output.find("Did you mean 'random'?"), std::string::npos) << r.output;
 }
 
 TEST(CliBadInput, UnknownOptionSuggests) {
   TempDir d;
-  write_text(d / "c.toml", replace(base_config("random", 5), "stride_every = 2", "stride_evry = 2"));
-  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       "c.toml:10:15: unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean 'stride_every'?",
-                       d / "out");
+  write_text(d / "c.toml",
+             replace(base_config("random", 5), "stride_every = 2", "stride_evry = 2"));
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "c.toml:10:15: unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean "
+      "'stride_every'?",
+      d / "out");
 }
 
 TEST(CliBadInput, OptionOutOfRange) {
   TempDir d;
   write_text(d / "c.toml", replace(base_config("random", 5), "delay_ms = 0", "delay_ms = -4"));
-  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       "option 'delay_ms' of plugin 'counting_estimator': -4 is below the minimum 0", d / "out");
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "option 'delay_ms' of plugin 'counting_estimator': -4 is below the minimum 0", d / "out");
 }
 
 TEST(CliBadInput, MissingDatasetFiles) {
   TempDir d;
-  std::string c = replace(base_config("random", 5), "plugin = \"counting_estimator\"", "plugin = \"trained\"");
+  std::string c =
+      replace(base_config("random", 5), "plugin = \"counting_estimator\"", "plugin = \"trained\"");
   c = replace(c, "log_file = \"\"\ndelay_ms = 0", "");
   c = replace(c, "[search_space]", "[task]\ndata_dir = \"/nonexistent/fmnist\"\n[search_space]");
   write_text(d / "c.toml", c);
-  expect_clean_failure(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-                       "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix: apt-get install "
-                       "dataset-fashion-mnist",
-                       d / "out");
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix: apt-get install "
+      "dataset-fashion-mnist",
+      d / "out");
 }
 
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
       {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 1.0"},
-      {"throwing_ctor", "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
-                            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
-                            "deliberate failure in the constructor"},
+      {"throwing_ctor",
+       "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
+           "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
+           "deliberate failure in the constructor"},
   };
   for (const auto& [name, expect] : cases) {
     SCOPED_TRACE(name);
     TempDir d;
-    write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"" + name + "\""));
-    expect_clean_failure(run_coex("--plugin-path " + std::string(COEX_TEST_FIXTURE_DIR) + "/" + name + " run " +
-                                  (d / "c.toml").string() + " --out " + (d / "out").string()),
-                         expect, d / "out");
+    write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
+                                     "plugin = \"" + name + "\""));
+    expect_clean_failure(
+        run_coex("--plugin-path " + std::string(COEX_TEST_FIXTURE_DIR) + "/" + name + " run " +
+                 (d / "c.toml").string() + " --out " + (d / "out").string()),
+        expect, d / "out");
   }
 }
 
@@ -141,21 +158,24 @@ TEST(CliBadInput, PluginFolderWritableByOthers) {
   fs::create_directories(d / "plugins");
   fs::permissions(d / "plugins", fs::perms::all);
   write_text(d / "c.toml", base_config("random", 5));
-  expect_clean_failure(run_coex("--plugin-path " + (d / "plugins").string() + " run " + (d / "c.toml").string() +
-                                " --out " + (d / "out").string()),
-                       "is writable by other users, so code loaded from it could be anyone's; refusing to load "
-                       "plugins from it. Fix: chmod o-w",
-                       d / "out");
+  expect_clean_failure(
+      run_coex("--plugin-path " + (d / "plugins").string() + " run " + (d / "c.toml").string() +
+               " --out " + (d / "out").string()),
+      "is writable by other users, so code loaded from it could be anyone's; refusing to load "
+      "plugins from it. Fix: chmod o-w",
+      d / "out");
 }
 
 TEST(CliPlugins, ListsFromManifestsWithoutLoadingLibTorch) {
   const auto r = run_command("LD_DEBUG=libs '" + std::string(COEX_TEST_BIN) + "' plugins");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* row : {"search_space     chain_cnn", "hardware_target  fpga_cluster", "controller       rl",
-                          "controller       random", "estimator        trained"})
+  for (const char* row :
+       {"search_space     chain_cnn", "hardware_target  fpga_cluster", "controller       rl",
+        "controller       random", "estimator        trained"})
     EXPECT_NE(r.output.find(row), std::string::npos) << row << " missing in\n" << r.output;
   EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << "coex plugins loaded LibTorch";
-  EXPECT_EQ(r.output.find("coex_plugin_"), std::string::npos) << "coex plugins loaded a plugin library";
+  EXPECT_EQ(r.output.find("coex_plugin_"), std::string::npos)
+      << "coex plugins loaded a plugin library";
   // A manifest whose library is gone is still listed: listing never opens libraries.
   TempDir d;
   fs::create_directories(d / "p");
@@ -168,7 +188,8 @@ TEST(CliPlugins, ListsFromManifestsWithoutLoadingLibTorch) {
   EXPECT_NE(g.output.find("ghost"), std::string::npos) << g.output;
   const auto show = run_coex("plugins show fpga_cluster");
   EXPECT_NE(show.output.find("bram_check"), std::string::npos);
-  EXPECT_NE(show.output.find("link_gbps            real [Gbit/s] in [0.001, 10000], default 10"), std::string::npos)
+  EXPECT_NE(show.output.find("link_gbps            real [Gbit/s] in [0.001, 10000], default 10"),
+            std::string::npos)
       << show.output;
 }
 
@@ -193,7 +214,8 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
   for (const auto& c : recs) {
     if (c.outcome.status == CandidateStatus::kPruned) {
       ++pruned;
-      EXPECT_EQ(trained_log.count(c.network_hash), 0u) << "pruned candidate " << c.seq << " was trained";
+      EXPECT_EQ(trained_log.count(c.network_hash), 0u)
+          << "pruned candidate " << c.seq << " was trained";
     }
     if (c.trained) trained_hashes.insert(c.network_hash), ++trained;
   }
@@ -218,7 +240,8 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
   EXPECT_EQ(e.exit_code, 0) << e.output;
   EXPECT_EQ(read_text(d / "x" / "candidates.csv"), csv);
   // Starting again on the same directory without --resume is refused.
-  const auto again_run = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
+  const auto again_run =
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
   EXPECT_EQ(again_run.exit_code, 2);
   EXPECT_NE(again_run.output.find("pass --resume"), std::string::npos);
 }
@@ -229,7 +252,9 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   write_text(d / "c.toml", base_config("rl", budget, "", 150));
   // Reference: the same run, uninterrupted.
   write_text(d / "fast.toml", base_config("rl", budget, "", 0));
-  ASSERT_EQ(run_coex("run " + (d / "fast.toml").string() + " --out " + (d / "ref").string()).exit_code, 0);
+  ASSERT_EQ(
+      run_coex("run " + (d / "fast.toml").string() + " --out " + (d / "ref").string()).exit_code,
+      0);
   const auto ref = core::Store(d / "ref" / "coex.db").load_all();
 
   const std::string out = (d / "run").string();
@@ -264,12 +289,14 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
 
   const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("replayed from store: " + std::to_string(partial)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replayed from store: " + std::to_string(partial)), std::string::npos)
+      << r.output;
   const auto all = core::Store(fs::path(out) / "coex.db").load_all();
   ASSERT_EQ(all.size(), static_cast<std::size_t>(budget));
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
-    EXPECT_EQ(all[i].point, ref[i].point) << "candidate " << i << " differs from the uninterrupted run";
+    EXPECT_EQ(all[i].point, ref[i].point)
+        << "candidate " << i << " differs from the uninterrupted run";
     EXPECT_EQ(all[i].outcome.reward, ref[i].outcome.reward) << i;
   }
 }

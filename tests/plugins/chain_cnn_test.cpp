@@ -35,15 +35,43 @@ Point point_of(const SearchSpace& s, const Arch& a) {
 
 TEST(ChainCnn, PublishedArchitecturesHavePublishedParameterCounts) {
   const std::vector<Arch> archs = {
-      {"FixedStride/OptHW", "fixed",
-       {{5, 24, 1}, {1, 64, 1}, {5, 48, 1}, {7, 24, 1}, {5, 36, 1}, {1, 24, 1}, {5, 48, 1}, {3, 24, 1}, {7, 24, 1}, {3, 36, 1}},
-       604626, {36 * 32 * 32, 1, 1}},
-      {"PredStride/OptHW", "predictable", {{3, 36, 1}, {5, 36, 1}, {1, 64, 1}, {3, 48, 2}, {7, 24, 1}, {1, 64, 1}}, 286518,
+      {"FixedStride/OptHW",
+       "fixed",
+       {{5, 24, 1},
+        {1, 64, 1},
+        {5, 48, 1},
+        {7, 24, 1},
+        {5, 36, 1},
+        {1, 24, 1},
+        {5, 48, 1},
+        {3, 24, 1},
+        {7, 24, 1},
+        {3, 36, 1}},
+       604626,
+       {36 * 32 * 32, 1, 1}},
+      {"PredStride/OptHW",
+       "predictable",
+       {{3, 36, 1}, {5, 36, 1}, {1, 64, 1}, {3, 48, 2}, {7, 24, 1}, {1, 64, 1}},
+       286518,
        {64 * 16 * 16, 1, 1}},
-      {"PredStride/OptSW", "predictable",
-       {{1, 24, 1}, {7, 64, 1}, {1, 64, 1}, {5, 48, 2}, {5, 48, 1}, {7, 24, 1}, {7, 64, 1}, {5, 24, 2}, {1, 48, 1},
-        {5, 36, 1}, {1, 48, 1}, {7, 24, 2}, {1, 64, 1}, {7, 36, 1}},
-       609754, {36 * 4 * 4, 1, 1}},
+      {"PredStride/OptSW",
+       "predictable",
+       {{1, 24, 1},
+        {7, 64, 1},
+        {1, 64, 1},
+        {5, 48, 2},
+        {5, 48, 1},
+        {7, 24, 1},
+        {7, 64, 1},
+        {5, 24, 2},
+        {1, 48, 1},
+        {5, 36, 1},
+        {1, 48, 1},
+        {7, 24, 2},
+        {1, 64, 1},
+        {7, 36, 1}},
+       609754,
+       {36 * 4 * 4, 1, 1}},
   };
   Task task;
   task.input = {3, 32, 32};
@@ -54,13 +82,15 @@ TEST(ChainCnn, PublishedArchitecturesHavePublishedParameterCounts) {
     EXPECT_EQ(net.params(), a.params) << a.name;
     std::int64_t f_sum = 0;
     for (const auto& l : a.layers) f_sum += l[1];
-    EXPECT_EQ(net.trainable_params(), a.params - 2 * f_sum) << a.name << ": BN running stats are not trainable";
+    EXPECT_EQ(net.trainable_params(), a.params - 2 * f_sum)
+        << a.name << ": BN running stats are not trainable";
     // The dense layer's input is the flattened last feature map.
     const Node& dense = net.output();
     EXPECT_EQ(net.input_shape(dense), a.dense_input) << a.name;
     std::string desc = "depth " + std::to_string(a.layers.size()) + ": ";
     for (const auto& l : a.layers)
-      desc += "[" + std::to_string(l[0]) + "," + std::to_string(l[1]) + "," + std::to_string(l[2]) + "]";
+      desc += "[" + std::to_string(l[0]) + "," + std::to_string(l[1]) + "," + std::to_string(l[2]) +
+              "]";
     EXPECT_EQ(space->describe(point_of(*space, a)), desc);
   }
   // Trainable-only count of FixedStride/OptHW, as stated in the reference.
@@ -69,7 +99,8 @@ TEST(ChainCnn, PublishedArchitecturesHavePublishedParameterCounts) {
 }
 
 TEST(ChainCnn, SpaceShapeAndStrideModes) {
-  auto s = test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {2, 3}}, {"stride", "searched"}});
+  auto s =
+      test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {2, 3}}, {"stride", "searched"}});
   // depth + 3 layers x (kernel, filters, stride)
   EXPECT_EQ(s->space().size(), 1u + 3 * 3);
   // per layer 4 kernels x 4 filters x 2 strides = 32 tokens; 2 depths
@@ -79,6 +110,7 @@ TEST(ChainCnn, SpaceShapeAndStrideModes) {
   const Network n = one->decode(Point(6, 0.0));
   EXPECT_EQ(n.input_shape(n.node(1)), (Shape{1, 28, 28})) << "input shape from the task";
   EXPECT_EQ(n.output().shape.c, 10);
-  EXPECT_THROW(test::load_plugin<SearchSpace>("chain_cnn", {{"kernels", {2, 3}}}), PluginError) << "even kernel";
+  EXPECT_THROW(test::load_plugin<SearchSpace>("chain_cnn", {{"kernels", {2, 3}}}), PluginError)
+      << "even kernel";
   EXPECT_THROW(one->decode(Point(6, 9.0)), Error);
 }

@@ -23,7 +23,8 @@ class ScriptedEvaluator : public Evaluator {
       points.push_back(p);
       Outcome o;
       o.status = CandidateStatus::kEvaluated;
-      o.reward = static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
+      o.reward =
+          static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
       rewards.push_back(o.reward);
       out.push_back(o);
     }
@@ -42,7 +43,8 @@ class ScriptedEvaluator : public Evaluator {
 Problem problem(std::uint64_t seed) {
   Problem p;
   std::vector<Dimension> dims;
-  for (int i = 0; i < 6; ++i) dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
+  for (int i = 0; i < 6; ++i)
+    dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
   dims.push_back(Dimension::integer("n", 0, 3));
   p.space = Space(dims);
   p.network_dims = dims.size();
@@ -50,8 +52,8 @@ Problem problem(std::uint64_t seed) {
   return p;
 }
 
-std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed, std::size_t budget,
-                       std::vector<double>* rewards = nullptr) {
+std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed,
+                       std::size_t budget, std::vector<double>* rewards = nullptr) {
   const Problem pr = problem(seed);
   ScriptedEvaluator ev(pr.space, budget);
   test::load_plugin<Controller>(name, opts)->search(pr, ev);
@@ -78,7 +80,8 @@ TEST(EmaBaseline, NewestRewardWeighsMost) {
 
 TEST(Controllers, RespectBudgetExactlyAndAreSeedDeterministic) {
   for (const std::string name : {"random", "rl"}) {
-    const nlohmann::json opts = name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
+    const nlohmann::json opts =
+        name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
     const auto a = run(name, opts, 7, 37);
     EXPECT_EQ(a.size(), 37u) << name;
     EXPECT_EQ(a, run(name, opts, 7, 37)) << name << " is not deterministic under a seed";
@@ -103,7 +106,8 @@ TEST(Controllers, ReinforceLearns) {
   run("rl", {{"children", 4}, {"lr", 0.05}}, 1, 1200, &rewards);
   std::vector<double> uniform;
   run("random", {{"batch", 4}}, 1, 1200, &uniform);
-  const double base = std::accumulate(uniform.begin(), uniform.end(), 0.0) / static_cast<double>(uniform.size());
+  const double base =
+      std::accumulate(uniform.begin(), uniform.end(), 0.0) / static_cast<double>(uniform.size());
   const double last = std::accumulate(rewards.end() - 200, rewards.end(), 0.0) / 200;
   // Uniform sampling gives 0.25 on average; a learning policy approaches 1.
   EXPECT_NEAR(base, 0.25, 0.05);

@@ -83,8 +83,10 @@ TEST(TilingModel, ResourcesAndRejections) {
   EXPECT_NE(misfit(t, small, 16, true)->find("BRAM18K 832 > 800"), std::string::npos);
   EXPECT_FALSE(misfit(t, small, 16, false)) << "bram_check = false reproduces the original";
   const Tiling wide{48, 8, 64, 64, 3, 16, 16, 16};
-  EXPECT_NE(misfit(wide, zcu102, 16, true)->find("port bandwidth 768 bits > 512"), std::string::npos);
-  // HotNAS default cconv string, read as (Tm,Tn,Tr,Tc,Tk,Wp,Ip,Op): DSP 2470 <= 2520, port 480 <= 512.
+  EXPECT_NE(misfit(wide, zcu102, 16, true)->find("port bandwidth 768 bits > 512"),
+            std::string::npos);
+  // HotNAS default cconv string, read as (Tm,Tn,Tr,Tc,Tk,Wp,Ip,Op): DSP 2470 <= 2520, port 480 <=
+  // 512.
   const Resources h = resources({130, 19, 32, 32, 3, 18, 2, 10}, 16);
   EXPECT_EQ(h.dsp, 2470);
   EXPECT_EQ(h.port_bits, 480);
@@ -108,9 +110,13 @@ double brute_force(const PipelinePlanner& p, const std::vector<int>& order, int 
       const int b = order[static_cast<std::size_t>(s)];
       double stage = std::numeric_limits<double>::infinity();
       for (int t = 0; t < static_cast<int>(p.tilings().size()); ++t) {
-        if (misfit(p.tilings()[static_cast<std::size_t>(t)], p.pool()[static_cast<std::size_t>(b)], 16, true)) continue;
+        if (misfit(p.tilings()[static_cast<std::size_t>(t)], p.pool()[static_cast<std::size_t>(b)],
+                   16, true))
+          continue;
         double cyc = 0;
-        for (int l = bounds[static_cast<std::size_t>(s)]; l < bounds[static_cast<std::size_t>(s + 1)]; ++l) cyc += p.cycles(l, t);
+        for (int l = bounds[static_cast<std::size_t>(s)];
+             l < bounds[static_cast<std::size_t>(s + 1)]; ++l)
+          cyc += p.cycles(l, t);
         stage = std::min(stage, cyc / (p.pool()[static_cast<std::size_t>(b)].clock_mhz * 1e6));
       }
       const int last = bounds[static_cast<std::size_t>(s + 1)];
@@ -153,7 +159,8 @@ TEST(PipelinePlanner, DynamicProgrammingMatchesBruteForce) {
         if (m > n_layers) continue;
         const double bf = brute_force(planner, order, m);
         ASSERT_FALSE(plans[static_cast<std::size_t>(m - 1)].stages.empty());
-        EXPECT_NEAR(plans[static_cast<std::size_t>(m - 1)].max_stage_s, bf, bf * 1e-12) << "trial " << trial << " m " << m;
+        EXPECT_NEAR(plans[static_cast<std::size_t>(m - 1)].max_stage_s, bf, bf * 1e-12)
+            << "trial " << trial << " m " << m;
         // The reported stages reproduce the optimum and cover every layer once.
         const auto& st = plans[static_cast<std::size_t>(m - 1)].stages;
         EXPECT_EQ(st.front().first, 0);
@@ -172,8 +179,10 @@ TEST(PipelinePlanner, DynamicProgrammingMatchesBruteForce) {
 }
 
 TEST(FpgaCluster, TuneIsNoWorseThanSampledDesignsAndPrunesImpossibleSpecs) {
-  auto space = test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {4, 6}}, {"stride_every", 2}});
-  auto target = test::load_plugin<HardwareTarget>("fpga_cluster", {{"pool", {"zcu102", "ultra96", "pynq_z1"}}});
+  auto space =
+      test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {4, 6}}, {"stride_every", 2}});
+  auto target = test::load_plugin<HardwareTarget>("fpga_cluster",
+                                                  {{"pool", {"zcu102", "ultra96", "pynq_z1"}}});
   std::mt19937_64 rng(11);
   const Specs none;
   for (int i = 0; i < 20; ++i) {
@@ -183,12 +192,14 @@ TEST(FpgaCluster, TuneIsNoWorseThanSampledDesignsAndPrunesImpossibleSpecs) {
     for (int j = 0; j < 25; ++j) {
       const HardwareResult r = target->evaluate(net, target->design_space().sample(rng));
       if (r.feasible) {
-        EXPECT_GE(best.metrics.get("throughput_fps"), r.metrics.get("throughput_fps") * (1 - 1e-12));
+        EXPECT_GE(best.metrics.get("throughput_fps"),
+                  r.metrics.get("throughput_fps") * (1 - 1e-12));
       }
     }
     for (const auto& m : target->metrics()) EXPECT_TRUE(best.metrics.has(m.name)) << m.name;
     EXPECT_GT(best.metrics.get("gops_per_w"), 0);
-    EXPECT_NEAR(best.metrics.get("energy_mj"), best.metrics.get("power_w") / best.metrics.get("throughput_fps") * 1e3, 1e-9);
+    EXPECT_NEAR(best.metrics.get("energy_mj"),
+                best.metrics.get("power_w") / best.metrics.get("throughput_fps") * 1e3, 1e-9);
   }
   // A spec no pipeline can meet: tune still answers, and the answer violates the spec.
   const Network net = space->decode(space->space().sample(rng));
@@ -197,22 +208,26 @@ TEST(FpgaCluster, TuneIsNoWorseThanSampledDesignsAndPrunesImpossibleSpecs) {
   EXPECT_TRUE(impossible.violation(r.metrics).has_value());
   // A spec on energy: tune prefers a design meeting it over a faster one violating it.
   const HardwareResult fast = target->tune(net, none);
-  const Specs frugal({Spec::parse("power_w <= " + std::to_string(fast.metrics.get("power_w") * 0.7))});
+  const Specs frugal(
+      {Spec::parse("power_w <= " + std::to_string(fast.metrics.get("power_w") * 0.7))});
   const HardwareResult lean = target->tune(net, frugal);
   ASSERT_FALSE(frugal.violation(lean.metrics)) << "fewer boards meet the power spec";
   EXPECT_LT(lean.metrics.get("fpgas"), fast.metrics.get("fpgas"));
 }
 
 TEST(FpgaCluster, BadBoardsAreConfigErrors) {
-  EXPECT_THROW(test::load_plugin<HardwareTarget>("fpga_cluster", {{"pool", {"zcu103"}}}), PluginError);
+  EXPECT_THROW(test::load_plugin<HardwareTarget>("fpga_cluster", {{"pool", {"zcu103"}}}),
+               PluginError);
   try {
     test::load_plugin<HardwareTarget>("fpga_cluster", {{"pool", {"zcu103"}}});
   } catch (const PluginError& e) {
     EXPECT_NE(std::string(e.what()).find("Did you mean 'zcu102'"), std::string::npos) << e.what();
   }
-  const nlohmann::json custom = {{"pool", {"mine"}}, {"boards", {{{"name", "mine"}, {"dsp", 100}, {"bram18k", 100}}}}};
+  const nlohmann::json custom = {{"pool", {"mine"}},
+                                 {"boards", {{{"name", "mine"}, {"dsp", 100}, {"bram18k", 100}}}}};
   auto t = test::load_plugin<HardwareTarget>("fpga_cluster", custom);
   EXPECT_EQ(t->design_space().size(), 5u);
-  const nlohmann::json typo = {{"pool", {"mine"}}, {"boards", {{{"name", "mine"}, {"dsps", 100}, {"bram18k", 100}}}}};
+  const nlohmann::json typo = {{"pool", {"mine"}},
+                               {"boards", {{{"name", "mine"}, {"dsps", 100}, {"bram18k", 100}}}}};
   EXPECT_THROW(test::load_plugin<HardwareTarget>("fpga_cluster", typo), PluginError);
 }

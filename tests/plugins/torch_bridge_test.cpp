@@ -57,9 +57,11 @@ TEST(TorchBridge, FashionMnistSplitsAreDeterministicAndDisjoint) {
   EXPECT_TRUE(torch::equal(a.validation.labels, b.validation.labels));
   EXPECT_LE(a.train.labels.max().item<std::int64_t>(), 9);
   o.split_seed = 1;
-  EXPECT_FALSE(torch::equal(tb::load_fashion_mnist("/usr/share/datasets/fashion-mnist", o).train.labels, a.train.labels));
+  EXPECT_FALSE(torch::equal(
+      tb::load_fashion_mnist("/usr/share/datasets/fashion-mnist", o).train.labels, a.train.labels));
   // The raw files: 60,000 training labels; IDX header checked.
-  EXPECT_EQ(tb::read_idx_gz("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz").size(0), 60000);
+  EXPECT_EQ(tb::read_idx_gz("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz").size(0),
+            60000);
 }
 
 TEST(TorchBridge, MissingDatasetIsAUserErrorThatSaysHowToFix) {
@@ -67,15 +69,19 @@ TEST(TorchBridge, MissingDatasetIsAUserErrorThatSaysHowToFix) {
     tb::load_fashion_mnist("/nonexistent/fmnist", {});
     FAIL() << "no error";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("apt-get install dataset-fashion-mnist"), std::string::npos);
+    EXPECT_NE(
+        std::string(e.what()).find("/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing"),
+        std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("apt-get install dataset-fashion-mnist"),
+              std::string::npos);
   }
 }
 
 TEST(TorchBridge, ShortTrainingLearnsAndTrainedEstimatorIsDeterministic) {
   Task task;
   auto est = test::load_plugin<AccuracyEstimator>(
-      "trained", {{"train_size", 2000}, {"validation_size", 500}, {"threads", 1}, {"seed", 5}}, task);
+      "trained", {{"train_size", 2000}, {"validation_size", 500}, {"threads", 1}, {"seed", 5}},
+      task);
   EXPECT_FALSE(est->training_free());
   const Network net = small_net(28);
   const Estimate a = est->estimate(net);

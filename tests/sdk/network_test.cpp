@@ -46,7 +46,8 @@ TEST(Network, InvalidLayersThrowInvalidCandidate) {
   EXPECT_THROW(n.add_conv2d(x, 8, 7, 1, 0), InvalidCandidate);
   EXPECT_THROW(n.add_linear(x, 10), InvalidCandidate) << "linear needs a flat input";
   EXPECT_THROW(n.add_conv2d_same(x, 8, 4, 1), InvalidCandidate) << "even kernel";
-  EXPECT_THROW(n.add_conv2d(x, 8, 3, 1, 1, 2), InvalidCandidate) << "3 channels not divisible by 2 groups";
+  EXPECT_THROW(n.add_conv2d(x, 8, 3, 1, 1, 2), InvalidCandidate)
+      << "3 channels not divisible by 2 groups";
   const int a = n.add_conv2d_same(x, 8, 3, 1);
   const int b = n.add_conv2d_same(x, 8, 3, 2);
   EXPECT_THROW(n.add_add({a, b}), InvalidCandidate);

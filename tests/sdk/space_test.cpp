@@ -59,7 +59,8 @@ TEST(Space, UnitRoundTripAndCellRule) {
 }
 
 TEST(Space, ConcatAndDuplicateNames) {
-  const Space j = Space::concat(Space({Dimension::integer("a", 0, 1)}), Space({Dimension::integer("b", 0, 2)}));
+  const Space j =
+      Space::concat(Space({Dimension::integer("a", 0, 1)}), Space({Dimension::integer("b", 0, 2)}));
   EXPECT_EQ(j.size(), 2u);
   EXPECT_EQ(j.index_of("b"), 1u);
   EXPECT_THROW(Space::concat(j, Space({Dimension::integer("a", 0, 1)})), Error);

@@ -15,7 +15,8 @@ class RandomSearch final : public Controller {
   static OptionSchema schema() {
     OptionSchema s;
     s.add_int("batch", 1, "Points proposed per evaluator call", 1, 4096, "points");
-    s.add_bool("unique", true, "Never propose the same point twice (stops when a finite space is exhausted)");
+    s.add_bool("unique", true,
+               "Never propose the same point twice (stops when a finite space is exhausted)");
     return s;
   }
 

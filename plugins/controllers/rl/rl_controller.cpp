@@ -23,7 +23,8 @@ struct TokenSet {
 
 class PolicyImpl : public nn::Module {
  public:
-  PolicyImpl(const std::vector<TokenSet>& tokens, int hidden) : cell_(nn::LSTMCell(hidden, hidden)) {
+  PolicyImpl(const std::vector<TokenSet>& tokens, int hidden)
+      : cell_(nn::LSTMCell(hidden, hidden)) {
     register_module("cell", cell_);
     start_ = register_parameter("start", torch::empty({1, hidden}).uniform_(-1, 1));
     for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -89,13 +90,16 @@ class RlController final : public Controller {
   static OptionSchema schema() {
     OptionSchema s;
     s.add_int("hidden", 35, "LSTM hidden units H (35 in the original)", 1, 1024, "units");
-    s.add_int("children", 1, "Children sampled per episode (one REINFORCE update per episode)", 1, 1024, "children");
-    s.add_string("optimizer", "adam", "adam (lr 0.01, HotNAS) or rmsprop (lr * 0.5^floor(step/50), FNAS)",
+    s.add_int("children", 1, "Children sampled per episode (one REINFORCE update per episode)", 1,
+              1024, "children");
+    s.add_string("optimizer", "adam",
+                 "adam (lr 0.01, HotNAS) or rmsprop (lr * 0.5^floor(step/50), FNAS)",
                  {"adam", "rmsprop"});
     s.add_real("lr", 0.01, "Learning rate (rmsprop: initial, the original uses 0.99)", 1e-6, 10);
     s.add_real("baseline_beta", 0.9, "EMA factor of the reward baseline", 0, 0.9999);
     s.add_int("real_bins", 10, "Tokens per real dimension (evenly spaced)", 2, 1000, "tokens");
-    s.add_int("max_tokens", 256, "Largest integer dimension accepted (one token per value)", 2, 100000, "tokens");
+    s.add_int("max_tokens", 256, "Largest integer dimension accepted (one token per value)", 2,
+              100000, "tokens");
     return s;
   }
 
@@ -113,7 +117,8 @@ class RlController final : public Controller {
         }
       } else {
         if (static_cast<std::int64_t>(d.cardinality()) > max_tokens_)
-          throw ConfigError("controller 'rl': dimension '" + d.name + "' has " + std::to_string(d.cardinality()) +
+          throw ConfigError("controller 'rl': dimension '" + d.name + "' has " +
+                            std::to_string(d.cardinality()) +
                             " values, above max_tokens = " + std::to_string(max_tokens_) +
                             ". Fix: raise max_tokens or narrow the dimension");
         for (double v = d.lo; v <= d.hi; v += 1) t.values.push_back(v);
@@ -124,21 +129,25 @@ class RlController final : public Controller {
     Policy policy(tokens, hidden_);
     std::unique_ptr<torch::optim::Optimizer> opt;
     if (optimizer_ == "adam")
-      opt = std::make_unique<torch::optim::Adam>(policy->parameters(), torch::optim::AdamOptions(lr_));
+      opt = std::make_unique<torch::optim::Adam>(policy->parameters(),
+                                                 torch::optim::AdamOptions(lr_));
     else
-      opt = std::make_unique<torch::optim::RMSprop>(policy->parameters(), torch::optim::RMSpropOptions(lr_));
+      opt = std::make_unique<torch::optim::RMSprop>(policy->parameters(),
+                                                    torch::optim::RMSpropOptions(lr_));
     std::mt19937_64 rng(problem.seed);
     EmaBaseline baseline(beta_);
     int step = 0;
     while (!evaluator.done()) {
-      std::vector<std::vector<std::int64_t>> seqs(children_, std::vector<std::int64_t>(tokens.size(), 0));
+      std::vector<std::vector<std::int64_t>> seqs(children_,
+                                                  std::vector<std::int64_t>(tokens.size(), 0));
       std::vector<Point> batch;
       {
         torch::NoGradGuard g;
         for (auto& s : seqs) {
           policy->run(s, &rng);
           Point p(tokens.size());
-          for (std::size_t i = 0; i < tokens.size(); ++i) p[i] = tokens[i].values[static_cast<std::size_t>(s[i])];
+          for (std::size_t i = 0; i < tokens.size(); ++i)
+            p[i] = tokens[i].values[static_cast<std::size_t>(s[i])];
           batch.push_back(std::move(p));
         }
       }
@@ -153,7 +162,8 @@ class RlController final : public Controller {
       if (first) continue;  // adv_1 = 0: nothing to learn from the first episode
       if (optimizer_ == "rmsprop") {
         const double lr = lr_ * std::pow(0.5, std::floor(step / 50.0));
-        for (auto& g : opt->param_groups()) static_cast<torch::optim::RMSpropOptions&>(g.options()).lr(lr);
+        for (auto& g : opt->param_groups())
+          static_cast<torch::optim::RMSpropOptions&>(g.options()).lr(lr);
       }
       opt->zero_grad();
       torch::Tensor loss = torch::zeros({});

@@ -18,7 +18,8 @@ class Trained final : public AccuracyEstimator {
  public:
   Trained(const Options& o, const PluginContext& ctx) : task_(ctx.task) {
     if (task_.dataset != "fashion_mnist")
-      throw ConfigError("estimator 'trained' supports dataset \"fashion_mnist\", not \"" + task_.dataset + "\"");
+      throw ConfigError("estimator 'trained' supports dataset \"fashion_mnist\", not \"" +
+                        task_.dataset + "\"");
     if (task_.input.c != 1 || task_.input.h != task_.input.w)
       throw ConfigError("estimator 'trained': Fashion-MNIST is 1 channel, square; task input is " +
                         task_.input.to_string());
@@ -40,18 +41,24 @@ class Trained final : public AccuracyEstimator {
 
   static OptionSchema schema() {
     OptionSchema s;
-    s.add_int("train_size", 6000, "Training images drawn from the 60,000 of the training file", 64, 59000, "images");
-    s.add_int("validation_size", 2000, "Validation images (disjoint from training) for the accuracy", 100, 30000, "images");
-    s.add_int("split_seed", 0, "Seed of the train/validation split (fixed across networks)", 0, 1LL << 40);
+    s.add_int("train_size", 6000, "Training images drawn from the 60,000 of the training file", 64,
+              59000, "images");
+    s.add_int("validation_size", 2000,
+              "Validation images (disjoint from training) for the accuracy", 100, 30000, "images");
+    s.add_int("split_seed", 0, "Seed of the train/validation split (fixed across networks)", 0,
+              1LL << 40);
     s.add_int("epochs", 1, "Training epochs", 1, 1000, "epochs");
     s.add_int("batch", 64, "Mini-batch size", 2, 4096, "images");
     s.add_string("optimizer", "adam", "Optimiser", {"adam", "sgd"});
     s.add_real("lr", 1e-3, "Learning rate", 1e-6, 10);
     s.add_real("momentum", 0.9, "SGD momentum", 0, 0.999);
     s.add_real("weight_decay", 0, "L2 weight decay", 0, 1);
-    s.add_int("threads", 2, "LibTorch intra-op threads (0 = LibTorch's default)", 0, 256, "threads");
-    s.add_int("seed", -1, "Seed of initialisation and shuffling (-1 = derived from the run seed); "
-              "each network is seeded with this and its structural hash", -1, 1LL << 40);
+    s.add_int("threads", 2, "LibTorch intra-op threads (0 = LibTorch's default)", 0, 256,
+              "threads");
+    s.add_int("seed", -1,
+              "Seed of initialisation and shuffling (-1 = derived from the run seed); "
+              "each network is seeded with this and its structural hash",
+              -1, 1LL << 40);
     return s;
   }
 
@@ -83,5 +90,6 @@ class Trained final : public AccuracyEstimator {
 
 }  // namespace coex::plugins::trained
 
-COEX_PLUGIN(coex::plugins::trained::Trained, "trained", "0.1.0",
-            "Trains the network on Fashion-MNIST with LibTorch; accuracy on a held-out validation split")
+COEX_PLUGIN(
+    coex::plugins::trained::Trained, "trained", "0.1.0",
+    "Trains the network on Fashion-MNIST with LibTorch; accuracy on a held-out validation split")

@@ -22,7 +22,8 @@ std::vector<std::string> labels(const std::vector<std::int64_t>& v) {
   return s;
 }
 
-double field(const json& t, std::size_t i, const char* key, double def, double lo, double hi, bool required) {
+double field(const json& t, std::size_t i, const char* key, double def, double lo, double hi,
+             bool required) {
   const std::string where = "option 'boards'[" + std::to_string(i) + "]." + key;
   if (!t.contains(key)) {
     if (required) throw ConfigError(where + " is missing");
@@ -31,8 +32,8 @@ double field(const json& t, std::size_t i, const char* key, double def, double l
   if (!t[key].is_number()) throw ConfigError(where + " must be a number");
   const double v = t[key].get<double>();
   if (v < lo || v > hi)
-    throw ConfigError(where + " = " + std::to_string(v) + " is out of range [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "]");
+    throw ConfigError(where + " = " + std::to_string(v) + " is out of range [" +
+                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return v;
 }
 
@@ -40,12 +41,14 @@ double field(const json& t, std::size_t i, const char* key, double def, double l
 
 OptionSchema FpgaCluster::schema() {
   OptionSchema s;
-  s.add_string_list("pool", {"zcu102", "zcu104", "zc706"},
-                    "FPGAs available to the pipeline, by preset or [[boards]] name (zcu102, zcu104, "
-                    "zc706, ultra96, pynq_z1, vcu118); a name may repeat");
-  s.add_table_list("boards",
-                   "Custom boards: {name, dsp, bram18k, port_bits=512, clock_mhz=100, static_w=1, "
-                   "dsp_w=0.0006, bram_w=0.0012, io_w_per_bit=0.0015}; a name equal to a preset replaces it");
+  s.add_string_list(
+      "pool", {"zcu102", "zcu104", "zc706"},
+      "FPGAs available to the pipeline, by preset or [[boards]] name (zcu102, zcu104, "
+      "zc706, ultra96, pynq_z1, vcu118); a name may repeat");
+  s.add_table_list(
+      "boards",
+      "Custom boards: {name, dsp, bram18k, port_bits=512, clock_mhz=100, static_w=1, "
+      "dsp_w=0.0006, bram_w=0.0012, io_w_per_bit=0.0015}; a name equal to a preset replaces it");
   s.add_int_list("tm", {8, 16, 24, 32, 40, 48}, "Tiling grid: output-channel tile Tm", 1, 4096);
   s.add_int_list("tn", {1, 2, 3, 4, 5, 6, 7, 8}, "Tiling grid: input-channel tile Tn", 1, 4096);
   s.add_int_list("tr", {32, 64}, "Tiling grid: row tile Tr", 1, 4096, "rows");
@@ -58,12 +61,15 @@ OptionSchema FpgaCluster::schema() {
   s.add_real("link_gbps", 10, "Board-to-board link bandwidth", 0.001, 1e4, "Gbit/s");
   s.add_bool("bram_check", true, "Enforce the BRAM18K limit (false reproduces the original code)");
   s.add_bool("input_halo", false, "Input tile includes the halo, (Tr-1)*S+K rows (original: Tr)");
-  s.add_string("transfer", "sender",
-               "sender: a stage's outgoing transfer adds to its time; separate: transfers are stages",
-               {"sender", "separate"});
+  s.add_string(
+      "transfer", "sender",
+      "sender: a stage's outgoing transfer adds to its time; separate: transfers are stages",
+      {"sender", "separate"});
   s.add_bool("try_all_orders", true, "Try every order of the pool (pools of <= 4 boards)");
-  s.add_real("f_ref_mhz", 100, "Clock at which the dynamic power coefficients hold", 1, 2000, "MHz");
-  s.add_string("tune_objective", "throughput_fps", "What tune() maximises/minimises among designs meeting the specs",
+  s.add_real("f_ref_mhz", 100, "Clock at which the dynamic power coefficients hold", 1, 2000,
+             "MHz");
+  s.add_string("tune_objective", "throughput_fps",
+               "What tune() maximises/minimises among designs meeting the specs",
                {"throughput_fps", "gops_per_w", "latency_ms", "energy_mj"});
   return s;
 }
@@ -86,17 +92,20 @@ FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
   planner_options_.link_gbps = o.get_real("link_gbps");
   planner_options_.separate_transfer = o.get_string("transfer") == "separate";
   for (const auto* l : {&tm_, &tn_, &tr_, &tc_, &wp_, &ip_, &op_})
-    if (l->empty()) throw ConfigError("tiling grid options (tm, tn, tr, tc, wp, ip, op) must not be empty");
+    if (l->empty())
+      throw ConfigError("tiling grid options (tm, tn, tr, tc, wp, ip, op) must not be empty");
 
   std::vector<Board> custom;
   const json& boards = o.get_json("boards");
   for (std::size_t i = 0; i < boards.size(); ++i) {
     const json& t = boards[i];
     for (auto it = t.begin(); it != t.end(); ++it) {
-      static const std::vector<std::string> keys{"name", "dsp", "bram18k", "port_bits", "clock_mhz",
-                                                 "static_w", "dsp_w", "bram_w", "io_w_per_bit"};
+      static const std::vector<std::string> keys{"name",      "dsp",       "bram18k",
+                                                 "port_bits", "clock_mhz", "static_w",
+                                                 "dsp_w",     "bram_w",    "io_w_per_bit"};
       if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
-        std::string msg = "option 'boards'[" + std::to_string(i) + "]: unknown field '" + it.key() + "'";
+        std::string msg =
+            "option 'boards'[" + std::to_string(i) + "]: unknown field '" + it.key() + "'";
         if (auto d = did_you_mean(it.key(), keys)) msg += " (did you mean '" + *d + "'?)";
         throw ConfigError(msg);
       }
@@ -116,7 +125,8 @@ FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
     custom.push_back(b);
   }
   for (const auto& name : o.get_string_list("pool")) {
-    auto it = std::find_if(custom.begin(), custom.end(), [&](const Board& b) { return b.name == name; });
+    auto it =
+        std::find_if(custom.begin(), custom.end(), [&](const Board& b) { return b.name == name; });
     if (it != custom.end()) {
       pool_.push_back(*it);
     } else if (auto p = find_preset(name)) {
@@ -169,9 +179,11 @@ FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
 std::vector<MetricInfo> FpgaCluster::metrics() const {
   return {
       {"throughput_fps", "images/s", Direction::kMaximize, "1 / slowest pipeline stage"},
-      {"latency_ms", "ms", Direction::kMinimize, "one image through every stage, transfers included"},
+      {"latency_ms", "ms", Direction::kMinimize,
+       "one image through every stage, transfers included"},
       {"power_w", "W", Direction::kMinimize, "sum of the used boards' power model"},
-      {"energy_mj", "mJ", Direction::kMinimize, "energy per image in steady state: power / throughput"},
+      {"energy_mj", "mJ", Direction::kMinimize,
+       "energy per image in steady state: power / throughput"},
       {"gops_per_w", "GOPS/W", Direction::kMaximize, "2*MACs*throughput / power"},
       {"dsp", "slices", Direction::kMinimize, "DSP slices used over all boards"},
       {"bram18k", "blocks", Direction::kMinimize, "BRAM18K blocks used over all boards"},
@@ -188,8 +200,9 @@ std::vector<Tiling> FpgaCluster::grid(int tk) const {
           for (auto wp : wp_)
             for (auto ip : ip_)
               for (auto op : op_)
-                g.push_back({static_cast<int>(tm), static_cast<int>(tn), static_cast<int>(tr), static_cast<int>(tc), tk,
-                             static_cast<int>(wp), static_cast<int>(ip), static_cast<int>(op)});
+                g.push_back({static_cast<int>(tm), static_cast<int>(tn), static_cast<int>(tr),
+                             static_cast<int>(tc), tk, static_cast<int>(wp), static_cast<int>(ip),
+                             static_cast<int>(op)});
   return g;
 }
 
@@ -209,8 +222,8 @@ Metrics FpgaCluster::metrics_of(const Pipeline& p, std::int64_t macs) const {
     dsp += res.dsp;
     bram += res.bram18k;
     // Power model: static + dynamic scaled by clock (plugin README).
-    power += b.static_w + (b.clock_mhz / f_ref_mhz_) *
-                              (b.dsp_w * res.dsp + b.bram_w * res.bram18k + b.io_w_per_bit * res.port_bits);
+    power += b.static_w + (b.clock_mhz / f_ref_mhz_) * (b.dsp_w * res.dsp + b.bram_w * res.bram18k +
+                                                        b.io_w_per_bit * res.port_bits);
   }
   const double fps = static_cast<double>(batch_) / p.max_stage_s;
   Metrics m;
@@ -225,7 +238,8 @@ Metrics FpgaCluster::metrics_of(const Pipeline& p, std::int64_t macs) const {
   return m;
 }
 
-HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const {
+HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipeline& p,
+                                     std::int64_t macs) const {
   HardwareResult r;
   r.feasible = true;
   r.metrics = metrics_of(p, macs);
@@ -237,16 +251,24 @@ HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipel
     stages.push_back({{"board", b.name},
                       {"pool_index", s.board},
                       {"layers", {s.first, s.last}},
-                      {"tiling", {{"tm", s.tiling.tm}, {"tn", s.tiling.tn}, {"tr", s.tiling.tr}, {"tc", s.tiling.tc},
-                                  {"tk", s.tiling.tk}, {"wp", s.tiling.wp}, {"ip", s.tiling.ip}, {"op", s.tiling.op}}},
+                      {"tiling",
+                       {{"tm", s.tiling.tm},
+                        {"tn", s.tiling.tn},
+                        {"tr", s.tiling.tr},
+                        {"tc", s.tiling.tc},
+                        {"tk", s.tiling.tk},
+                        {"wp", s.tiling.wp},
+                        {"ip", s.tiling.ip},
+                        {"op", s.tiling.op}}},
                       {"compute_ms", s.compute_s * 1e3},
                       {"transfer_ms", s.transfer_s * 1e3},
                       {"dsp", res.dsp},
                       {"bram18k", res.bram18k},
                       {"bottleneck", planner.bottleneck(s)}});
-    r.summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" + std::to_string(s.last + 1) + " Tm=" +
-                 std::to_string(s.tiling.tm) + " Tn=" + std::to_string(s.tiling.tn) + " Tr=" +
-                 std::to_string(s.tiling.tr) + " Tc=" + std::to_string(s.tiling.tc) + "]";
+    r.summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" +
+                 std::to_string(s.last + 1) + " Tm=" + std::to_string(s.tiling.tm) +
+                 " Tn=" + std::to_string(s.tiling.tn) + " Tr=" + std::to_string(s.tiling.tr) +
+                 " Tc=" + std::to_string(s.tiling.tc) + "]";
   }
   r.detail = {{"stages", stages}};
   return r;
@@ -264,9 +286,11 @@ HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) co
     return static_cast<int>(v[static_cast<std::size_t>(design[i++])]);
   };
   for (std::size_t b = 0; b < pool_.size(); ++b) {
-    Tiling t{pick(tm_), pick(tn_), pick(tr_), pick(tc_), g.front().tk, pick(wp_), pick(ip_), pick(op_)};
+    Tiling t{pick(tm_),    pick(tn_), pick(tr_), pick(tc_),
+             g.front().tk, pick(wp_), pick(ip_), pick(op_)};
     const auto it = std::find_if(g.begin(), g.end(), [&](const Tiling& x) {
-      return x.tm == t.tm && x.tn == t.tn && x.tr == t.tr && x.tc == t.tc && x.wp == t.wp && x.ip == t.ip && x.op == t.op;
+      return x.tm == t.tm && x.tn == t.tn && x.tr == t.tr && x.tc == t.tc && x.wp == t.wp &&
+             x.ip == t.ip && x.op == t.op;
     });
     const int idx = static_cast<int>(it - g.begin());
     if (b < used) {
@@ -288,7 +312,8 @@ HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) co
     HardwareResult r;
     r.design = design;
     r.feasible = false;
-    r.reason = "cannot split " + std::to_string(planner.layers().size()) + " layers over " + std::to_string(used) + " FPGAs";
+    r.reason = "cannot split " + std::to_string(planner.layers().size()) + " layers over " +
+               std::to_string(used) + " FPGAs";
     return r;
   }
   HardwareResult r = describe(planner, p, net.macs());
@@ -322,7 +347,8 @@ HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {
       const Metrics m = metrics_of(p, macs);
       const double v = specs.total_violation(m);
       const double obj = m.get(tune_objective_);
-      const auto rank = std::make_tuple(v > 0 ? 1 : 0, v, dir == Direction::kMaximize ? -obj : obj, m.get("power_w"));
+      const auto rank = std::make_tuple(v > 0 ? 1 : 0, v, dir == Direction::kMaximize ? -obj : obj,
+                                        m.get("power_w"));
       if (!best || rank < best_rank) {
         best = std::move(p);
         best_rank = rank;

@@ -27,7 +27,8 @@ class FpgaCluster final : public HardwareTarget {
   /// Metrics of a planned pipeline for a network of `macs` MACs (cheap: used to rank designs).
   Metrics metrics_of(const Pipeline& p, std::int64_t macs) const;
   /// Metrics, summary and detail (stages, tilings, bottlenecks) of a planned pipeline.
-  HardwareResult describe(const PipelinePlanner& planner, const Pipeline& p, std::int64_t macs) const;
+  HardwareResult describe(const PipelinePlanner& planner, const Pipeline& p,
+                          std::int64_t macs) const;
 
  private:
   PipelinePlanner planner_for(const Network& net) const;

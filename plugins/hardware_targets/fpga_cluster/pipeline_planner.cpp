@@ -9,7 +9,10 @@ namespace coex::plugins::fpga_cluster {
 
 PipelinePlanner::PipelinePlanner(std::vector<LayerShape> layers, std::vector<Board> pool,
                                  std::vector<Tiling> tilings, PlannerOptions options)
-    : layers_(std::move(layers)), pool_(std::move(pool)), tilings_(std::move(tilings)), opt_(options) {
+    : layers_(std::move(layers)),
+      pool_(std::move(pool)),
+      tilings_(std::move(tilings)),
+      opt_(options) {
   if (layers_.empty()) throw Error("fpga_cluster: the network has no conv or linear layer");
   if (pool_.empty()) throw Error("fpga_cluster: the FPGA pool is empty");
   const std::size_t L = layers_.size(), T = tilings_.size();
@@ -25,8 +28,10 @@ PipelinePlanner::PipelinePlanner(std::vector<LayerShape> layers, std::vector<Boa
   for (std::size_t b = 0; b < pool_.size(); ++b) {
     for (std::size_t t = 0; t < T; ++t) {
       auto why = misfit(tilings_[t], pool_[b], opt_.bits, opt_.bram_check);
-      if (!why) fitting_[b].push_back(static_cast<int>(t));
-      else if (misfit_[b].empty()) misfit_[b] = *why;
+      if (!why)
+        fitting_[b].push_back(static_cast<int>(t));
+      else if (misfit_[b].empty())
+        misfit_[b] = *why;
     }
   }
   // Stage tables depend only on the board, not on its position in an order: build each once
@@ -40,9 +45,11 @@ PipelinePlanner::PipelinePlanner(std::vector<LayerShape> layers, std::vector<Boa
   }
 }
 
-PipelinePlanner::StageTable PipelinePlanner::stage_table(int board, const std::vector<int>& tilings) const {
+PipelinePlanner::StageTable PipelinePlanner::stage_table(int board,
+                                                         const std::vector<int>& tilings) const {
   const int L = static_cast<int>(layers_.size());
-  StageTable tab(static_cast<std::size_t>((L + 1) * (L + 1)), Cell{std::numeric_limits<double>::infinity(), -1});
+  StageTable tab(static_cast<std::size_t>((L + 1) * (L + 1)),
+                 Cell{std::numeric_limits<double>::infinity(), -1});
   const double hz = pool_[static_cast<std::size_t>(board)].clock_mhz * 1e6;
   for (int t : tilings) {
     const double* pre = &prefix_[static_cast<std::size_t>(t) * static_cast<std::size_t>(L + 1)];
@@ -61,7 +68,8 @@ const char* PipelinePlanner::bottleneck(const Stage& s) const {
   double worst = -1;
   const char* label = "";
   for (int l = s.first; l <= s.last; ++l) {
-    const auto c = layer_cycles(layers_[static_cast<std::size_t>(l)], s.tiling, opt_.bits, opt_.input_halo);
+    const auto c =
+        layer_cycles(layers_[static_cast<std::size_t>(l)], s.tiling, opt_.bits, opt_.input_halo);
     if (c.cycles > worst) {
       worst = c.cycles;
       label = c.bottleneck;
@@ -95,7 +103,10 @@ std::vector<Pipeline> PipelinePlanner::plan(const std::vector<int>& order,
       best[static_cast<std::size_t>(m)] = &tables_[static_cast<std::size_t>(b)];
     }
   }
-  auto idx = [L](int i, int j) { return static_cast<std::size_t>(i) * static_cast<std::size_t>(L + 1) + static_cast<std::size_t>(j); };
+  auto idx = [L](int i, int j) {
+    return static_cast<std::size_t>(i) * static_cast<std::size_t>(L + 1) +
+           static_cast<std::size_t>(j);
+  };
 
   auto stage_cost = [&](int m, int i, int j) {
     const double comp = (*best[static_cast<std::size_t>(m)])[idx(i, j)].s;
@@ -105,8 +116,10 @@ std::vector<Pipeline> PipelinePlanner::plan(const std::vector<int>& order,
 
   // D[m][j]: min over partitions of layers 0..j-1 into m stages (boards order[0..m-1]) of the
   // slowest stage.
-  std::vector<std::vector<double>> D(static_cast<std::size_t>(M + 1), std::vector<double>(static_cast<std::size_t>(L + 1), kInf));
-  std::vector<std::vector<int>> arg(static_cast<std::size_t>(M + 1), std::vector<int>(static_cast<std::size_t>(L + 1), -1));
+  std::vector<std::vector<double>> D(static_cast<std::size_t>(M + 1),
+                                     std::vector<double>(static_cast<std::size_t>(L + 1), kInf));
+  std::vector<std::vector<int>> arg(static_cast<std::size_t>(M + 1),
+                                    std::vector<int>(static_cast<std::size_t>(L + 1), -1));
   D[0][0] = 0;
   for (int m = 1; m <= M; ++m)
     for (int j = m; j <= L; ++j)

@@ -16,7 +16,8 @@ struct PlannerOptions {
   bool bram_check = true;
   bool input_halo = false;
   double link_gbps = 10;
-  /// false: a stage's outgoing transfer is charged to it; true: each transfer is a stage of its own.
+  /// false: a stage's outgoing transfer is charged to it; true: each transfer is a stage of its
+  /// own.
   bool separate_transfer = false;
 };
 
@@ -25,7 +26,7 @@ struct Stage {
   int board = 0;            ///< index into the pool
   Tiling tiling;
   double compute_s = 0;
-  double transfer_s = 0;    ///< outgoing activations to the next stage (0 for the last)
+  double transfer_s = 0;  ///< outgoing activations to the next stage (0 for the last)
 };
 
 struct Pipeline {
@@ -39,8 +40,8 @@ struct Pipeline {
 class PipelinePlanner {
  public:
   /// `tilings`: the grid. Throws coex::Error if `layers` or `pool` is empty.
-  PipelinePlanner(std::vector<LayerShape> layers, std::vector<Board> pool, std::vector<Tiling> tilings,
-                  PlannerOptions options);
+  PipelinePlanner(std::vector<LayerShape> layers, std::vector<Board> pool,
+                  std::vector<Tiling> tilings, PlannerOptions options);
 
   /// Best pipeline with exactly `m` stages on boards order[0..m-1], for m = 1..order.size()
   /// (entry m-1; empty stages vector when no partition or no fitting tiling exists).
@@ -61,7 +62,9 @@ class PipelinePlanner {
   /// Bottleneck label of the slowest layer of stage `s` ("computing", "loading IFM", ...).
   const char* bottleneck(const Stage& s) const;
   /// Cycles of layer l on grid tiling t.
-  double cycles(int l, int t) const { return cyc_[static_cast<std::size_t>(t) * layers_.size() + static_cast<std::size_t>(l)]; }
+  double cycles(int l, int t) const {
+    return cyc_[static_cast<std::size_t>(t) * layers_.size() + static_cast<std::size_t>(l)];
+  }
 
  private:
   std::vector<LayerShape> layers_;
@@ -76,8 +79,8 @@ class PipelinePlanner {
   using StageTable = std::vector<Cell>;  ///< [i * (L+1) + j]
   StageTable stage_table(int board, const std::vector<int>& tilings) const;
 
-  std::vector<double> cyc_;     ///< [t][l]
-  std::vector<double> prefix_;  ///< [t][l+1] prefix sums of cycles
+  std::vector<double> cyc_;         ///< [t][l]
+  std::vector<double> prefix_;      ///< [t][l+1] prefix sums of cycles
   std::vector<StageTable> tables_;  ///< per pool board, over its fitting tilings (built once)
   std::vector<std::vector<int>> fitting_;
   std::vector<std::string> misfit_;

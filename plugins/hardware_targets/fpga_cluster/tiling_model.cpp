@@ -16,12 +16,12 @@ const std::vector<Board>& board_presets() {
   // port width 4 HP ports x 128 bit (UltraScale+) or x 64 bit (7-series); 100 MHz as in the
   // reference. Power coefficients are coex's documented assumptions (plugin README).
   static const std::vector<Board> presets = {
-      {"zcu102", 2520, 1824, 512, 100, 2.0, 0.0006, 0.0012, 0.0015},   // XCZU9EG
-      {"zcu104", 1728, 624, 512, 100, 1.5, 0.0006, 0.0012, 0.0015},    // XCZU7EV
-      {"zc706", 900, 1090, 256, 100, 1.2, 0.0008, 0.0014, 0.0018},     // XC7Z045
-      {"ultra96", 360, 432, 512, 100, 0.6, 0.0006, 0.0012, 0.0015},    // XCZU3EG
-      {"pynq_z1", 220, 280, 256, 100, 0.3, 0.0008, 0.0014, 0.0018},    // XC7Z020
-      {"vcu118", 6840, 4320, 512, 100, 4.0, 0.0006, 0.0012, 0.0015},   // XCVU9P
+      {"zcu102", 2520, 1824, 512, 100, 2.0, 0.0006, 0.0012, 0.0015},  // XCZU9EG
+      {"zcu104", 1728, 624, 512, 100, 1.5, 0.0006, 0.0012, 0.0015},   // XCZU7EV
+      {"zc706", 900, 1090, 256, 100, 1.2, 0.0008, 0.0014, 0.0018},    // XC7Z045
+      {"ultra96", 360, 432, 512, 100, 0.6, 0.0006, 0.0012, 0.0015},   // XCZU3EG
+      {"pynq_z1", 220, 280, 256, 100, 0.3, 0.0008, 0.0014, 0.0018},   // XC7Z020
+      {"vcu118", 6840, 4320, 512, 100, 4.0, 0.0006, 0.0012, 0.0015},  // XCVU9P
   };
   return presets;
 }
@@ -70,7 +70,9 @@ Resources resources(const Tiling& t, int bits, bool depthwise) {
   const int macs = depthwise ? t.tm : t.tm * tn;
   r.dsp = bits >= 32 ? 5 * macs : macs;
   r.port_bits = bits * (t.wp + t.ip + t.op);
-  const auto blocks = [&](std::int64_t elems) { return static_cast<int>(ceil_div(elems * bits, 18000)); };
+  const auto blocks = [&](std::int64_t elems) {
+    return static_cast<int>(ceil_div(elems * bits, 18000));
+  };
   const int b_in = 2 * tn * blocks(static_cast<std::int64_t>(t.tr) * t.tc);
   const int b_out = 2 * t.tm * blocks(static_cast<std::int64_t>(t.tr) * t.tc);
   const int w_tiles = depthwise ? t.tm : t.tm * tn;
@@ -86,9 +88,11 @@ std::optional<std::string> misfit(const Tiling& t, const Board& board, int bits,
   if (r.dsp > board.dsp)
     return "DSP " + std::to_string(r.dsp) + " > " + std::to_string(board.dsp) + " on " + board.name;
   if (r.port_bits > board.port_bits)
-    return "port bandwidth " + std::to_string(r.port_bits) + " bits > " + std::to_string(board.port_bits) + " on " + board.name;
+    return "port bandwidth " + std::to_string(r.port_bits) + " bits > " +
+           std::to_string(board.port_bits) + " on " + board.name;
   if (bram_check && r.bram18k > board.bram18k)
-    return "BRAM18K " + std::to_string(r.bram18k) + " > " + std::to_string(board.bram18k) + " on " + board.name;
+    return "BRAM18K " + std::to_string(r.bram18k) + " > " + std::to_string(board.bram18k) + " on " +
+           board.name;
   return std::nullopt;
 }
 
@@ -112,11 +116,16 @@ LayerCycles layer_cycles(const LayerShape& L, const Tiling& t, int bits, bool in
   const double l1 = std::max({c.t_input, c.t_weight, c.t_compute});
   const double n_loop = L.depthwise ? 1.0 : static_cast<double>(ceil_div(L.n, tn));
   const double l2 = std::max(n_loop * l1, c.t_output);
-  c.cycles = static_cast<double>(L.b) * ceil_div(L.r, t.tr) * ceil_div(L.c, t.tc) * ceil_div(L.m, t.tm) * l2;
-  if (c.t_output >= n_loop * l1) c.bottleneck = "storing OFM";
-  else if (l1 == c.t_input) c.bottleneck = "loading IFM";
-  else if (l1 == c.t_weight) c.bottleneck = "loading Weight";
-  else c.bottleneck = "computing";
+  c.cycles = static_cast<double>(L.b) * ceil_div(L.r, t.tr) * ceil_div(L.c, t.tc) *
+             ceil_div(L.m, t.tm) * l2;
+  if (c.t_output >= n_loop * l1)
+    c.bottleneck = "storing OFM";
+  else if (l1 == c.t_input)
+    c.bottleneck = "loading IFM";
+  else if (l1 == c.t_weight)
+    c.bottleneck = "loading Weight";
+  else
+    c.bottleneck = "computing";
   return c;
 }
 

@@ -14,14 +14,14 @@ namespace coex::plugins::fpga_cluster {
 /// An FPGA board: resources and power coefficients.
 struct Board {
   std::string name;
-  int dsp = 0;           ///< DSP slices
-  int bram18k = 0;       ///< 18 Kb block RAMs (18,000-bit blocks in the model)
-  int port_bits = 512;   ///< off-chip port bandwidth per cycle, bits
+  int dsp = 0;          ///< DSP slices
+  int bram18k = 0;      ///< 18 Kb block RAMs (18,000-bit blocks in the model)
+  int port_bits = 512;  ///< off-chip port bandwidth per cycle, bits
   double clock_mhz = 100;
-  double static_w = 1;          ///< static power, W
-  double dsp_w = 0.0006;        ///< W per used DSP at f_ref
-  double bram_w = 0.0012;       ///< W per used BRAM18K at f_ref
-  double io_w_per_bit = 0.0015; ///< W per used port bit at f_ref
+  double static_w = 1;           ///< static power, W
+  double dsp_w = 0.0006;         ///< W per used DSP at f_ref
+  double bram_w = 0.0012;        ///< W per used BRAM18K at f_ref
+  double io_w_per_bit = 0.0015;  ///< W per used port bit at f_ref
 };
 
 /// The built-in presets (public resource counts; power coefficients are coex's assumptions).
@@ -75,6 +75,7 @@ struct LayerCycles {
 
 /// Cycles of `layer` on `t` (reference §5). `input_halo`: the input tile includes the halo
 /// ((Tr-1)·S + K rows) instead of the original's Tr.
-LayerCycles layer_cycles(const LayerShape& layer, const Tiling& t, int bits, bool input_halo = false);
+LayerCycles layer_cycles(const LayerShape& layer, const Tiling& t, int bits,
+                         bool input_halo = false);
 
 }  // namespace coex::plugins::fpga_cluster

@@ -23,15 +23,18 @@ void require_distinct(const std::vector<std::int64_t>& v, const std::string& nam
 
 OptionSchema ChainCnn::schema() {
   OptionSchema s;
-  s.add_int_list("depths", {6, 10, 14}, "Choices of the number of conv layers (6, 10, 14 in the paper)", 1, 64,
-                 "layers");
-  s.add_int_list("kernels", {1, 3, 5, 7}, "Choices of the square kernel size (odd: 'same' padding)", 1, 15, "px");
-  s.add_int_list("filters", {24, 36, 48, 64}, "Choices of the number of filters per layer", 1, 4096, "channels");
+  s.add_int_list("depths", {6, 10, 14},
+                 "Choices of the number of conv layers (6, 10, 14 in the paper)", 1, 64, "layers");
+  s.add_int_list("kernels", {1, 3, 5, 7}, "Choices of the square kernel size (odd: 'same' padding)",
+                 1, 15, "px");
+  s.add_int_list("filters", {24, 36, 48, 64}, "Choices of the number of filters per layer", 1, 4096,
+                 "channels");
   s.add_string("stride", "predictable",
                "fixed: stride 1 everywhere; predictable: stride 2 on every `stride_every`-th layer "
                "(1-based), 1 elsewhere; searched: a stride token per layer from `strides`",
                {"fixed", "predictable", "searched"});
-  s.add_int("stride_every", 4, "Predictable stride: period of the stride-2 layers", 1, 64, "layers");
+  s.add_int("stride_every", 4, "Predictable stride: period of the stride-2 layers", 1, 64,
+            "layers");
   s.add_int_list("strides", {1, 2}, "Searched stride: the choices", 1, 8);
   s.add_bool("bn_after_activation", true,
              "Conv -> ReLU -> BN as in the original code (false: Conv -> BN -> ReLU)");
@@ -51,9 +54,13 @@ ChainCnn::ChainCnn(const Options& o, const PluginContext& ctx)
   require_distinct(filters_, "filters");
   require_distinct(strides_, "strides");
   for (auto k : kernels_)
-    if (k % 2 == 0) throw ConfigError("option 'kernels': " + std::to_string(k) + " is even; 'same' padding needs odd kernels");
+    if (k % 2 == 0)
+      throw ConfigError("option 'kernels': " + std::to_string(k) +
+                        " is even; 'same' padding needs odd kernels");
   const std::string mode = o.get_string("stride");
-  stride_mode_ = mode == "fixed" ? StrideMode::kFixed : mode == "searched" ? StrideMode::kSearched : StrideMode::kPredictable;
+  stride_mode_ = mode == "fixed"      ? StrideMode::kFixed
+                 : mode == "searched" ? StrideMode::kSearched
+                                      : StrideMode::kPredictable;
   std::vector<Dimension> dims;
   if (depths_.size() > 1) dims.push_back(Dimension::categorical("depth", labels(depths_)));
   const auto max_depth = *std::max_element(depths_.begin(), depths_.end());
@@ -61,7 +68,8 @@ ChainCnn::ChainCnn(const Options& o, const PluginContext& ctx)
     const std::string p = "L" + std::to_string(i) + "_";
     dims.push_back(Dimension::categorical(p + "kernel", labels(kernels_)));
     dims.push_back(Dimension::categorical(p + "filters", labels(filters_)));
-    if (stride_mode_ == StrideMode::kSearched) dims.push_back(Dimension::categorical(p + "stride", labels(strides_)));
+    if (stride_mode_ == StrideMode::kSearched)
+      dims.push_back(Dimension::categorical(p + "stride", labels(strides_)));
   }
   space_ = Space(std::move(dims));
 }
@@ -76,9 +84,15 @@ std::vector<ChainCnn::Layer> ChainCnn::layers(const Point& p) const {
     L.kernel = static_cast<int>(kernels_[static_cast<std::size_t>(p[i++])]);
     L.filters = static_cast<int>(filters_[static_cast<std::size_t>(p[i++])]);
     switch (stride_mode_) {
-      case StrideMode::kFixed: L.stride = 1; break;
-      case StrideMode::kPredictable: L.stride = l % stride_every_ == 0 ? 2 : 1; break;
-      case StrideMode::kSearched: L.stride = static_cast<int>(strides_[static_cast<std::size_t>(p[i++])]); break;
+      case StrideMode::kFixed:
+        L.stride = 1;
+        break;
+      case StrideMode::kPredictable:
+        L.stride = l % stride_every_ == 0 ? 2 : 1;
+        break;
+      case StrideMode::kSearched:
+        L.stride = static_cast<int>(strides_[static_cast<std::size_t>(p[i++])]);
+        break;
     }
     out.push_back(L);
   }
@@ -107,11 +121,13 @@ std::string ChainCnn::describe(const Point& p) const {
   const auto ls = layers(p);
   std::string s = "depth " + std::to_string(ls.size()) + ": ";
   for (const auto& L : ls)
-    s += "[" + std::to_string(L.kernel) + "," + std::to_string(L.filters) + "," + std::to_string(L.stride) + "]";
+    s += "[" + std::to_string(L.kernel) + "," + std::to_string(L.filters) + "," +
+         std::to_string(L.stride) + "]";
   return s;
 }
 
 }  // namespace coex::plugins::chain_cnn
 
-COEX_PLUGIN(coex::plugins::chain_cnn::ChainCnn, "chain_cnn", "0.1.0",
-            "Plain chain CNN of co-exploration NAS: per-layer kernel/filters/stride, choice of depths")
+COEX_PLUGIN(
+    coex::plugins::chain_cnn::ChainCnn, "chain_cnn", "0.1.0",
+    "Plain chain CNN of co-exploration NAS: per-layer kernel/filters/stride, choice of depths")

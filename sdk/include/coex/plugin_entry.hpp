@@ -36,7 +36,8 @@
 #define COEX_COMPILER_TAG_CC "unknown"
 #endif
 #if defined(_GLIBCXX_USE_CXX11_ABI)
-#define COEX_COMPILER_TAG COEX_COMPILER_TAG_CC ";libstdc++;cxx11abi=" COEX_STR(_GLIBCXX_USE_CXX11_ABI)
+#define COEX_COMPILER_TAG \
+  COEX_COMPILER_TAG_CC ";libstdc++;cxx11abi=" COEX_STR(_GLIBCXX_USE_CXX11_ABI)
 #else
 #define COEX_COMPILER_TAG COEX_COMPILER_TAG_CC ";other-stdlib"
 #endif
@@ -137,21 +138,21 @@ const char* schema_json() noexcept {
 ///   COEX_PLUGIN(coex::plugins::chain_cnn::ChainCnn, "chain_cnn", "0.1.0", "Plain chain CNN ...")
 /// CLASS must derive from one of the four kinds, have a constructor
 /// (const coex::Options&, const coex::PluginContext&) and a static coex::OptionSchema schema().
-#define COEX_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                           \
-  static_assert(coex::detail::kind_of<CLASS>()[0] != '\0',                                  \
-                "COEX_PLUGIN: class must derive from a coex plugin kind");                  \
-  extern "C" __attribute__((visibility("default"))) const coex_plugin_descriptor*           \
-  coex_plugin_entry() {                                                                     \
-    static const coex_plugin_descriptor d{COEX_PLUGIN_ABI_MAJOR,                            \
-                                          COEX_ABI_MINOR,                                   \
-                                          COEX_SDK_VERSION,                                 \
-                                          COEX_COMPILER_TAG,                                \
-                                          COEX_PLUGIN_TORCH_VERSION,                        \
-                                          NAME,                                             \
-                                          coex::detail::kind_of<CLASS>(),                   \
-                                          VERSION,                                          \
-                                          SUMMARY,                                          \
-                                          &coex::detail::schema_json<CLASS>,                \
-                                          &coex::detail::create_plugin<CLASS>};             \
-    return &d;                                                                              \
+#define COEX_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                \
+  static_assert(coex::detail::kind_of<CLASS>()[0] != '\0',                        \
+                "COEX_PLUGIN: class must derive from a coex plugin kind");        \
+  extern "C" __attribute__((visibility("default"))) const coex_plugin_descriptor* \
+  coex_plugin_entry() {                                                           \
+    static const coex_plugin_descriptor d{COEX_PLUGIN_ABI_MAJOR,                  \
+                                          COEX_ABI_MINOR,                         \
+                                          COEX_SDK_VERSION,                       \
+                                          COEX_COMPILER_TAG,                      \
+                                          COEX_PLUGIN_TORCH_VERSION,              \
+                                          NAME,                                   \
+                                          coex::detail::kind_of<CLASS>(),         \
+                                          VERSION,                                \
+                                          SUMMARY,                                \
+                                          &coex::detail::schema_json<CLASS>,      \
+                                          &coex::detail::create_plugin<CLASS>};   \
+    return &d;                                                                    \
   }

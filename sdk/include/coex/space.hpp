@@ -35,7 +35,8 @@ struct COEX_API Dimension {
   static Dimension integer(std::string name, std::int64_t lo, std::int64_t hi);
   static Dimension real(std::string name, double lo, double hi, bool log_scale = false);
 
-  /// Number of distinct values: choices for categorical, hi-lo+1 for integer, 0 (infinite) for real.
+  /// Number of distinct values: choices for categorical, hi-lo+1 for integer, 0 (infinite) for
+  /// real.
   std::uint64_t cardinality() const;
   /// True if `v` is a legal value of this dimension.
   bool contains(Coordinate v) const;

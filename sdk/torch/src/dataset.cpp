@@ -14,7 +14,8 @@ namespace coex::torch_bridge {
 namespace {
 
 std::uint32_t be32(const unsigned char* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+         p[3];
 }
 
 struct Raw {
@@ -37,7 +38,8 @@ std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed) {
 
 torch::Tensor read_idx_gz(const std::string& path) {
   if (!std::filesystem::exists(path))
-    throw UserError("dataset file " + path + " is missing. Fix: apt-get install dataset-fashion-mnist, "
+    throw UserError("dataset file " + path +
+                    " is missing. Fix: apt-get install dataset-fashion-mnist, "
                     "or point [task] data_dir at a folder with the gzipped IDX files");
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw UserError("cannot open dataset file " + path);
@@ -47,7 +49,8 @@ torch::Tensor read_idx_gz(const std::string& path) {
   while ((n = gzread(f, buf, sizeof buf)) > 0) data.insert(data.end(), buf, buf + n);
   const bool err = n < 0;
   gzclose(f);
-  if (err || data.size() < 8) throw UserError("dataset file " + path + " is not a readable gzip IDX file");
+  if (err || data.size() < 8)
+    throw UserError("dataset file " + path + " is not a readable gzip IDX file");
   const std::uint32_t magic = be32(data.data());
   const int ndim = static_cast<int>(magic & 0xff);
   if ((magic >> 8) != 0x08 || ndim < 1 || ndim > 3)
@@ -60,8 +63,8 @@ torch::Tensor read_idx_gz(const std::string& path) {
   }
   const std::size_t off = 4 + 4 * static_cast<std::size_t>(ndim);
   if (data.size() != off + total)
-    throw UserError("dataset file " + path + " is truncated (" + std::to_string(data.size()) + " bytes, expected " +
-                    std::to_string(off + total) + ")");
+    throw UserError("dataset file " + path + " is truncated (" + std::to_string(data.size()) +
+                    " bytes, expected " + std::to_string(off + total) + ")");
   return torch::from_blob(data.data() + off, dims, torch::kUInt8).clone();
 }
 
@@ -79,7 +82,8 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
       r.train_labels = read_idx_gz((d / "train-labels-idx1-ubyte.gz").string());
       r.test_images = read_idx_gz((d / "t10k-images-idx3-ubyte.gz").string());
       r.test_labels = read_idx_gz((d / "t10k-labels-idx1-ubyte.gz").string());
-      if (r.train_images.size(0) != r.train_labels.size(0) || r.test_images.size(0) != r.test_labels.size(0))
+      if (r.train_images.size(0) != r.train_labels.size(0) ||
+          r.test_images.size(0) != r.test_labels.size(0))
         throw UserError("dataset in " + dir + ": image and label counts differ");
       // Normalise with the statistics of the whole training file (a property of the dataset).
       const auto all = r.train_images.to(torch::kFloat32).div_(255.0);
@@ -91,11 +95,13 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
   }
   const std::int64_t n_train = raw.train_labels.size(0);
   if (o.train_size <= 0 || o.validation_size <= 0 || o.train_size + o.validation_size > n_train)
-    throw UserError("train_size + validation_size = " + std::to_string(o.train_size + o.validation_size) +
-                    " must be within (0, " + std::to_string(n_train) + "] for the dataset in " + dir);
+    throw UserError(
+        "train_size + validation_size = " + std::to_string(o.train_size + o.validation_size) +
+        " must be within (0, " + std::to_string(n_train) + "] for the dataset in " + dir);
   const auto perm = permutation(n_train, o.split_seed);
   auto idx = [&](std::int64_t from, std::int64_t count) {
-    return torch::from_blob(const_cast<std::int64_t*>(perm.data() + from), {count}, torch::kInt64).clone();
+    return torch::from_blob(const_cast<std::int64_t*>(perm.data() + from), {count}, torch::kInt64)
+        .clone();
   };
   const auto val_idx = idx(0, o.validation_size);
   const auto train_idx = idx(o.validation_size, o.train_size);
@@ -111,10 +117,14 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
     return x.contiguous();
   };
   Splits s;
-  s.train = {prep(raw.train_images.index_select(0, train_idx)), raw.train_labels.index_select(0, train_idx).to(torch::kInt64)};
-  s.validation = {prep(raw.train_images.index_select(0, val_idx)), raw.train_labels.index_select(0, val_idx).to(torch::kInt64)};
-  const std::int64_t n_test = o.test_size > 0 ? std::min(o.test_size, raw.test_labels.size(0)) : raw.test_labels.size(0);
-  s.test = {prep(raw.test_images.slice(0, 0, n_test)), raw.test_labels.slice(0, 0, n_test).to(torch::kInt64)};
+  s.train = {prep(raw.train_images.index_select(0, train_idx)),
+             raw.train_labels.index_select(0, train_idx).to(torch::kInt64)};
+  s.validation = {prep(raw.train_images.index_select(0, val_idx)),
+                  raw.train_labels.index_select(0, val_idx).to(torch::kInt64)};
+  const std::int64_t n_test =
+      o.test_size > 0 ? std::min(o.test_size, raw.test_labels.size(0)) : raw.test_labels.size(0);
+  s.test = {prep(raw.test_images.slice(0, 0, n_test)),
+            raw.test_labels.slice(0, 0, n_test).to(torch::kInt64)};
   return s;
 }
 

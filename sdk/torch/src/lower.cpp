@@ -19,7 +19,8 @@ IrModuleImpl::IrModuleImpl(const Network& net) : net_(net) {
     const std::string name = "n" + std::to_string(n.id);
     switch (n.op) {
       case OpKind::kConv2d: {
-        if (in_flat) throw Error("coex_torch: conv2d on a flat tensor (node " + std::to_string(n.id) + ")");
+        if (in_flat)
+          throw Error("coex_torch: conv2d on a flat tensor (node " + std::to_string(n.id) + ")");
         auto m = nn::Conv2d(nn::Conv2dOptions(in.c, n.out_channels, n.kernel)
                                 .stride(n.stride)
                                 .padding(n.padding)
@@ -52,8 +53,12 @@ IrModuleImpl::IrModuleImpl(const Network& net) : net_(net) {
         break;
       }
       case OpKind::kFlatten:
-      case OpKind::kGlobalAvgPool: flat[i] = true; break;
-      default: flat[i] = in_flat; break;
+      case OpKind::kGlobalAvgPool:
+        flat[i] = true;
+        break;
+      default:
+        flat[i] = in_flat;
+        break;
     }
   }
 }
@@ -67,26 +72,44 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
   for (const auto& n : nodes) {
     const auto i = static_cast<std::size_t>(n.id);
     switch (n.op) {
-      case OpKind::kInput: out[i] = x; break;
+      case OpKind::kInput:
+        out[i] = x;
+        break;
       case OpKind::kConv2d:
       case OpKind::kLinear:
-      case OpKind::kBatchNorm: out[i] = modules_[i].forward(in(n)); break;
+      case OpKind::kBatchNorm:
+        out[i] = modules_[i].forward(in(n));
+        break;
       case OpKind::kActivation:
         switch (n.activation) {
-          case Activation::kRelu: out[i] = torch::relu(in(n)); break;
-          case Activation::kRelu6: out[i] = torch::clamp(in(n), 0, 6); break;
-          case Activation::kSigmoid: out[i] = torch::sigmoid(in(n)); break;
-          case Activation::kTanh: out[i] = torch::tanh(in(n)); break;
-          case Activation::kIdentity: out[i] = in(n); break;
+          case Activation::kRelu:
+            out[i] = torch::relu(in(n));
+            break;
+          case Activation::kRelu6:
+            out[i] = torch::clamp(in(n), 0, 6);
+            break;
+          case Activation::kSigmoid:
+            out[i] = torch::sigmoid(in(n));
+            break;
+          case Activation::kTanh:
+            out[i] = torch::tanh(in(n));
+            break;
+          case Activation::kIdentity:
+            out[i] = in(n);
+            break;
         }
         break;
       case OpKind::kMaxPool:
-        out[i] = F::max_pool2d(in(n), F::MaxPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
+        out[i] = F::max_pool2d(
+            in(n), F::MaxPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
         break;
       case OpKind::kAvgPool:
-        out[i] = F::avg_pool2d(in(n), F::AvgPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
+        out[i] = F::avg_pool2d(
+            in(n), F::AvgPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
         break;
-      case OpKind::kGlobalAvgPool: out[i] = in(n).mean({2, 3}); break;
+      case OpKind::kGlobalAvgPool:
+        out[i] = in(n).mean({2, 3});
+        break;
       case OpKind::kAdd: {
         torch::Tensor s = in(n, 0);
         for (std::size_t k = 1; k < n.inputs.size(); ++k) s = s + in(n, k);
@@ -99,7 +122,9 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
         out[i] = torch::cat(parts, 1);
         break;
       }
-      case OpKind::kFlatten: out[i] = in(n).flatten(1); break;
+      case OpKind::kFlatten:
+        out[i] = in(n).flatten(1);
+        break;
     }
   }
   return out.back();

@@ -25,11 +25,12 @@ TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Data
   if (o.threads > 0) torch::set_num_threads(o.threads);
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (o.optimizer == "adam")
-    opt = std::make_unique<torch::optim::Adam>(model->parameters(),
-                                               torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    opt = std::make_unique<torch::optim::Adam>(
+        model->parameters(), torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
   else if (o.optimizer == "sgd")
     opt = std::make_unique<torch::optim::SGD>(
-        model->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+        model->parameters(),
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
   else
     throw ConfigError("optimizer '" + o.optimizer + "' is not one of: adam sgd");
 
@@ -42,7 +43,8 @@ TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Data
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
     for (std::int64_t i = n - 1; i > 0; --i)
-      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng() % static_cast<std::uint64_t>(i + 1))]);
+      std::swap(order[static_cast<std::size_t>(i)],
+                order[static_cast<std::size_t>(rng() % static_cast<std::uint64_t>(i + 1))]);
     const auto perm = torch::from_blob(order.data(), {n}, torch::kInt64);
     double loss_sum = 0;
     std::int64_t batches = 0;
@@ -61,7 +63,8 @@ TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Data
     r.final_loss = batches ? loss_sum / static_cast<double>(batches) : 0.0;
   }
   r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.images_per_second = r.train_seconds > 0 ? static_cast<double>(n) * o.epochs / r.train_seconds : 0.0;
+  r.images_per_second =
+      r.train_seconds > 0 ? static_cast<double>(n) * o.epochs / r.train_seconds : 0.0;
   r.accuracy = evaluate_accuracy(model, eval);
   return r;
 }

@@ -21,10 +21,10 @@ struct CandidateRecord {
   Point point;
   /// Human description of the network part.
   std::string description;
-  std::string network_hash;      ///< empty when invalid
-  std::string network_summary;   ///< "6 conv, 1 linear, 286,518 params, ..."
-  nlohmann::json network;        ///< the IR as JSON (null when invalid)
-  Point hardware_point;          ///< the design chosen (tuned) or proposed (searched)
+  std::string network_hash;     ///< empty when invalid
+  std::string network_summary;  ///< "6 conv, 1 linear, 286,518 params, ..."
+  nlohmann::json network;       ///< the IR as JSON (null when invalid)
+  Point hardware_point;         ///< the design chosen (tuned) or proposed (searched)
   std::string hardware_summary;
   nlohmann::json hardware_detail;
   Outcome outcome;

@@ -29,7 +29,7 @@ struct RunStats {
   std::uint64_t failed = 0;
   std::uint64_t trainings = 0;  ///< estimator calls (cache hits excluded)
   std::uint64_t cached = 0;
-  std::uint64_t replayed = 0;   ///< answered from the store of a resumed run
+  std::uint64_t replayed = 0;  ///< answered from the store of a resumed run
   double fast_seconds = 0;
   double slow_seconds = 0;
   std::optional<double> best_reward;

@@ -15,9 +15,11 @@ void write_file_atomic(const std::filesystem::path& file, const std::string& tex
 
 /// CSV text: seq, status, reason, accuracy, reward, pareto, network_hash, description,
 /// hardware_summary, fast_s, slow_s, cached, then one column per metric seen in any record.
-std::string to_csv(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto);
+std::string to_csv(const std::vector<CandidateRecord>& records,
+                   const std::vector<std::size_t>& pareto);
 /// JSON array with the same content plus the network IR and hardware detail.
-std::string to_json_text(const std::vector<CandidateRecord>& records, const std::vector<std::size_t>& pareto);
+std::string to_json_text(const std::vector<CandidateRecord>& records,
+                         const std::vector<std::size_t>& pareto);
 
 /// Reads the store in `run_dir` and writes candidates.csv and candidates.json there (or into
 /// `out_dir` if not empty). Returns the paths written. Throws UserError if there is no store.

@@ -81,7 +81,9 @@ class PluginRegistry {
                                const PluginContext& context) const {
     auto p = create(m, options, context);
     auto t = std::dynamic_pointer_cast<T>(p);
-    if (!t) throw PluginError(m.library_path.string() + ": plugin '" + m.name + "' is not a " + kind_name(m.kind));
+    if (!t)
+      throw PluginError(m.library_path.string() + ": plugin '" + m.name + "' is not a " +
+                        kind_name(m.kind));
     return t;
   }
 

@@ -11,7 +11,8 @@
 
 namespace coex::torch_bridge {
 
-/// Images [N, 1, H, W] (float, normalised to mean 0 / std 1 over the training file) and labels [N] (int64).
+/// Images [N, 1, H, W] (float, normalised to mean 0 / std 1 over the training file) and labels [N]
+/// (int64).
 struct Dataset {
   torch::Tensor images;
   torch::Tensor labels;

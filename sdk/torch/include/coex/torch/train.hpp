@@ -14,15 +14,15 @@ struct TrainOptions {
   std::int64_t batch = 64;
   std::string optimizer = "adam";  ///< "adam" or "sgd"
   double lr = 1e-3;
-  double momentum = 0.9;           ///< sgd only
+  double momentum = 0.9;  ///< sgd only
   double weight_decay = 0;
-  int threads = 0;                 ///< intra-op threads (0 = leave as is)
-  std::uint64_t seed = 0;          ///< initialisation and shuffling
+  int threads = 0;         ///< intra-op threads (0 = leave as is)
+  std::uint64_t seed = 0;  ///< initialisation and shuffling
 };
 
 struct TrainResult {
-  double accuracy = 0;       ///< on the evaluation set
-  double final_loss = 0;     ///< mean training loss of the last epoch
+  double accuracy = 0;    ///< on the evaluation set
+  double final_loss = 0;  ///< mean training loss of the last epoch
   double train_seconds = 0;
   double images_per_second = 0;  ///< training throughput
 };
@@ -33,6 +33,6 @@ COEX_API double evaluate_accuracy(IrModule& model, const Dataset& data, std::int
 /// Trains `model` on `train` (cross-entropy), then measures accuracy on `eval`. Deterministic for
 /// a given seed and thread count.
 COEX_API TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Dataset& eval,
-                               const TrainOptions& options);
+                                        const TrainOptions& options);
 
 }  // namespace coex::torch_bridge

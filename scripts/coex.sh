@@ -11,6 +11,8 @@ shift || true
 bash scripts/setup-deps.sh
 
 jobs=2
+# Relative paths in ccache keys: clones at other paths (CI) reuse the cache.
+export CCACHE_BASEDIR="$PWD"
 cmake --preset ci -DCOEX_WERROR=ON >/dev/null
 cmake --build --preset ci -j "$jobs"
 

@@ -1,12 +1,13 @@
 # coex_add_plugin(NAME <name> KIND <search_space|hardware_target|controller|estimator>
-#                 SOURCES <files...> [TORCH] [LIBRARIES <libs...>] [OUTPUT_DIR <dir>] [NO_MANIFEST])
+#                 SOURCES <files...> [TORCH] [LIBRARIES <libs...>] [OUTPUT_DIR <dir>]
+#                 [NO_MANIFEST] [NO_INSTALL])
 #
 # Builds one plugin as a MODULE library named coex_plugin_<name>.so in the plugin folder and
 # generates its manifest (<name>.coex-plugin.json) right after linking, by asking `coex manifest`
 # to load it with every loader check. TORCH links libcoex_torch and LibTorch with the shared
 # precompiled header.
 function(coex_add_plugin)
-  cmake_parse_arguments(P "TORCH;NO_MANIFEST" "NAME;KIND;OUTPUT_DIR" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "TORCH;NO_MANIFEST;NO_INSTALL" "NAME;KIND;OUTPUT_DIR" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "coex_add_plugin: NAME, KIND and SOURCES are required")
   endif()
@@ -19,8 +20,13 @@ function(coex_add_plugin)
     PREFIX ""
     OUTPUT_NAME coex_plugin_${P_NAME}
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}
-    BUILD_RPATH "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}"
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
     INSTALL_RPATH "$ORIGIN/../..")
+  if(CMAKE_LIBRARY_OUTPUT_DIRECTORY)
+    set_target_properties(${tgt} PROPERTIES BUILD_RPATH "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
+  endif()
+  target_compile_features(${tgt} PRIVATE cxx_std_20)
   target_link_libraries(${tgt} PRIVATE coex::core ${P_LIBRARIES})
   if(P_TORCH)
     if(NOT TARGET coex::torch)
@@ -33,10 +39,37 @@ function(coex_add_plugin)
     endif()
   endif()
   if(NOT P_NO_MANIFEST)
-    add_dependencies(${tgt} coex)
+    if(TARGET coex)
+      add_dependencies(${tgt} coex)  # in-tree: the manifest tool is built first
+    endif()
     add_custom_command(TARGET ${tgt} POST_BUILD
-      COMMAND $<TARGET_FILE:coex> manifest $<TARGET_FILE:${tgt}> ${P_OUTPUT_DIR}/${P_NAME}.coex-plugin.json
+      COMMAND $<TARGET_FILE:${COEX_EXECUTABLE_TARGET}> manifest $<TARGET_FILE:${tgt}> ${P_OUTPUT_DIR}/${P_NAME}.coex-plugin.json
       COMMENT "Writing manifest of coex plugin ${P_NAME}"
       VERBATIM)
+    if(NOT P_NO_INSTALL)
+      install(TARGETS ${tgt} LIBRARY DESTINATION ${COEX_INSTALL_PLUGIN_DIR})
+      install(FILES ${P_OUTPUT_DIR}/${P_NAME}.coex-plugin.json DESTINATION ${COEX_INSTALL_PLUGIN_DIR})
+    endif()
   endif()
+endfunction()
+
+# coex_add_plugin_test(NAME <test> SOURCES <files...> [PLUGINS <plugin names...>] [LIBRARIES <libs...>])
+#
+# A GoogleTest executable for plugins, linked with the conformance kit (coex::testing). The kit
+# finds the plugins under test in COEX_BUILD_PLUGIN_DIR; PLUGINS are built before the test.
+function(coex_add_plugin_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;PLUGINS;LIBRARIES" ${ARGN})
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE coex::testing GTest::gtest GTest::gtest_main ${T_LIBRARIES})
+  target_compile_definitions(${T_NAME} PRIVATE COEX_TESTING_PLUGIN_DIR="${COEX_BUILD_PLUGIN_DIR}")
+  target_compile_features(${T_NAME} PRIVATE cxx_std_20)
+  if(CMAKE_LIBRARY_OUTPUT_DIRECTORY)
+    set_target_properties(${T_NAME} PROPERTIES BUILD_RPATH "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
+  endif()
+  foreach(p ${T_PLUGINS})
+    add_dependencies(${T_NAME} coex_plugin_${p})
+  endforeach()
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 endfunction()

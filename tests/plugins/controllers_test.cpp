@@ -11,46 +11,9 @@ using namespace coex;
 
 namespace {
 
-/// Reward = share of coordinates equal to 0; stops after `budget` candidates.
-class ScriptedEvaluator : public Evaluator {
- public:
-  ScriptedEvaluator(const Space& s, std::size_t budget) : space_(s), budget_(budget) {}
-  std::vector<Outcome> evaluate(const std::vector<Point>& batch) override {
-    std::vector<Outcome> out;
-    for (const auto& p : batch) {
-      if (done()) break;
-      space_.check(p);
-      points.push_back(p);
-      Outcome o;
-      o.status = CandidateStatus::kEvaluated;
-      o.reward =
-          static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
-      rewards.push_back(o.reward);
-      out.push_back(o);
-    }
-    return out;
-  }
-  bool done() const override { return points.size() >= budget_; }
-  std::uint64_t remaining_candidates() const override { return budget_ - points.size(); }
-  std::vector<Point> points;
-  std::vector<double> rewards;
+using coex::testing::ScriptedEvaluator;
 
- private:
-  const Space& space_;
-  std::size_t budget_;
-};
-
-Problem problem(std::uint64_t seed) {
-  Problem p;
-  std::vector<Dimension> dims;
-  for (int i = 0; i < 6; ++i)
-    dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
-  dims.push_back(Dimension::integer("n", 0, 3));
-  p.space = Space(dims);
-  p.network_dims = dims.size();
-  p.seed = seed;
-  return p;
-}
+Problem problem(std::uint64_t seed) { return coex::testing::toy_problem(seed, 0); }
 
 std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed,
                        std::size_t budget, std::vector<double>* rewards = nullptr) {

@@ -17,34 +17,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/registry.hpp"
 #include "coex/plugin.hpp"
+#include "coex/testing/checks.hpp"
 
 namespace coex::test {
 
 namespace fs = std::filesystem;
 
-inline std::vector<core::PluginDir> test_plugin_dirs() {
-  return {{COEX_TEST_PLUGIN_DIR, "build tree"},
-          {std::string(COEX_TEST_FIXTURE_DIR) + "/good", "fixtures"}};
-}
-
-/// Creates plugin `name` of type T with `options` (validated like the host does) and `task`.
+/// Creates plugin `name` of type T with `options` (validated like the host does) and `task`,
+/// through the conformance kit's loader.
 template <class T>
-std::shared_ptr<T> load_plugin(const std::string& name,
-                               const nlohmann::json& options = nlohmann::json::object(),
+std::shared_ptr<T> load_plugin(const std::string& name, const nlohmann::json& options = nlohmann::json::object(),
                                Task task = Task{}) {
-  static core::PluginRegistry registry(test_plugin_dirs());
-  const T* probe = nullptr;
-  (void)probe;
-  const core::PluginManifest* m = registry.find_any(name);
-  if (!m) throw Error("test: plugin " + name + " not built");
-  const Options o = core::validate_options(name, m->schema, options,
-                                           [](const std::string& k) { return "test:" + k; });
-  PluginContext ctx;
-  ctx.task = task;
-  ctx.seed = 1234;
-  return registry.create_as<T>(*m, o, ctx);
+  return coex::testing::load<T>({name, options, task});
 }
 
 /// A fresh private temporary folder, removed with the object.

@@ -1,0 +1,315 @@
+// coex::testing: the conformance kit's checks, usable from any test. Each returns a
+// ::testing::AssertionResult whose failure message says what the plugin did wrong, so a test can
+// both require conformance (EXPECT_TRUE) and prove the kit catches a dishonest plugin (EXPECT_FALSE).
+//
+// Plugins under test are loaded through the real registry, from COEX_TESTING_PLUGIN_DIR (set by
+// coex_add_plugin_test) and the usual plugin path (COEX_PLUGIN_PATH, ...).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/core/registry.hpp"
+#include "coex/error.hpp"
+#include "coex/plugin.hpp"
+
+namespace coex::testing {
+
+/// A plugin to test: its name, options (validated like a config table) and the task it sees.
+struct PluginUnderTest {
+  std::string name;
+  nlohmann::json options = nlohmann::json::object();
+  Task task = Task{};
+};
+
+inline std::ostream& operator<<(std::ostream& os, const PluginUnderTest& p) {
+  return os << p.name << " " << p.options.dump();
+}
+
+/// Where plugins under test are looked for.
+inline std::vector<core::PluginDir> plugin_dirs() {
+  std::vector<core::PluginDir> dirs;
+#ifdef COEX_TESTING_PLUGIN_DIR
+  dirs.push_back({COEX_TESTING_PLUGIN_DIR, "test build"});
+#endif
+#ifdef COEX_TESTING_EXTRA_PLUGIN_DIR
+  dirs.push_back({COEX_TESTING_EXTRA_PLUGIN_DIR, "test fixtures"});
+#endif
+  for (auto& d : core::default_plugin_dirs({}, {})) dirs.push_back(d);
+  return dirs;
+}
+
+inline const core::PluginRegistry& registry() {
+  static const core::PluginRegistry r(plugin_dirs());
+  return r;
+}
+
+/// Creates the plugin (options validated against its manifest). Throws coex errors.
+template <class T>
+std::shared_ptr<T> load(const PluginUnderTest& p, std::uint64_t seed = 1234) {
+  const core::PluginManifest* m = registry().find_any(p.name);
+  if (!m) throw PluginError("conformance: plugin '" + p.name + "' not found on the plugin path");
+  const Options o =
+      core::validate_options(p.name, m->schema, p.options, [&](const std::string& k) { return "options of " + p.name + "." + k; });
+  PluginContext ctx;
+  ctx.task = p.task;
+  ctx.seed = seed;
+  return registry().create_as<T>(*m, o, ctx);
+}
+
+/// A few deterministic chain CNNs (1 to 6 conv layers, mixed kernels, widths and strides, a
+/// linear head) on the task's input: the networks hardware targets and estimators are checked on.
+inline std::vector<Network> reference_networks(const Task& task, int count = 6) {
+  std::vector<Network> out;
+  for (int n = 0; n < count; ++n) {
+    Network net;
+    int x = net.add_input(task.input);
+    Shape s = task.input;
+    const int layers = 1 + n % 6;
+    for (int l = 0; l < layers; ++l) {
+      const int k = (n + l) % 3 == 0 ? 1 : ((n + l) % 3 == 1 ? 3 : 5);
+      const int stride = (l % 2 == 1 && s.h > 4) ? 2 : 1;
+      const std::int64_t f = 8 << ((n + l) % 3);
+      if (s.h + 2 * (k / 2) < k) break;
+      x = net.add_conv2d_same(x, f, k, stride);
+      x = net.add_activation(x, Activation::kRelu);
+      x = net.add_batch_norm(x);
+      s = net.node(x).shape;
+    }
+    x = net.add_flatten(x);
+    net.add_linear(x, task.classes);
+    out.push_back(std::move(net));
+  }
+  return out;
+}
+
+/// Every option has a doc string and its default passes its own checks.
+inline ::testing::AssertionResult check_schema_documented(const std::string& name) {
+  const core::PluginManifest* m = registry().find_any(name);
+  if (!m) return ::testing::AssertionFailure() << "plugin '" << name << "' not found";
+  for (const auto& o : m->schema.specs()) {
+    if (o.doc.empty()) return ::testing::AssertionFailure() << name << ": option '" << o.name << "' has no doc";
+    if (!o.required())
+      if (auto e = check_option_value(o, o.default_value))
+        return ::testing::AssertionFailure() << name << ": default of '" << o.name << "' is invalid: " << *e;
+  }
+  if (m->summary.empty()) return ::testing::AssertionFailure() << name << ": empty summary";
+  return ::testing::AssertionSuccess();
+}
+
+/// decode and describe are deterministic functions of the point, across two instances; decoded
+/// networks survive a JSON round trip; bad points raise coex errors, not crashes.
+inline ::testing::AssertionResult check_search_space(const SearchSpace& a, const SearchSpace& b, int samples = 40,
+                                                     std::uint64_t seed = 7) {
+  if (a.space().empty()) return ::testing::AssertionFailure() << "the space has no dimension";
+  std::mt19937_64 rng(seed);
+  int valid = 0;
+  for (int i = 0; i < samples; ++i) {
+    const Point p = a.space().sample(rng);
+    std::optional<Network> na, nb;
+    try {
+      na = a.decode(p);
+    } catch (const InvalidCandidate&) {
+    }
+    try {
+      nb = b.decode(p);
+    } catch (const InvalidCandidate&) {
+    }
+    if (na.has_value() != nb.has_value())
+      return ::testing::AssertionFailure() << "point " << Space::key(p) << " is valid for one instance only";
+    if (!na) continue;
+    ++valid;
+    if (na->hash() != nb->hash() || na->hash() != a.decode(p).hash())
+      return ::testing::AssertionFailure() << "decode(" << Space::key(p) << ") is not deterministic";
+    if (Network::from_json(na->to_json()).hash() != na->hash())
+      return ::testing::AssertionFailure() << "network of " << Space::key(p) << " does not survive a JSON round trip";
+    const std::string d = a.describe(p);
+    if (d.empty() || d != b.describe(p))
+      return ::testing::AssertionFailure() << "describe(" << Space::key(p) << ") is empty or not deterministic";
+  }
+  if (valid == 0) return ::testing::AssertionFailure() << "none of " << samples << " sampled points decodes";
+  try {
+    a.decode(Point(a.space().size() + 1, 0.0));
+    return ::testing::AssertionFailure() << "decode accepted a point of the wrong size";
+  } catch (const Error&) {
+  }
+  return ::testing::AssertionSuccess();
+}
+
+namespace detail {
+inline std::string names(const Metrics& m) {
+  std::string s;
+  for (const auto& [k, v] : m.items()) s += k + " ";
+  return s;
+}
+inline ::testing::AssertionResult honest(const HardwareTarget& t, const HardwareResult& r, const std::string& what) {
+  if (!r.feasible) {
+    if (r.reason.empty()) return ::testing::AssertionFailure() << what << ": infeasible without a reason";
+    return ::testing::AssertionSuccess();
+  }
+  std::set<std::string> declared;
+  for (const auto& m : t.metrics()) declared.insert(m.name);
+  for (const auto& [k, v] : r.metrics.items()) {
+    if (!declared.count(k)) return ::testing::AssertionFailure() << what << ": reports undeclared metric '" << k << "'";
+    if (!std::isfinite(v)) return ::testing::AssertionFailure() << what << ": metric '" << k << "' is not finite";
+  }
+  for (const auto& d : declared)
+    if (!r.metrics.has(d))
+      return ::testing::AssertionFailure() << what << ": declared metric '" << d << "' missing (got " << names(r.metrics) << ")";
+  return ::testing::AssertionSuccess();
+}
+}  // namespace detail
+
+/// evaluate() and tune() report exactly the declared metrics, finite, and a reason whenever a
+/// design is infeasible; tune() is deterministic; a design tune() returns evaluates to the same.
+inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t, const std::vector<Network>& nets,
+                                                        int samples = 10, std::uint64_t seed = 7) {
+  if (t.metrics().empty()) return ::testing::AssertionFailure() << "declares no metric";
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const auto& net = nets[i];
+    const HardwareResult r = t.tune(net, {});
+    if (auto h = detail::honest(t, r, "tune(net " + std::to_string(i) + ")"); !h) return h;
+    const HardwareResult again = t.tune(net, {});
+    if (again.metrics.items() != r.metrics.items() || again.feasible != r.feasible)
+      return ::testing::AssertionFailure() << "tune(net " << i << ") is not deterministic";
+    if (r.feasible && !r.design.empty()) {
+      const HardwareResult e = t.evaluate(net, r.design);
+      for (const auto& [k, v] : r.metrics.items())
+        if (std::abs(e.metrics.find(k).value_or(NAN) - v) > 1e-9 * std::max(1.0, std::abs(v)))
+          return ::testing::AssertionFailure() << "net " << i << ": evaluate(tune().design) gives " << k << " = "
+                                               << e.metrics.find(k).value_or(NAN) << ", tune said " << v;
+    }
+    if (t.design_space().empty()) continue;
+    for (int s = 0; s < samples; ++s) {
+      const Point d = t.design_space().sample(rng);
+      if (auto h = detail::honest(t, t.evaluate(net, d), "evaluate(net " + std::to_string(i) + ", " + Space::key(d) + ")"); !h)
+        return h;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// With no specs, tune()'s design is at least as good on tune_objective() as any sampled
+/// feasible design.
+inline ::testing::AssertionResult check_tune_no_worse_than_sampled(const HardwareTarget& t, const std::vector<Network>& nets,
+                                                                   int samples = 30, std::uint64_t seed = 11) {
+  if (t.design_space().empty()) return ::testing::AssertionSuccess();
+  const std::string obj = t.tune_objective();
+  Direction dir = Direction::kMinimize;
+  for (const auto& m : t.metrics())
+    if (m.name == obj) dir = m.direction;
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const HardwareResult best = t.tune(nets[i], {});
+    for (int s = 0; s < samples; ++s) {
+      const Point d = t.design_space().sample(rng);
+      const HardwareResult r = t.evaluate(nets[i], d);
+      if (!r.feasible) continue;
+      if (!best.feasible)
+        return ::testing::AssertionFailure() << "net " << i << ": tune found no feasible design, but " << Space::key(d) << " is";
+      const double b = best.metrics.get(obj), x = r.metrics.get(obj);
+      const double tol = 1e-9 * std::max(1.0, std::abs(x));
+      if (dir == Direction::kMaximize ? b < x - tol : b > x + tol)
+        return ::testing::AssertionFailure() << "net " << i << ": tune() gives " << obj << " = " << b
+                                             << ", but the sampled design " << Space::key(d) << " gives " << x;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Reward = share of coordinates equal to 0; stops after `budget` candidates. Records every point.
+class ScriptedEvaluator : public Evaluator {
+ public:
+  ScriptedEvaluator(const Space& s, std::size_t budget) : space_(s), budget_(budget) {}
+  std::vector<Outcome> evaluate(const std::vector<Point>& batch) override {
+    std::vector<Outcome> out;
+    for (const auto& p : batch) {
+      if (done()) break;
+      space_.check(p);
+      points.push_back(p);
+      Outcome o;
+      o.status = CandidateStatus::kEvaluated;
+      o.reward = static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
+      o.accuracy = o.reward;
+      o.objectives = {o.reward};
+      rewards.push_back(o.reward);
+      out.push_back(o);
+    }
+    return out;
+  }
+  bool done() const override { return points.size() >= budget_; }
+  std::uint64_t remaining_candidates() const override { return budget_ - points.size(); }
+  std::vector<Point> points;
+  std::vector<double> rewards;
+
+ private:
+  const Space& space_;
+  std::size_t budget_;
+};
+
+/// A problem over 6 categorical dimensions of 4 choices and one small integer dimension.
+inline Problem toy_problem(std::uint64_t seed, std::uint64_t budget) {
+  Problem p;
+  std::vector<Dimension> dims;
+  for (int i = 0; i < 6; ++i) dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
+  dims.push_back(Dimension::integer("n", 0, 3));
+  p.space = Space(dims);
+  p.network_dims = dims.size();
+  p.seed = seed;
+  p.max_candidates = budget;
+  p.objective_names = {"accuracy"};
+  return p;
+}
+
+/// The controller evaluates exactly `budget` candidates of a large space, all in the space.
+inline ::testing::AssertionResult check_controller_budget(Controller& c, std::uint64_t budget = 23) {
+  const Problem pr = toy_problem(3, budget);
+  ScriptedEvaluator ev(pr.space, budget);
+  try {
+    c.search(pr, ev);
+  } catch (const Error& e) {
+    return ::testing::AssertionFailure() << "search threw: " << e.what();
+  }
+  if (ev.points.size() != budget)
+    return ::testing::AssertionFailure() << "evaluated " << ev.points.size() << " candidates for a budget of " << budget;
+  return ::testing::AssertionSuccess();
+}
+
+/// Two fresh instances with the same seed propose the same points.
+inline ::testing::AssertionResult check_controller_deterministic(Controller& a, Controller& b, std::uint64_t budget = 20) {
+  const Problem pr = toy_problem(42, budget);
+  ScriptedEvaluator ea(pr.space, budget), eb(pr.space, budget);
+  a.search(pr, ea);
+  b.search(pr, eb);
+  for (std::size_t i = 0; i < std::min(ea.points.size(), eb.points.size()); ++i)
+    if (ea.points[i] != eb.points[i])
+      return ::testing::AssertionFailure() << "same seed, different candidate #" << i << ": " << Space::key(ea.points[i])
+                                           << " vs " << Space::key(eb.points[i]);
+  if (ea.points.size() != eb.points.size()) return ::testing::AssertionFailure() << "same seed, different run lengths";
+  return ::testing::AssertionSuccess();
+}
+
+/// Accuracy in [0, 1] and the same twice for the same network.
+inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e, const std::vector<Network>& nets) {
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const Estimate a = e.estimate(nets[i]);
+    if (!(a.accuracy >= 0 && a.accuracy <= 1))
+      return ::testing::AssertionFailure() << "net " << i << ": accuracy " << a.accuracy << " outside [0, 1]";
+    const Estimate b = e.estimate(nets[i]);
+    if (a.accuracy != b.accuracy)
+      return ::testing::AssertionFailure() << "net " << i << ": accuracy " << a.accuracy << " then " << b.accuracy;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace coex::testing

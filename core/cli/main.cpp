@@ -18,6 +18,7 @@
 #include "coex/error.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin_entry.hpp"
+#include "new_plugin.hpp"
 
 namespace fs = std::filesystem;
 using namespace coex;
@@ -237,6 +238,14 @@ int main(int argc, char** argv) {
   exp->add_option("RUN", run_dir, "Run directory")->required();
   exp->add_option("--out", export_out, "Folder for the exports (default: the run directory)");
 
+  auto* scaffold =
+      app.add_subcommand("new-plugin", "Write a buildable, testable plugin skeleton into DIR");
+  std::string new_kind, new_name, new_dir;
+  scaffold->add_option("--kind", new_kind, "hardware_target, search_space, controller or estimator")
+      ->required();
+  scaffold->add_option("--name", new_name, "Plugin name (lower_snake_case)")->required();
+  scaffold->add_option("DIR", new_dir, "Folder to create")->required();
+
   auto* manifest = app.add_subcommand("manifest", "Write a plugin's manifest (used by the build)");
   manifest->group("");
   std::string lib, manifest_out;
@@ -292,6 +301,16 @@ int main(int argc, char** argv) {
     }
     if (*exp) {
       for (const auto& f : export_run(run_dir, export_out)) std::printf("%s\n", f.c_str());
+      return 0;
+    }
+    if (*scaffold) {
+      cli::new_plugin(new_kind, new_name, new_dir);
+      std::printf(
+          "wrote %s plugin '%s' in %s: build it with\n  cmake -S %s -B %s/build "
+          "-DCMAKE_PREFIX_PATH=<coex prefix> && "
+          "cmake --build %s/build && ctest --test-dir %s/build\n",
+          new_kind.c_str(), new_name.c_str(), new_dir.c_str(), new_dir.c_str(), new_dir.c_str(),
+          new_dir.c_str(), new_dir.c_str());
       return 0;
     }
     if (*manifest) {

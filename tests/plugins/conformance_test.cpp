@@ -10,10 +10,17 @@ coex::Task cifar_like() {
 }  // namespace
 
 COEX_SEARCH_SPACE_CONFORMANCE(ChainCnn, {"chain_cnn", {}});
-COEX_SEARCH_SPACE_CONFORMANCE(ChainCnnSearchedStride, {"chain_cnn", {{"stride", "searched"}, {"depths", {2, 5}}}});
-COEX_HARDWARE_TARGET_CONFORMANCE(FpgaCluster, {"fpga_cluster", {{"pool", {"zcu102", "ultra96", "pynq_z1"}}}});
-COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar, {"fpga_cluster", {{"pool", {"zc706", "zc706"}}, {"transfer", "separate"}}, cifar_like()});
+COEX_SEARCH_SPACE_CONFORMANCE(ChainCnnSearchedStride,
+                              {"chain_cnn", {{"stride", "searched"}, {"depths", {2, 5}}}});
+COEX_HARDWARE_TARGET_CONFORMANCE(FpgaCluster,
+                                 {"fpga_cluster", {{"pool", {"zcu102", "ultra96", "pynq_z1"}}}});
+COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
+                                 {"fpga_cluster",
+                                  {{"pool", {"zc706", "zc706"}}, {"transfer", "separate"}},
+                                  cifar_like()});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
 COEX_CONTROLLER_CONFORMANCE(Rl, {"rl", {{"children", 2}}});
-COEX_ESTIMATOR_CONFORMANCE(Trained, {"trained", {{"train_size", 500}, {"validation_size", 200}, {"threads", 1}}});
+COEX_ESTIMATOR_CONFORMANCE(Trained,
+                           {"trained",
+                            {{"train_size", 500}, {"validation_size", 200}, {"threads", 1}}});
 COEX_ESTIMATOR_CONFORMANCE(CountingFixture, {"counting_estimator", {}});

@@ -11,7 +11,8 @@ TEST(ConformanceKit, CatchesATuneWorseThanASampledDesign) {
   EXPECT_TRUE(coex::testing::check_hardware_honest(*lazy, nets)) << "its metrics are honest";
   const auto r = coex::testing::check_tune_no_worse_than_sampled(*lazy, nets);
   EXPECT_FALSE(r);
-  EXPECT_NE(std::string(r.message()).find("tune() gives throughput_fps"), std::string::npos) << r.message();
+  EXPECT_NE(std::string(r.message()).find("tune() gives throughput_fps"), std::string::npos)
+      << r.message();
 }
 
 TEST(ConformanceKit, CatchesAControllerThatIgnoresTheSeed) {
@@ -20,5 +21,6 @@ TEST(ConformanceKit, CatchesAControllerThatIgnoresTheSeed) {
   EXPECT_TRUE(coex::testing::check_controller_budget(*a)) << "it does respect the budget";
   const auto r = coex::testing::check_controller_deterministic(*a, *b);
   EXPECT_FALSE(r);
-  EXPECT_NE(std::string(r.message()).find("same seed, different candidate"), std::string::npos) << r.message();
+  EXPECT_NE(std::string(r.message()).find("same seed, different candidate"), std::string::npos)
+      << r.message();
 }

@@ -1,6 +1,7 @@
 // coex::testing: the conformance kit's checks, usable from any test. Each returns a
 // ::testing::AssertionResult whose failure message says what the plugin did wrong, so a test can
-// both require conformance (EXPECT_TRUE) and prove the kit catches a dishonest plugin (EXPECT_FALSE).
+// both require conformance (EXPECT_TRUE) and prove the kit catches a dishonest plugin
+// (EXPECT_FALSE).
 //
 // Plugins under test are loaded through the real registry, from COEX_TESTING_PLUGIN_DIR (set by
 // coex_add_plugin_test) and the usual plugin path (COEX_PLUGIN_PATH, ...).
@@ -58,8 +59,9 @@ template <class T>
 std::shared_ptr<T> load(const PluginUnderTest& p, std::uint64_t seed = 1234) {
   const core::PluginManifest* m = registry().find_any(p.name);
   if (!m) throw PluginError("conformance: plugin '" + p.name + "' not found on the plugin path");
-  const Options o =
-      core::validate_options(p.name, m->schema, p.options, [&](const std::string& k) { return "options of " + p.name + "." + k; });
+  const Options o = core::validate_options(p.name, m->schema, p.options, [&](const std::string& k) {
+    return "options of " + p.name + "." + k;
+  });
   PluginContext ctx;
   ctx.task = p.task;
   ctx.seed = seed;
@@ -97,10 +99,12 @@ inline ::testing::AssertionResult check_schema_documented(const std::string& nam
   const core::PluginManifest* m = registry().find_any(name);
   if (!m) return ::testing::AssertionFailure() << "plugin '" << name << "' not found";
   for (const auto& o : m->schema.specs()) {
-    if (o.doc.empty()) return ::testing::AssertionFailure() << name << ": option '" << o.name << "' has no doc";
+    if (o.doc.empty())
+      return ::testing::AssertionFailure() << name << ": option '" << o.name << "' has no doc";
     if (!o.required())
       if (auto e = check_option_value(o, o.default_value))
-        return ::testing::AssertionFailure() << name << ": default of '" << o.name << "' is invalid: " << *e;
+        return ::testing::AssertionFailure()
+               << name << ": default of '" << o.name << "' is invalid: " << *e;
   }
   if (m->summary.empty()) return ::testing::AssertionFailure() << name << ": empty summary";
   return ::testing::AssertionSuccess();
@@ -108,8 +112,8 @@ inline ::testing::AssertionResult check_schema_documented(const std::string& nam
 
 /// decode and describe are deterministic functions of the point, across two instances; decoded
 /// networks survive a JSON round trip; bad points raise coex errors, not crashes.
-inline ::testing::AssertionResult check_search_space(const SearchSpace& a, const SearchSpace& b, int samples = 40,
-                                                     std::uint64_t seed = 7) {
+inline ::testing::AssertionResult check_search_space(const SearchSpace& a, const SearchSpace& b,
+                                                     int samples = 40, std::uint64_t seed = 7) {
   if (a.space().empty()) return ::testing::AssertionFailure() << "the space has no dimension";
   std::mt19937_64 rng(seed);
   int valid = 0;
@@ -125,18 +129,23 @@ inline ::testing::AssertionResult check_search_space(const SearchSpace& a, const
     } catch (const InvalidCandidate&) {
     }
     if (na.has_value() != nb.has_value())
-      return ::testing::AssertionFailure() << "point " << Space::key(p) << " is valid for one instance only";
+      return ::testing::AssertionFailure()
+             << "point " << Space::key(p) << " is valid for one instance only";
     if (!na) continue;
     ++valid;
     if (na->hash() != nb->hash() || na->hash() != a.decode(p).hash())
-      return ::testing::AssertionFailure() << "decode(" << Space::key(p) << ") is not deterministic";
+      return ::testing::AssertionFailure()
+             << "decode(" << Space::key(p) << ") is not deterministic";
     if (Network::from_json(na->to_json()).hash() != na->hash())
-      return ::testing::AssertionFailure() << "network of " << Space::key(p) << " does not survive a JSON round trip";
+      return ::testing::AssertionFailure()
+             << "network of " << Space::key(p) << " does not survive a JSON round trip";
     const std::string d = a.describe(p);
     if (d.empty() || d != b.describe(p))
-      return ::testing::AssertionFailure() << "describe(" << Space::key(p) << ") is empty or not deterministic";
+      return ::testing::AssertionFailure()
+             << "describe(" << Space::key(p) << ") is empty or not deterministic";
   }
-  if (valid == 0) return ::testing::AssertionFailure() << "none of " << samples << " sampled points decodes";
+  if (valid == 0)
+    return ::testing::AssertionFailure() << "none of " << samples << " sampled points decodes";
   try {
     a.decode(Point(a.space().size() + 1, 0.0));
     return ::testing::AssertionFailure() << "decode accepted a point of the wrong size";
@@ -151,27 +160,33 @@ inline std::string names(const Metrics& m) {
   for (const auto& [k, v] : m.items()) s += k + " ";
   return s;
 }
-inline ::testing::AssertionResult honest(const HardwareTarget& t, const HardwareResult& r, const std::string& what) {
+inline ::testing::AssertionResult honest(const HardwareTarget& t, const HardwareResult& r,
+                                         const std::string& what) {
   if (!r.feasible) {
-    if (r.reason.empty()) return ::testing::AssertionFailure() << what << ": infeasible without a reason";
+    if (r.reason.empty())
+      return ::testing::AssertionFailure() << what << ": infeasible without a reason";
     return ::testing::AssertionSuccess();
   }
   std::set<std::string> declared;
   for (const auto& m : t.metrics()) declared.insert(m.name);
   for (const auto& [k, v] : r.metrics.items()) {
-    if (!declared.count(k)) return ::testing::AssertionFailure() << what << ": reports undeclared metric '" << k << "'";
-    if (!std::isfinite(v)) return ::testing::AssertionFailure() << what << ": metric '" << k << "' is not finite";
+    if (!declared.count(k))
+      return ::testing::AssertionFailure() << what << ": reports undeclared metric '" << k << "'";
+    if (!std::isfinite(v))
+      return ::testing::AssertionFailure() << what << ": metric '" << k << "' is not finite";
   }
   for (const auto& d : declared)
     if (!r.metrics.has(d))
-      return ::testing::AssertionFailure() << what << ": declared metric '" << d << "' missing (got " << names(r.metrics) << ")";
+      return ::testing::AssertionFailure()
+             << what << ": declared metric '" << d << "' missing (got " << names(r.metrics) << ")";
   return ::testing::AssertionSuccess();
 }
 }  // namespace detail
 
 /// evaluate() and tune() report exactly the declared metrics, finite, and a reason whenever a
 /// design is infeasible; tune() is deterministic; a design tune() returns evaluates to the same.
-inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t, const std::vector<Network>& nets,
+inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t,
+                                                        const std::vector<Network>& nets,
                                                         int samples = 10, std::uint64_t seed = 7) {
   if (t.metrics().empty()) return ::testing::AssertionFailure() << "declares no metric";
   std::mt19937_64 rng(seed);
@@ -186,13 +201,16 @@ inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t,
       const HardwareResult e = t.evaluate(net, r.design);
       for (const auto& [k, v] : r.metrics.items())
         if (std::abs(e.metrics.find(k).value_or(NAN) - v) > 1e-9 * std::max(1.0, std::abs(v)))
-          return ::testing::AssertionFailure() << "net " << i << ": evaluate(tune().design) gives " << k << " = "
-                                               << e.metrics.find(k).value_or(NAN) << ", tune said " << v;
+          return ::testing::AssertionFailure()
+                 << "net " << i << ": evaluate(tune().design) gives " << k << " = "
+                 << e.metrics.find(k).value_or(NAN) << ", tune said " << v;
     }
     if (t.design_space().empty()) continue;
     for (int s = 0; s < samples; ++s) {
       const Point d = t.design_space().sample(rng);
-      if (auto h = detail::honest(t, t.evaluate(net, d), "evaluate(net " + std::to_string(i) + ", " + Space::key(d) + ")"); !h)
+      if (auto h = detail::honest(t, t.evaluate(net, d),
+                                  "evaluate(net " + std::to_string(i) + ", " + Space::key(d) + ")");
+          !h)
         return h;
     }
   }
@@ -201,8 +219,10 @@ inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t,
 
 /// With no specs, tune()'s design is at least as good on tune_objective() as any sampled
 /// feasible design.
-inline ::testing::AssertionResult check_tune_no_worse_than_sampled(const HardwareTarget& t, const std::vector<Network>& nets,
-                                                                   int samples = 30, std::uint64_t seed = 11) {
+inline ::testing::AssertionResult check_tune_no_worse_than_sampled(const HardwareTarget& t,
+                                                                   const std::vector<Network>& nets,
+                                                                   int samples = 30,
+                                                                   std::uint64_t seed = 11) {
   if (t.design_space().empty()) return ::testing::AssertionSuccess();
   const std::string obj = t.tune_objective();
   Direction dir = Direction::kMinimize;
@@ -216,12 +236,14 @@ inline ::testing::AssertionResult check_tune_no_worse_than_sampled(const Hardwar
       const HardwareResult r = t.evaluate(nets[i], d);
       if (!r.feasible) continue;
       if (!best.feasible)
-        return ::testing::AssertionFailure() << "net " << i << ": tune found no feasible design, but " << Space::key(d) << " is";
+        return ::testing::AssertionFailure()
+               << "net " << i << ": tune found no feasible design, but " << Space::key(d) << " is";
       const double b = best.metrics.get(obj), x = r.metrics.get(obj);
       const double tol = 1e-9 * std::max(1.0, std::abs(x));
       if (dir == Direction::kMaximize ? b < x - tol : b > x + tol)
-        return ::testing::AssertionFailure() << "net " << i << ": tune() gives " << obj << " = " << b
-                                             << ", but the sampled design " << Space::key(d) << " gives " << x;
+        return ::testing::AssertionFailure()
+               << "net " << i << ": tune() gives " << obj << " = " << b
+               << ", but the sampled design " << Space::key(d) << " gives " << x;
     }
   }
   return ::testing::AssertionSuccess();
@@ -239,7 +261,8 @@ class ScriptedEvaluator : public Evaluator {
       points.push_back(p);
       Outcome o;
       o.status = CandidateStatus::kEvaluated;
-      o.reward = static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
+      o.reward =
+          static_cast<double>(std::count(p.begin(), p.end(), 0.0)) / static_cast<double>(p.size());
       o.accuracy = o.reward;
       o.objectives = {o.reward};
       rewards.push_back(o.reward);
@@ -261,7 +284,8 @@ class ScriptedEvaluator : public Evaluator {
 inline Problem toy_problem(std::uint64_t seed, std::uint64_t budget) {
   Problem p;
   std::vector<Dimension> dims;
-  for (int i = 0; i < 6; ++i) dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
+  for (int i = 0; i < 6; ++i)
+    dims.push_back(Dimension::categorical("d" + std::to_string(i), {"a", "b", "c", "d"}));
   dims.push_back(Dimension::integer("n", 0, 3));
   p.space = Space(dims);
   p.network_dims = dims.size();
@@ -272,7 +296,8 @@ inline Problem toy_problem(std::uint64_t seed, std::uint64_t budget) {
 }
 
 /// The controller evaluates exactly `budget` candidates of a large space, all in the space.
-inline ::testing::AssertionResult check_controller_budget(Controller& c, std::uint64_t budget = 23) {
+inline ::testing::AssertionResult check_controller_budget(Controller& c,
+                                                          std::uint64_t budget = 23) {
   const Problem pr = toy_problem(3, budget);
   ScriptedEvaluator ev(pr.space, budget);
   try {
@@ -281,33 +306,40 @@ inline ::testing::AssertionResult check_controller_budget(Controller& c, std::ui
     return ::testing::AssertionFailure() << "search threw: " << e.what();
   }
   if (ev.points.size() != budget)
-    return ::testing::AssertionFailure() << "evaluated " << ev.points.size() << " candidates for a budget of " << budget;
+    return ::testing::AssertionFailure()
+           << "evaluated " << ev.points.size() << " candidates for a budget of " << budget;
   return ::testing::AssertionSuccess();
 }
 
 /// Two fresh instances with the same seed propose the same points.
-inline ::testing::AssertionResult check_controller_deterministic(Controller& a, Controller& b, std::uint64_t budget = 20) {
+inline ::testing::AssertionResult check_controller_deterministic(Controller& a, Controller& b,
+                                                                 std::uint64_t budget = 20) {
   const Problem pr = toy_problem(42, budget);
   ScriptedEvaluator ea(pr.space, budget), eb(pr.space, budget);
   a.search(pr, ea);
   b.search(pr, eb);
   for (std::size_t i = 0; i < std::min(ea.points.size(), eb.points.size()); ++i)
     if (ea.points[i] != eb.points[i])
-      return ::testing::AssertionFailure() << "same seed, different candidate #" << i << ": " << Space::key(ea.points[i])
-                                           << " vs " << Space::key(eb.points[i]);
-  if (ea.points.size() != eb.points.size()) return ::testing::AssertionFailure() << "same seed, different run lengths";
+      return ::testing::AssertionFailure()
+             << "same seed, different candidate #" << i << ": " << Space::key(ea.points[i])
+             << " vs " << Space::key(eb.points[i]);
+  if (ea.points.size() != eb.points.size())
+    return ::testing::AssertionFailure() << "same seed, different run lengths";
   return ::testing::AssertionSuccess();
 }
 
 /// Accuracy in [0, 1] and the same twice for the same network.
-inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e, const std::vector<Network>& nets) {
+inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e,
+                                                  const std::vector<Network>& nets) {
   for (std::size_t i = 0; i < nets.size(); ++i) {
     const Estimate a = e.estimate(nets[i]);
     if (!(a.accuracy >= 0 && a.accuracy <= 1))
-      return ::testing::AssertionFailure() << "net " << i << ": accuracy " << a.accuracy << " outside [0, 1]";
+      return ::testing::AssertionFailure()
+             << "net " << i << ": accuracy " << a.accuracy << " outside [0, 1]";
     const Estimate b = e.estimate(nets[i]);
     if (a.accuracy != b.accuracy)
-      return ::testing::AssertionFailure() << "net " << i << ": accuracy " << a.accuracy << " then " << b.accuracy;
+      return ::testing::AssertionFailure()
+             << "net " << i << ": accuracy " << a.accuracy << " then " << b.accuracy;
   }
   return ::testing::AssertionSuccess();
 }

@@ -16,29 +16,45 @@ using coex::Controller;
 using coex::HardwareTarget;
 using coex::SearchSpace;
 
-class CoexSearchSpaceConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {};
-class CoexHardwareTargetConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {};
-class CoexControllerConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {};
+class CoexSearchSpaceConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {
+};
+class CoexHardwareTargetConformance
+    : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {};
+class CoexControllerConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {
+};
 class CoexEstimatorConformance : public ::testing::TestWithParam<coex::testing::PluginUnderTest> {};
+// A test binary instantiates only the suites of its plugins' kinds.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CoexSearchSpaceConformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CoexHardwareTargetConformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CoexControllerConformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CoexEstimatorConformance);
 
-TEST_P(CoexSearchSpaceConformance, OptionsAreDocumented) { EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name)); }
+TEST_P(CoexSearchSpaceConformance, OptionsAreDocumented) {
+  EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name));
+}
 TEST_P(CoexSearchSpaceConformance, DecodeAndDescribeAreDeterministicRoundTrips) {
   auto a = coex::testing::load<SearchSpace>(GetParam());
   auto b = coex::testing::load<SearchSpace>(GetParam());
   EXPECT_TRUE(coex::testing::check_search_space(*a, *b));
 }
 
-TEST_P(CoexHardwareTargetConformance, OptionsAreDocumented) { EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name)); }
+TEST_P(CoexHardwareTargetConformance, OptionsAreDocumented) {
+  EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name));
+}
 TEST_P(CoexHardwareTargetConformance, MetricsAreHonestAndFeasibilityConsistent) {
   auto t = coex::testing::load<HardwareTarget>(GetParam());
-  EXPECT_TRUE(coex::testing::check_hardware_honest(*t, coex::testing::reference_networks(GetParam().task)));
+  EXPECT_TRUE(
+      coex::testing::check_hardware_honest(*t, coex::testing::reference_networks(GetParam().task)));
 }
 TEST_P(CoexHardwareTargetConformance, TuneIsNoWorseThanSampledDesigns) {
   auto t = coex::testing::load<HardwareTarget>(GetParam());
-  EXPECT_TRUE(coex::testing::check_tune_no_worse_than_sampled(*t, coex::testing::reference_networks(GetParam().task)));
+  EXPECT_TRUE(coex::testing::check_tune_no_worse_than_sampled(
+      *t, coex::testing::reference_networks(GetParam().task)));
 }
 
-TEST_P(CoexControllerConformance, OptionsAreDocumented) { EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name)); }
+TEST_P(CoexControllerConformance, OptionsAreDocumented) {
+  EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name));
+}
 TEST_P(CoexControllerConformance, RespectsTheBudget) {
   auto c = coex::testing::load<Controller>(GetParam());
   EXPECT_TRUE(coex::testing::check_controller_budget(*c));
@@ -49,17 +65,24 @@ TEST_P(CoexControllerConformance, IsDeterministicUnderASeed) {
   EXPECT_TRUE(coex::testing::check_controller_deterministic(*a, *b));
 }
 
-TEST_P(CoexEstimatorConformance, OptionsAreDocumented) { EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name)); }
+TEST_P(CoexEstimatorConformance, OptionsAreDocumented) {
+  EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name));
+}
 TEST_P(CoexEstimatorConformance, DeterministicAndInRange) {
   auto e = coex::testing::load<AccuracyEstimator>(GetParam());
-  EXPECT_TRUE(coex::testing::check_estimator(*e, coex::testing::reference_networks(GetParam().task, 2)));
+  EXPECT_TRUE(
+      coex::testing::check_estimator(*e, coex::testing::reference_networks(GetParam().task, 2)));
 }
 
-#define COEX_SEARCH_SPACE_CONFORMANCE(Name, ...) \
-  INSTANTIATE_TEST_SUITE_P(Name, CoexSearchSpaceConformance, ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
-#define COEX_HARDWARE_TARGET_CONFORMANCE(Name, ...) \
-  INSTANTIATE_TEST_SUITE_P(Name, CoexHardwareTargetConformance, ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
-#define COEX_CONTROLLER_CONFORMANCE(Name, ...) \
-  INSTANTIATE_TEST_SUITE_P(Name, CoexControllerConformance, ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
-#define COEX_ESTIMATOR_CONFORMANCE(Name, ...) \
-  INSTANTIATE_TEST_SUITE_P(Name, CoexEstimatorConformance, ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
+#define COEX_SEARCH_SPACE_CONFORMANCE(Name, ...)             \
+  INSTANTIATE_TEST_SUITE_P(Name, CoexSearchSpaceConformance, \
+                           ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
+#define COEX_HARDWARE_TARGET_CONFORMANCE(Name, ...)             \
+  INSTANTIATE_TEST_SUITE_P(Name, CoexHardwareTargetConformance, \
+                           ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
+#define COEX_CONTROLLER_CONFORMANCE(Name, ...)              \
+  INSTANTIATE_TEST_SUITE_P(Name, CoexControllerConformance, \
+                           ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))
+#define COEX_ESTIMATOR_CONFORMANCE(Name, ...)              \
+  INSTANTIATE_TEST_SUITE_P(Name, CoexEstimatorConformance, \
+                           ::testing::Values(::coex::testing::PluginUnderTest __VA_ARGS__))

@@ -94,8 +94,10 @@ TEST(CliBadInput, UnknownPluginListsKnownOnes) {
   write_text(d / "c.toml",
              replace(base_config("random", 5), "plugin = \"random\"", "plugin = \"rnadom\""));
   const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string());
-  expect_clean_failure(r, "unknown controller plugin 'rnadom'. Known controller plugins:", d / "out");
-  for (const char* known : {" random", " rl"}) EXPECT_NE(r.output.find(known), std::string::npos) << r.output;
+  expect_clean_failure(r,
+                       "unknown controller plugin 'rnadom'. Known controller plugins:", d / "out");
+  for (const char* known : {" random", " rl"})
+    EXPECT_NE(r.output.find(known), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Did you mean 'random'?"), std::string::npos) << r.output;
 }
 

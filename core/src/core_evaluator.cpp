@@ -28,7 +28,15 @@ CoreEvaluator::CoreEvaluator(const RunConfig& config, const Problem& problem, Se
       replay_(std::move(replay)),
       listener_(std::move(listener)),
       redraw_rng_(config.seed ^ 0x68772d7265647261ULL),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(std::chrono::steady_clock::now()) {
+  const auto infos = target_.metrics();
+  for (std::size_t i = 1; i < problem_.objective_names.size(); ++i) {
+    bool max = false;
+    for (const auto& info : infos)
+      if (info.name == problem_.objective_names[i]) max = info.direction == Direction::kMaximize;
+    maximise_.push_back(max);
+  }
+}
 
 double CoreEvaluator::elapsed() const { return seconds_since(start_); }
 
@@ -229,11 +237,8 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
   for (std::size_t i = 1; i < problem_.objective_names.size(); ++i) {
     const auto& name = problem_.objective_names[i];
     const auto v = m.find(name);
-    bool maximise = false;
-    for (const auto& info : target_.metrics())
-      if (info.name == name) maximise = info.direction == Direction::kMaximize;
     const double x = v && std::isfinite(*v) ? *v : 0.0;
-    r.outcome.objectives.push_back(maximise ? x : -x);
+    r.outcome.objectives.push_back(maximise_[i - 1] ? x : -x);
   }
 }
 

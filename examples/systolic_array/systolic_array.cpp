@@ -13,11 +13,6 @@ namespace coex::examples::systolic_array {
 
 namespace {
 
-std::vector<std::string> labels(const std::vector<std::int64_t>& v) {
-  std::vector<std::string> s;
-  for (auto x : v) s.push_back(std::to_string(x));
-  return s;
-}
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
 }  // namespace
@@ -44,12 +39,12 @@ class SystolicArray final : public HardwareTarget {
         objective_(o.get_string("tune_objective")) {
     if (sizes_.empty() || buffers_.empty() || clocks_.empty())
       throw ConfigError("options 'array_sizes', 'buffer_kib' and 'clock_mhz' must not be empty");
-    space_ = Space({Dimension::categorical("rows", labels(sizes_)),
-                    Dimension::categorical("cols", labels(sizes_)),
-                    Dimension::categorical("ifmap_kib", labels(buffers_)),
-                    Dimension::categorical("filter_kib", labels(buffers_)),
-                    Dimension::categorical("ofmap_kib", labels(buffers_)),
-                    Dimension::categorical("clock_mhz", labels(clocks_))});
+    space_ =
+        Space({Dimension::categorical_of("rows", sizes_), Dimension::categorical_of("cols", sizes_),
+               Dimension::categorical_of("ifmap_kib", buffers_),
+               Dimension::categorical_of("filter_kib", buffers_),
+               Dimension::categorical_of("ofmap_kib", buffers_),
+               Dimension::categorical_of("clock_mhz", clocks_)});
   }
 
   static OptionSchema schema() {

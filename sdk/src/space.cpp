@@ -22,6 +22,13 @@ Dimension Dimension::categorical(std::string name, std::vector<std::string> choi
   return d;
 }
 
+Dimension Dimension::categorical_of(std::string name, const std::vector<std::int64_t>& values) {
+  std::vector<std::string> labels;
+  labels.reserve(values.size());
+  for (auto v : values) labels.push_back(std::to_string(v));
+  return categorical(std::move(name), std::move(labels));
+}
+
 Dimension Dimension::integer(std::string name, std::int64_t lo, std::int64_t hi) {
   if (hi < lo) throw Error("dimension '" + name + "': hi < lo");
   Dimension d;

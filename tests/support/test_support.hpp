@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 /// Creates plugin `name` of type T with `options` (validated like the host does) and `task`,
 /// through the conformance kit's loader.
 template <class T>
-std::shared_ptr<T> load_plugin(const std::string& name, const nlohmann::json& options = nlohmann::json::object(),
+std::shared_ptr<T> load_plugin(const std::string& name,
+                               const nlohmann::json& options = nlohmann::json::object(),
                                Task task = Task{}) {
   return coex::testing::load<T>({name, options, task});
 }

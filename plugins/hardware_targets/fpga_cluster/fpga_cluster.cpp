@@ -16,12 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::vector<std::string> labels(const std::vector<std::int64_t>& v) {
-  std::vector<std::string> s;
-  for (auto x : v) s.push_back(std::to_string(x));
-  return s;
-}
-
 double field(const json& t, std::size_t i, const char* key, double def, double lo, double hi,
              bool required) {
   const std::string where = "option 'boards'[" + std::to_string(i) + "]." + key;
@@ -165,13 +159,13 @@ FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
   dims.push_back(Dimension::categorical("fpgas", counts));
   for (std::size_t b = 0; b < pool_.size(); ++b) {
     const std::string p = "fpga" + std::to_string(b) + "_";
-    dims.push_back(Dimension::categorical(p + "tm", labels(tm_)));
-    dims.push_back(Dimension::categorical(p + "tn", labels(tn_)));
-    dims.push_back(Dimension::categorical(p + "tr", labels(tr_)));
-    dims.push_back(Dimension::categorical(p + "tc", labels(tc_)));
-    if (wp_.size() > 1) dims.push_back(Dimension::categorical(p + "wp", labels(wp_)));
-    if (ip_.size() > 1) dims.push_back(Dimension::categorical(p + "ip", labels(ip_)));
-    if (op_.size() > 1) dims.push_back(Dimension::categorical(p + "op", labels(op_)));
+    dims.push_back(Dimension::categorical_of(p + "tm", tm_));
+    dims.push_back(Dimension::categorical_of(p + "tn", tn_));
+    dims.push_back(Dimension::categorical_of(p + "tr", tr_));
+    dims.push_back(Dimension::categorical_of(p + "tc", tc_));
+    if (wp_.size() > 1) dims.push_back(Dimension::categorical_of(p + "wp", wp_));
+    if (ip_.size() > 1) dims.push_back(Dimension::categorical_of(p + "ip", ip_));
+    if (op_.size() > 1) dims.push_back(Dimension::categorical_of(p + "op", op_));
   }
   design_space_ = Space(std::move(dims));
 }

@@ -9,11 +9,6 @@
 namespace coex::plugins::chain_cnn {
 
 namespace {
-std::vector<std::string> labels(const std::vector<std::int64_t>& v) {
-  std::vector<std::string> s;
-  for (auto x : v) s.push_back(std::to_string(x));
-  return s;
-}
 void require_distinct(const std::vector<std::int64_t>& v, const std::string& name) {
   if (v.empty()) throw ConfigError("option '" + name + "' must not be empty");
   if (std::set<std::int64_t>(v.begin(), v.end()).size() != v.size())
@@ -62,14 +57,14 @@ ChainCnn::ChainCnn(const Options& o, const PluginContext& ctx)
                  : mode == "searched" ? StrideMode::kSearched
                                       : StrideMode::kPredictable;
   std::vector<Dimension> dims;
-  if (depths_.size() > 1) dims.push_back(Dimension::categorical("depth", labels(depths_)));
+  if (depths_.size() > 1) dims.push_back(Dimension::categorical_of("depth", depths_));
   const auto max_depth = *std::max_element(depths_.begin(), depths_.end());
   for (int i = 1; i <= max_depth; ++i) {
     const std::string p = "L" + std::to_string(i) + "_";
-    dims.push_back(Dimension::categorical(p + "kernel", labels(kernels_)));
-    dims.push_back(Dimension::categorical(p + "filters", labels(filters_)));
+    dims.push_back(Dimension::categorical_of(p + "kernel", kernels_));
+    dims.push_back(Dimension::categorical_of(p + "filters", filters_));
     if (stride_mode_ == StrideMode::kSearched)
-      dims.push_back(Dimension::categorical(p + "stride", labels(strides_)));
+      dims.push_back(Dimension::categorical_of(p + "stride", strides_));
   }
   space_ = Space(std::move(dims));
 }

@@ -32,6 +32,9 @@ struct COEX_API Dimension {
   bool log_scale = false;
 
   static Dimension categorical(std::string name, std::vector<std::string> choices);
+  /// A categorical whose choices are numbers (labels are their decimal text); coordinate i
+  /// stands for values[i].
+  static Dimension categorical_of(std::string name, const std::vector<std::int64_t>& values);
   static Dimension integer(std::string name, std::int64_t lo, std::int64_t hi);
   static Dimension real(std::string name, double lo, double hi, bool log_scale = false);
 

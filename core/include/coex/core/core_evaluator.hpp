@@ -69,6 +69,8 @@ class CoreEvaluator final : public Evaluator {
   Listener listener_;
   std::map<std::string, CandidateRecord> cache_;
   std::mt19937_64 redraw_rng_;
+  /// Per Problem::objective_names entry after accuracy: true if the metric is maximised.
+  std::vector<bool> maximise_;
   std::int64_t next_seq_ = 0;
   RunStats stats_;
   std::chrono::steady_clock::time_point start_;

@@ -19,6 +19,7 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
                                   {{"pool", {"zc706", "zc706"}}, {"transfer", "separate"}},
                                   cifar_like()});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
+COEX_CONTROLLER_CONFORMANCE(Evolution, {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});
 COEX_CONTROLLER_CONFORMANCE(Rl, {"rl", {{"children", 2}}});
 COEX_ESTIMATOR_CONFORMANCE(Trained,
                            {"trained",

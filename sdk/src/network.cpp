@@ -34,7 +34,7 @@ std::string with_commas(std::int64_t v) {
 constexpr OpKind kAllOps[] = {OpKind::kInput,     OpKind::kConv2d,        OpKind::kLinear,
                               OpKind::kBatchNorm, OpKind::kActivation,    OpKind::kMaxPool,
                               OpKind::kAvgPool,   OpKind::kGlobalAvgPool, OpKind::kAdd,
-                              OpKind::kConcat,    OpKind::kFlatten};
+                              OpKind::kConcat,    OpKind::kFlatten,       OpKind::kZero};
 constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
                                    Activation::kTanh, Activation::kIdentity};
 
@@ -68,6 +68,8 @@ const char* op_name(OpKind op) {
       return "concat";
     case OpKind::kFlatten:
       return "flatten";
+    case OpKind::kZero:
+      return "zero";
   }
   return "?";
 }
@@ -243,6 +245,14 @@ int Network::add_flatten(int input) {
   n.op = OpKind::kFlatten;
   n.inputs = {input};
   n.shape = {checked(input).shape.elements(), 1, 1};
+  return push(n);
+}
+
+int Network::add_zero(int input) {
+  Node n;
+  n.op = OpKind::kZero;
+  n.inputs = {input};
+  n.shape = checked(input).shape;
   return push(n);
 }
 
@@ -451,6 +461,9 @@ Network Network::from_json(const nlohmann::json& j) {
         break;
       case OpKind::kFlatten:
         net.add_flatten(first());
+        break;
+      case OpKind::kZero:
+        net.add_zero(first());
         break;
     }
   }

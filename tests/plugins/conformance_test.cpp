@@ -12,6 +12,7 @@ coex::Task cifar_like() {
 COEX_SEARCH_SPACE_CONFORMANCE(ChainCnn, {"chain_cnn", {}});
 COEX_SEARCH_SPACE_CONFORMANCE(ChainCnnSearchedStride,
                               {"chain_cnn", {{"stride", "searched"}, {"depths", {2, 5}}}});
+COEX_SEARCH_SPACE_CONFORMANCE(Nb201, {"nb201", {}, cifar_like()});
 COEX_HARDWARE_TARGET_CONFORMANCE(FpgaCluster,
                                  {"fpga_cluster", {{"pool", {"zcu102", "ultra96", "pynq_z1"}}}});
 COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
@@ -19,7 +20,8 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
                                   {{"pool", {"zc706", "zc706"}}, {"transfer", "separate"}},
                                   cifar_like()});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
-COEX_CONTROLLER_CONFORMANCE(Evolution, {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});
+COEX_CONTROLLER_CONFORMANCE(Evolution,
+                            {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});
 COEX_CONTROLLER_CONFORMANCE(Rl, {"rl", {{"children", 2}}});
 COEX_ESTIMATOR_CONFORMANCE(Trained,
                            {"trained",

@@ -94,5 +94,7 @@ TEST(Controllers, EvolutionMutatesOneDimensionAndImproves) {
   const double first = std::accumulate(rewards.begin(), rewards.begin() + 20, 0.0) / 20;
   const double last = std::accumulate(rewards.end() - 100, rewards.end(), 0.0) / 100;
   EXPECT_GT(last, first + 0.3) << "first " << first << ", last " << last;
-  EXPECT_THROW(coex::testing::load<Controller>({"evolution", {{"population", 3}, {"sample_size", 5}}}), PluginError);
+  EXPECT_THROW(
+      coex::testing::load<Controller>({"evolution", {{"population", 3}, {"sample_size", 5}}}),
+      PluginError);
 }

@@ -42,6 +42,16 @@ TEST(TorchBridge, LoweredModuleMatchesIrShapesAndParameterCounts) {
   EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{3, 10}));
 }
 
+TEST(TorchBridge, ZeroOpLowersToZeros) {
+  Network n;
+  const int x = n.add_input({2, 4, 4});
+  n.add_zero(n.add_conv2d_same(x, 3, 3, 1));
+  auto m = tb::lower(n);
+  const auto y = m->forward(torch::randn({2, 2, 4, 4}));
+  EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{2, 3, 4, 4}));
+  EXPECT_EQ(y.abs().sum().item<double>(), 0.0);
+}
+
 TEST(TorchBridge, FashionMnistSplitsAreDeterministicAndDisjoint) {
   tb::SplitOptions o;
   o.train_size = 500;

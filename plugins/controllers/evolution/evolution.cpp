@@ -20,16 +20,19 @@ class Evolution final : public Controller {
         batch_(static_cast<std::size_t>(o.get_int("batch"))),
         real_sigma_(o.get_real("real_sigma")) {
     if (sample_size_ > population_)
-      throw ConfigError("option 'sample_size' (" + std::to_string(sample_size_) + ") must not exceed 'population' (" +
-                        std::to_string(population_) + ")");
+      throw ConfigError("option 'sample_size' (" + std::to_string(sample_size_) +
+                        ") must not exceed 'population' (" + std::to_string(population_) + ")");
   }
 
   static OptionSchema schema() {
     OptionSchema s;
-    s.add_int("population", 20, "Members kept (the most recent candidates)", 2, 100000, "candidates");
-    s.add_int("sample_size", 5, "Tournament size: members drawn to pick each parent", 1, 100000, "candidates");
+    s.add_int("population", 20, "Members kept (the most recent candidates)", 2, 100000,
+              "candidates");
+    s.add_int("sample_size", 5, "Tournament size: members drawn to pick each parent", 1, 100000,
+              "candidates");
     s.add_int("batch", 1, "Children per evaluator call", 1, 4096, "children");
-    s.add_real("real_sigma", 0.1, "Mutation step of real dimensions, as a fraction of their range", 1e-6, 1);
+    s.add_real("real_sigma", 0.1, "Mutation step of real dimensions, as a fraction of their range",
+               1e-6, 1);
     return s;
   }
 

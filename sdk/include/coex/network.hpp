@@ -39,6 +39,7 @@ enum class OpKind {
   kAdd,            ///< elementwise sum of inputs of equal shape (commutative)
   kConcat,         ///< channel concatenation of inputs of equal h, w (ordered)
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
+  kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
 };
 
 enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };
@@ -82,6 +83,8 @@ class COEX_API Network {
   int add_add(const std::vector<int>& inputs);
   int add_concat(const std::vector<int>& inputs);
   int add_flatten(int input);
+  /// A tensor of zeros with the input's shape (NAS-Bench-201's "none" reaching a node).
+  int add_zero(int input);
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(int id) const { return nodes_.at(static_cast<std::size_t>(id)); }

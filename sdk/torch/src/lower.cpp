@@ -125,6 +125,9 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
       case OpKind::kFlatten:
         out[i] = in(n).flatten(1);
         break;
+      case OpKind::kZero:
+        out[i] = torch::zeros_like(in(n));
+        break;
     }
   }
   return out.back();

@@ -1,0 +1,125 @@
+// Search space `nb201`: the NAS-Bench-201 cell space (Dong & Yang, ICLR 2020) in the coex IR:
+// a 4-node cell with 6 edges, each one of 5 operations (15,625 cells), in the standard macro
+// skeleton (stem, 3 stages of N cells at C, 2C, 4C channels with residual reduction blocks,
+// BN-ReLU, global average pooling, linear). See README.md.
+#include <array>
+
+#include "coex/error.hpp"
+#include "coex/plugin.hpp"
+#include "coex/plugin_entry.hpp"
+
+namespace coex::plugins::nb201 {
+
+namespace {
+
+const std::vector<std::string> kOps = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
+                                       "avg_pool_3x3"};
+// Edge (to, from) of each dimension, in the order of the standard string form.
+constexpr std::array<std::pair<int, int>, 6> kEdges = {
+    {{1, 0}, {2, 0}, {2, 1}, {3, 0}, {3, 1}, {3, 2}}};
+
+int relu_conv_bn(Network& n, int x, std::int64_t c_out, int k, int stride) {
+  x = n.add_activation(x, Activation::kRelu);
+  x = n.add_conv2d(x, c_out, k, stride, k / 2, 1, false);
+  return n.add_batch_norm(x);
+}
+
+}  // namespace
+
+class Nb201 final : public SearchSpace {
+ public:
+  Nb201(const Options& o, const PluginContext& ctx)
+      : channels_(o.get_int("channels")),
+        cells_(static_cast<int>(o.get_int("cells_per_stage"))),
+        task_(ctx.task) {
+    std::vector<Dimension> dims;
+    for (const auto& [to, from] : kEdges)
+      dims.push_back(
+          Dimension::categorical("edge_" + std::to_string(to) + "_" + std::to_string(from), kOps));
+    space_ = Space(std::move(dims));
+  }
+
+  static OptionSchema schema() {
+    OptionSchema s;
+    s.add_int("channels", 16, "Channels C of the first stage (2C and 4C after the reductions)", 1,
+              4096, "channels");
+    s.add_int("cells_per_stage", 5, "Cells N per stage", 1, 64, "cells");
+    return s;
+  }
+
+  const Space& space() const override { return space_; }
+
+  Network decode(const Point& p) const override {
+    space_.check(p);
+    Network n;
+    int x = n.add_input(task_.input);
+    x = n.add_batch_norm(n.add_conv2d(x, channels_, 3, 1, 1, 1, false));  // stem
+    std::int64_t c = channels_;
+    for (int stage = 0; stage < 3; ++stage) {
+      if (stage > 0) {
+        x = reduction(n, x, c, 2 * c);
+        c *= 2;
+      }
+      for (int i = 0; i < cells_; ++i) x = cell(n, x, c, p);
+    }
+    x = n.add_activation(n.add_batch_norm(x), Activation::kRelu);  // lastact
+    x = n.add_flatten(n.add_global_avg_pool(x));
+    n.add_linear(x, task_.classes, true);
+    return n;
+  }
+
+  /// The standard string form: |op~0|+|op~0|op~1|+|op~0|op~1|op~2|
+  std::string describe(const Point& p) const override {
+    space_.check(p);
+    std::string s;
+    for (std::size_t e = 0; e < kEdges.size(); ++e) {
+      if (e == 1 || e == 3) s += "+";
+      s += "|" + kOps[static_cast<std::size_t>(p[e])] + "~" + std::to_string(kEdges[e].second);
+      if (e == 0 || e == 2 || e == 5) s += "|";
+    }
+    return s;
+  }
+
+ private:
+  /// ResNet basic block with stride 2 (NAS-Bench-201's reduction cell).
+  static int reduction(Network& n, int x, std::int64_t c_in, std::int64_t c_out) {
+    const int a = relu_conv_bn(n, x, c_out, 3, 2);
+    const int b = relu_conv_bn(n, a, c_out, 3, 1);
+    const int shortcut = n.add_conv2d(n.add_avg_pool(x, 2, 2), c_out, 1, 1, 0, 1, false);
+    (void)c_in;
+    return n.add_add({shortcut, b});
+  }
+
+  /// node_j = sum over i < j of op_(j,i)(node_i); a node with no incoming edge is zero.
+  int cell(Network& n, int x, std::int64_t c, const Point& p) const {
+    std::array<int, 4> node{x, -1, -1, -1};  // -1: identically zero
+    for (int j = 1; j <= 3; ++j) {
+      std::vector<int> terms;
+      for (std::size_t e = 0; e < kEdges.size(); ++e) {
+        if (kEdges[e].first != j) continue;
+        const int from = node[static_cast<std::size_t>(kEdges[e].second)];
+        const std::string& op = kOps[static_cast<std::size_t>(p[e])];
+        if (op == "none" || from < 0) continue;
+        if (op == "skip_connect") terms.push_back(from);
+        if (op == "nor_conv_1x1") terms.push_back(relu_conv_bn(n, from, c, 1, 1));
+        if (op == "nor_conv_3x3") terms.push_back(relu_conv_bn(n, from, c, 3, 1));
+        if (op == "avg_pool_3x3") terms.push_back(n.add_avg_pool(from, 3, 1, 1));
+      }
+      node[static_cast<std::size_t>(j)] = terms.empty()       ? -1
+                                          : terms.size() == 1 ? terms[0]
+                                                              : n.add_add(terms);
+    }
+    return node[3] >= 0 ? node[3] : n.add_zero(x);
+  }
+
+  std::int64_t channels_;
+  int cells_;
+  Task task_;
+  Space space_;
+};
+
+}  // namespace coex::plugins::nb201
+
+COEX_PLUGIN(
+    coex::plugins::nb201::Nb201, "nb201", "0.1.0",
+    "NAS-Bench-201 cell space: 6 edges x 5 operations (15,625 cells) in the standard skeleton")

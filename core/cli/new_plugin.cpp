@@ -202,7 +202,7 @@ class @CLASS@ final : public coex::AccuracyEstimator {
   }
 
   bool training_free() const override { return true; }
-  coex::Estimate estimate(const coex::Network& net) override {
+  coex::Estimate estimate(const coex::Network& net, const coex::EstimateContext&) override {
     coex::Estimate e;
     e.accuracy = ceiling_ * (1 - std::exp(-std::log1p(static_cast<double>(net.params())) / 8));
     return e;

@@ -213,7 +213,10 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
   Estimate est;
   try {
     r.trained = true;
-    est = estimator_.estimate(net);
+    est = estimator_.estimate(
+        net, EstimateContext{r.description,
+                             Point(r.point.begin(), r.point.begin() + static_cast<std::ptrdiff_t>(
+                                                                          problem_.network_dims))});
   } catch (const UserError&) {
     throw;  // bad input (e.g. missing dataset) ends the run with a clear message
   } catch (const std::exception& e) {

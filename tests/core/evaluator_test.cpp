@@ -56,7 +56,7 @@ class ToyTarget : public HardwareTarget {
 class CountingEstimator : public AccuracyEstimator {
  public:
   bool training_free() const override { return false; }
-  Estimate estimate(const Network& net) override {
+  Estimate estimate(const Network& net, const EstimateContext&) override {
     seen.insert(net.hash_hex());
     ++calls;
     return {0.5 + 0.05 * static_cast<double>(net.node(1).out_channels), 0, {}};

@@ -64,7 +64,7 @@ class Trained final : public AccuracyEstimator {
 
   bool training_free() const override { return false; }
 
-  Estimate estimate(const Network& net) override {
+  Estimate estimate(const Network& net, const EstimateContext&) override {
     tb::TrainOptions t = train_;
     t.seed = seed_ ^ net.hash();
     torch::manual_seed(t.seed);

@@ -94,6 +94,15 @@ struct COEX_API Estimate {
   Metrics extras;
 };
 
+/// What an estimator is told about the candidate besides its network.
+struct COEX_API EstimateContext {
+  /// The search space's description of the point (e.g. NAS-Bench-201's cell string); may be
+  /// empty when a network is estimated outside a run.
+  std::string description;
+  /// The network part of the candidate's point.
+  Point point;
+};
+
 /// Estimates the accuracy of a network, by training or by a training-free proxy.
 class COEX_API AccuracyEstimator : public Plugin {
  public:
@@ -102,7 +111,9 @@ class COEX_API AccuracyEstimator : public Plugin {
   virtual bool training_free() const = 0;
   /// Estimates the accuracy of `net` on the task. Deterministic for a given network and seed.
   /// Throws coex::UserError for bad input (missing dataset), coex::Error for other failures.
-  virtual Estimate estimate(const Network& net) = 0;
+  virtual Estimate estimate(const Network& net, const EstimateContext& context) = 0;
+  /// Convenience: estimate with an empty context.
+  Estimate estimate(const Network& net) { return estimate(net, EstimateContext{}); }
 };
 
 /// A search algorithm.

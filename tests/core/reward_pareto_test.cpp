@@ -46,3 +46,11 @@ TEST(Pareto, FrontOfMaximisedVectors) {
   EXPECT_TRUE(dominates({1, 1}, {1, 0}));
   EXPECT_FALSE(dominates({1, 1}, {1, 1}));
 }
+
+TEST(Pareto, Hypervolume2d) {
+  // Points (maximised) (3,1), (2,2), (1,3) over ref (0,0): 3*1 + 2*1 + 1*1 = 6.
+  EXPECT_DOUBLE_EQ(hypervolume_2d({{3, 1}, {2, 2}, {1, 3}}, {0, 0}), 6);
+  EXPECT_DOUBLE_EQ(hypervolume_2d({{3, 1}, {2, 2}, {1, 3}, {1, 1}, {-1, 5}}, {0, 0}), 6)
+      << "dominated and outside points add nothing";
+  EXPECT_DOUBLE_EQ(hypervolume_2d({}, {0, 0}), 0);
+}

@@ -91,7 +91,9 @@ TEST(Nsga2, ConstrainedProblemStaysFeasibleAndCoversTheFront) {
   const std::vector<double> ref{-1.1, -10.0};
   const double hv_nsga = core::hypervolume_2d(nsga.feasible, ref);
   const double hv_rnd = core::hypervolume_2d(rnd.feasible, ref);
-  EXPECT_GT(nsga.feasible.size(), 1500u) << "constraint-domination should keep offspring feasible";
-  std::printf("constr: hypervolume nsga2 %.4f, random %.4f; feasible %zu of 2000\n", hv_nsga, hv_rnd, nsga.feasible.size());
+  EXPECT_GT(nsga.feasible.size(), rnd.feasible.size() + 200)
+      << "constraint-domination should keep offspring feasible";
+  std::printf("constr: hypervolume nsga2 %.4f, random %.4f; feasible %zu vs %zu of 2000\n", hv_nsga,
+              hv_rnd, nsga.feasible.size(), rnd.feasible.size());
   EXPECT_GT(hv_nsga, hv_rnd) << "nsga2 " << hv_nsga << " vs random " << hv_rnd;
 }

@@ -62,6 +62,13 @@ bool Dimension::contains(Coordinate v) const {
   return true;
 }
 
+Coordinate Dimension::other_value(Coordinate v, std::mt19937_64& rng) const {
+  const std::uint64_t n = cardinality();
+  if (kind == Kind::kReal || n < 2) return v;
+  const auto other = static_cast<double>(rng() % (n - 1));  // skip v's own slot
+  return lo + (other >= v - lo ? other + 1 : other);
+}
+
 std::string Dimension::label(Coordinate v) const {
   if (kind == Kind::kCategorical) {
     auto i = static_cast<std::size_t>(v);

@@ -65,3 +65,16 @@ TEST(Space, ConcatAndDuplicateNames) {
   EXPECT_EQ(j.index_of("b"), 1u);
   EXPECT_THROW(Space::concat(j, Space({Dimension::integer("a", 0, 1)})), Error);
 }
+
+TEST(Space, OtherValueIsUniformOverTheOthers) {
+  const Dimension d = Dimension::categorical("k", {"a", "b", "c", "d"});
+  std::mt19937_64 rng(3);
+  std::vector<int> hits(4, 0);
+  for (int i = 0; i < 3000; ++i) ++hits[static_cast<std::size_t>(d.other_value(2, rng))];
+  EXPECT_EQ(hits[2], 0);
+  for (int k : {0, 1, 3}) EXPECT_NEAR(hits[static_cast<std::size_t>(k)], 1000, 120);
+  EXPECT_EQ(Dimension::categorical("one", {"x"}).other_value(0, rng), 0);
+  EXPECT_EQ(Dimension::real("r", 0, 1).other_value(0.25, rng), 0.25);
+  const Dimension i = Dimension::integer("n", 5, 6);
+  EXPECT_EQ(i.other_value(5, rng), 6);
+}

@@ -43,10 +43,8 @@ class Evolution final : public Controller {
     if (d.kind == Dimension::Kind::kReal) {
       std::normal_distribution<double> n(0.0, real_sigma_ * (d.hi - d.lo));
       p[i] = std::clamp(p[i] + n(rng), d.lo, d.hi);
-    } else if (d.cardinality() > 1) {
-      // Uniform over the other values.
-      const auto other = static_cast<double>(rng() % (d.cardinality() - 1));
-      p[i] = d.lo + (other >= p[i] - d.lo ? other + 1 : other);
+    } else {
+      p[i] = d.other_value(p[i], rng);
     }
     return p;
   }

@@ -207,9 +207,8 @@ class Nsga2 final : public Controller {
         const double delta = r < 0.5 ? std::pow(2 * r, 1 / (eta_m_ + 1)) - 1
                                      : 1 - std::pow(2 * (1 - r), 1 / (eta_m_ + 1));
         p[i] = std::clamp(p[i] + delta * (d.hi - d.lo), d.lo, d.hi);
-      } else if (d.cardinality() > 1) {
-        const auto other = static_cast<double>(rng() % (d.cardinality() - 1));
-        p[i] = d.lo + (other >= p[i] - d.lo ? other + 1 : other);
+      } else {
+        p[i] = d.other_value(p[i], rng);
       }
     }
   }

@@ -43,6 +43,9 @@ struct COEX_API Dimension {
   std::uint64_t cardinality() const;
   /// True if `v` is a legal value of this dimension.
   bool contains(Coordinate v) const;
+  /// Categorical or integer: a legal value other than `v`, drawn uniformly (v itself if the
+  /// dimension has one value). Real: `v` unchanged (perturb reals with a step of your own).
+  Coordinate other_value(Coordinate v, std::mt19937_64& rng) const;
   /// Text of a value: the choice label, the integer, or the real with 6 significant digits.
   std::string label(Coordinate v) const;
 };

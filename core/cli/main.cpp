@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
       PluginContext ctx;
       ctx.task = c.task;
       RunPlugins p = create_plugins(c, reg, ctx);
-      Problem pr = make_problem(c, p);
+      make_problem(c, p);  // builds the joint space: duplicate dimension names are caught here
       std::printf(
           "%s: OK\n  search space %s: %zu dimensions, %llu points\n  hardware %s (%s): %zu design "
           "dimensions\n"
@@ -290,7 +290,6 @@ int main(int argc, char** argv) {
           c.hardware.plugin.c_str(), c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched",
           p.target->design_space().size(), c.controller.plugin.c_str(), c.estimator.plugin.c_str(),
           c.specs.items().size(), static_cast<unsigned long long>(c.budget.candidates));
-      (void)pr;
       return 0;
     }
     if (*plugins) {

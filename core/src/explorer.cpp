@@ -185,12 +185,6 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   res.records = store.load_all();
   res.pareto = pareto_of(res.records);
   res.objective_names = problem.objective_names;
-  for (const auto& name : problem.objective_names) {
-    std::string unit = name == "accuracy" ? "fraction" : "";
-    for (const auto& m : plugins.target->metrics())
-      if (m.name == name) unit = m.unit;
-    res.objective_units.push_back(unit);
-  }
   write_file_atomic(res.run_dir / "candidates.csv", to_csv(res.records, res.pareto));
   write_file_atomic(res.run_dir / "candidates.json", to_json_text(res.records, res.pareto));
   return res;

@@ -57,7 +57,7 @@ class Nb201 final : public SearchSpace {
     std::int64_t c = channels_;
     for (int stage = 0; stage < 3; ++stage) {
       if (stage > 0) {
-        x = reduction(n, x, c, 2 * c);
+        x = reduction(n, x, 2 * c);
         c *= 2;
       }
       for (int i = 0; i < cells_; ++i) x = cell(n, x, c, p);
@@ -82,11 +82,10 @@ class Nb201 final : public SearchSpace {
 
  private:
   /// ResNet basic block with stride 2 (NAS-Bench-201's reduction cell).
-  static int reduction(Network& n, int x, std::int64_t c_in, std::int64_t c_out) {
+  static int reduction(Network& n, int x, std::int64_t c_out) {
     const int a = relu_conv_bn(n, x, c_out, 3, 2);
     const int b = relu_conv_bn(n, a, c_out, 3, 1);
     const int shortcut = n.add_conv2d(n.add_avg_pool(x, 2, 2), c_out, 1, 1, 0, 1, false);
-    (void)c_in;
     return n.add_add({shortcut, b});
   }
 

@@ -46,7 +46,6 @@ struct RunResult {
   std::vector<std::size_t> pareto;       ///< indices into records
   double seconds = 0;
   std::vector<std::string> objective_names;
-  std::vector<std::string> objective_units;
 };
 
 /// Runs `config`. Throws UserError subclasses for bad input (exit 2), other errors for internal

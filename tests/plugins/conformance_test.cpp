@@ -23,6 +23,8 @@ COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
 COEX_CONTROLLER_CONFORMANCE(Evolution,
                             {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});
 COEX_CONTROLLER_CONFORMANCE(Nsga2, {"nsga2", {{"population", 6}}});
+COEX_CONTROLLER_CONFORMANCE(Shgo, {"shgo", {}});
+COEX_CONTROLLER_CONFORMANCE(ShgoHierarchical, {"shgo", {{"hierarchical", true}}});
 COEX_CONTROLLER_CONFORMANCE(Rl, {"rl", {{"children", 2}}});
 COEX_ESTIMATOR_CONFORMANCE(Trained,
                            {"trained",

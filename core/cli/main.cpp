@@ -1,11 +1,12 @@
-// The `coex` command line: run, validate, plugins, export (and `manifest`, used by the build).
-// Exit codes: 0 ok, 2 bad input (config, options, plugin, dataset), 1 internal failure.
+// The `coex` command line: run, validate, compare, plugins, export (and `manifest`, used by the
+// build). Exit codes: 0 ok, 2 bad input (config, options, plugin, dataset), 1 internal failure.
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,6 +19,7 @@
 #include "coex/error.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin_entry.hpp"
+#include "compare.hpp"
 #include "new_plugin.hpp"
 
 namespace fs = std::filesystem;
@@ -233,6 +235,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> show_args;
   plugins->add_option("args", show_args, "show NAME");
 
+  auto* cmp = app.add_subcommand(
+      "compare", "Run every controller x seed on the same problem and compare them statistically");
+  cli::CompareArgs cargs;
+  std::string controllers_csv;
+  double target = std::numeric_limits<double>::quiet_NaN();
+  cmp->add_option("CONFIG", cargs.config, "Config file (TOML)")->required();
+  cmp->add_option("--controllers", controllers_csv, "Comma-separated controllers, e.g. rl,random")
+      ->required();
+  cmp->add_option("--seeds", cargs.seeds, "Seeds per controller (config seed, seed+1, ...)")
+      ->default_val(10);
+  cmp->add_option("--jobs", cargs.jobs, "Runs at once (separate processes)")->default_val(1);
+  cmp->add_option("--out", cargs.out, "Comparison folder (default: <output.dir>-compare)");
+  cmp->add_option("--target", target,
+                  "Reward for 'evaluations to target' (default: median final best reward)");
+  cmp->add_option("--set", cargs.sets, "Override a config key in every run: key.path=value");
+
   auto* exp = app.add_subcommand("export", "Write candidates.csv and candidates.json of a run");
   std::string run_dir, export_out;
   exp->add_option("RUN", run_dir, "Run directory")->required();
@@ -297,6 +315,14 @@ int main(int argc, char** argv) {
       if (show_args.size() == 2 && show_args[0] == "show")
         return cmd_plugins(plugin_paths, show_args[1]);
       throw UserError("usage: coex plugins [show NAME]");
+    }
+    if (*cmp) {
+      std::stringstream ss(controllers_csv);
+      for (std::string c; std::getline(ss, c, ',');)
+        if (!c.empty()) cargs.controllers.push_back(c);
+      if (!std::isnan(target)) cargs.target = target;
+      cargs.plugin_paths = plugin_paths;
+      return cli::compare(cargs);
     }
     if (*exp) {
       for (const auto& f : export_run(run_dir, export_out)) std::printf("%s\n", f.c_str());

@@ -41,4 +41,35 @@ double hypervolume_2d(const std::vector<std::vector<double>>& points,
   return area;
 }
 
+double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& ref) {
+  const std::size_t m = ref.size();
+  std::vector<std::vector<double>> p;
+  for (const auto& x : points) {
+    bool above = x.size() >= m;
+    for (std::size_t k = 0; above && k < m; ++k) above = x[k] > ref[k];
+    if (above)
+      p.push_back(std::vector<double>(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(m)));
+  }
+  if (p.empty() || m == 0) return 0;
+  if (m == 1) {
+    double best = ref[0];
+    for (const auto& x : p) best = std::max(best, x[0]);
+    return best - ref[0];
+  }
+  if (m == 2) return hypervolume_2d(p, ref);
+  // Slices along the last objective, from the highest value down: between consecutive values,
+  // the dominated region is the (m-1)-D hypervolume of every point at or above the slice.
+  std::sort(p.begin(), p.end(), [m](const auto& a, const auto& b) { return a[m - 1] > b[m - 1]; });
+  const std::vector<double> sub_ref(ref.begin(), ref.end() - 1);
+  std::vector<std::vector<double>> active;
+  double volume = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    active.emplace_back(p[i].begin(), p[i].end() - 1);
+    const double next = i + 1 < p.size() ? p[i + 1][m - 1] : ref[m - 1];
+    const double height = p[i][m - 1] - next;
+    if (height > 0) volume += hypervolume(active, sub_ref) * height;
+  }
+  return volume;
+}
+
 }  // namespace coex::core

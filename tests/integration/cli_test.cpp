@@ -311,3 +311,53 @@ TEST(CliValidate, EveryShippedConfigValidates) {
     EXPECT_NE(r.output.find(": OK"), std::string::npos) << r.output;
   }
 }
+
+TEST(CliCompare, RunsEveryControllerAndSeedThenReportsAndResumes) {
+  TempDir d;
+  std::string cfg = base_config("random", 12);
+  // Two hardware objectives' worth of Pareto front: accuracy and throughput.
+  cfg += "[objectives]\nhardware = [\"throughput_fps\"]\n";
+  write_text(d / "c.toml", cfg);
+  const std::string cmd = "compare " + (d / "c.toml").string() +
+                          " --controllers random,evolution,shgo --seeds 2 --jobs 2 --out " +
+                          (d / "cmp").string();
+  const auto r = run_coex(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* c : {"random", "evolution", "shgo"})
+    for (int seed : {5, 6}) {
+      const fs::path run = d / "cmp" / c / ("seed-" + std::to_string(seed));
+      EXPECT_TRUE(fs::exists(run / "compare.done")) << run;
+      const auto recs = core::Store(run / "coex.db").load_all();
+      EXPECT_EQ(recs.size(), 12u) << run;
+    }
+  EXPECT_NE(r.output.find("Mann-Whitney U"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("evolution    vs shgo"), std::string::npos) << r.output;
+  const std::string csv = read_text(d / "cmp" / "compare.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;  // header + 3 controllers
+  EXPECT_TRUE(fs::exists(d / "cmp" / "compare_curves.csv"));
+  EXPECT_TRUE(fs::exists(d / "cmp" / "compare_pvalues.csv"));
+  // Seeds differ: the two random runs propose different candidates.
+  EXPECT_NE(core::Store(d / "cmp" / "random" / "seed-5" / "coex.db").load_all()[0].point,
+            core::Store(d / "cmp" / "random" / "seed-6" / "coex.db").load_all()[0].point);
+
+  // Rerunning starts nothing new and prints the same table; an interrupted run resumes.
+  fs::remove(d / "cmp" / "shgo" / "seed-6" / "compare.done");
+  const auto again = run_coex(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("(5 already done)"), std::string::npos) << again.output;
+  EXPECT_EQ(core::Store(d / "cmp" / "shgo" / "seed-6" / "coex.db").load_all().size(), 12u);
+  EXPECT_EQ(again.output.substr(again.output.find("controller ")),
+            r.output.substr(r.output.find("controller ")));
+}
+
+TEST(CliCompare, UnknownControllerIsOneClearError) {
+  TempDir d;
+  write_text(d / "c.toml", base_config("random", 5));
+  const auto r =
+      run_coex("compare " + (d / "c.toml").string() +
+               " --controllers random,evolutoin --seeds 2 --out " + (d / "cmp").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown controller 'evolutoin'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Did you mean 'evolution'?"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(d / "cmp"));
+}

@@ -18,4 +18,9 @@ std::vector<std::size_t> pareto_front(const std::vector<std::vector<double>>& po
 double hypervolume_2d(const std::vector<std::vector<double>>& points,
                       const std::vector<double>& ref);
 
+/// Hypervolume of points of any dimension m >= 1 (all objectives maximised) above `ref`, by
+/// slicing along the last objective (exact; O(n^(m-1) log n), fine for fronts of a few hundred
+/// points in m <= 4). Equals hypervolume_2d for m = 2.
+double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& ref);
+
 }  // namespace coex::core

@@ -1,0 +1,191 @@
+#include "compare.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "coex/core/compare.hpp"
+#include "coex/core/config.hpp"
+#include "coex/core/explorer.hpp"
+#include "coex/core/export.hpp"
+#include "coex/core/registry.hpp"
+#include "coex/core/store.hpp"
+#include "coex/error.hpp"
+
+extern char** environ;
+
+namespace coex::cli {
+namespace fs = std::filesystem;
+using namespace coex::core;
+
+namespace {
+
+struct Job {
+  std::string controller;
+  std::uint64_t seed = 0;
+  fs::path dir;
+  std::vector<std::string> argv;
+};
+
+fs::path self_exe() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot locate the coex executable (/proc/self/exe): " + ec.message());
+  return p;
+}
+
+std::string last_error_line(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find("error") != std::string::npos) last = line;
+  return last;
+}
+
+pid_t spawn(const Job& j) {
+  std::error_code ec;
+  fs::create_directories(j.dir, ec);
+  if (ec) throw UserError("cannot create " + j.dir.string() + ": " + ec.message());
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const std::string log = (j.dir / "compare.log").string();
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : j.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw Error("cannot start " + j.argv[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+int compare(const CompareArgs& a) {
+  if (a.controllers.empty()) throw UserError("--controllers: give at least one controller");
+  if (a.seeds == 0) throw UserError("--seeds must be at least 1");
+  if (a.jobs == 0) throw UserError("--jobs must be at least 1");
+  const RunConfig base = load_config(a.config, a.sets);
+  if (!base.budget.candidates)
+    throw UserError(a.config +
+                    ": coex compare needs [budget] candidates (the same candidate budget for "
+                    "every controller); set it or pass --set budget.candidates=N");
+  // Every controller must exist before any run starts.
+  const PluginRegistry reg(default_plugin_dirs(a.plugin_paths, base.plugin_paths));
+  std::set<std::string> seen;
+  for (const auto& c : a.controllers) {
+    if (!seen.insert(c).second) throw UserError("--controllers: '" + c + "' is listed twice");
+    const PluginManifest* m = reg.find_any(c);
+    if (!m || m->kind != PluginKind::kController) {
+      std::vector<std::string> names;
+      for (const auto& p : reg.plugins())
+        if (p.kind == PluginKind::kController) names.push_back(p.name);
+      std::string msg = "--controllers: unknown controller '" + c + "'. Known:";
+      for (const auto& n : names) msg += " " + n;
+      if (auto d = did_you_mean(c, names)) msg += ". Did you mean '" + *d + "'?";
+      throw UserError(msg);
+    }
+  }
+  const fs::path out =
+      a.out.empty() ? fs::path(base.output_dir.string() + "-compare") : fs::path(a.out);
+  const fs::path exe = self_exe();
+
+  std::vector<Job> jobs;
+  for (const auto& c : a.controllers)
+    for (std::uint64_t s = 0; s < a.seeds; ++s) {
+      Job j;
+      j.controller = c;
+      j.seed = base.seed + s;
+      j.dir = out / c / ("seed-" + std::to_string(j.seed));
+      j.argv = {exe.string(), "run", a.config, "--out", j.dir.string(), "--resume"};
+      for (const auto& p : a.plugin_paths) j.argv.insert(j.argv.begin() + 1, {"--plugin-path", p});
+      for (const auto& s2 : a.sets) j.argv.insert(j.argv.end(), {"--set", s2});
+      j.argv.insert(j.argv.end(), {"--set", "seed=" + std::to_string(j.seed)});
+      if (c != base.controller.plugin)
+        // The config's controller options belong to its controller; the others run on defaults.
+        j.argv.insert(j.argv.end(), {"--set", "controller.plugin=\"" + c + "\"", "--set",
+                                     "controller.options={}"});
+      jobs.push_back(std::move(j));
+    }
+
+  std::size_t done = 0, next = 0;
+  for (const auto& j : jobs) done += fs::exists(j.dir / "compare.done");
+  std::printf(
+      "coex compare: %zu controllers x %llu seeds = %zu runs in %s (%zu already done), "
+      "%u at once\n",
+      a.controllers.size(), static_cast<unsigned long long>(a.seeds), jobs.size(),
+      out.string().c_str(), done, a.jobs);
+  std::fflush(stdout);
+  std::map<pid_t, std::pair<std::size_t, std::chrono::steady_clock::time_point>> running;
+  std::string failure;
+  std::size_t finished = done;
+  while (true) {
+    while (failure.empty() && running.size() < a.jobs && next < jobs.size()) {
+      const Job& j = jobs[next];
+      if (fs::exists(j.dir / "compare.done")) {
+        ++next;
+        continue;
+      }
+      running.emplace(spawn(j), std::pair(next, std::chrono::steady_clock::now()));
+      ++next;
+    }
+    if (running.empty()) break;
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Job& j = jobs[it->second.first];
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.second).count();
+    running.erase(it);
+    const fs::path log = j.dir / "compare.log";
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::ofstream(j.dir / "compare.done") << "ok\n";
+      ++finished;
+      std::printf("  [%zu/%zu] %s seed %llu done in %.1f s\n", finished, jobs.size(),
+                  j.controller.c_str(), static_cast<unsigned long long>(j.seed), secs);
+      std::fflush(stdout);
+    } else if (failure.empty()) {
+      const std::string why = WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                                : "signal " + std::to_string(WTERMSIG(status));
+      failure = "run " + j.controller + " seed " + std::to_string(j.seed) + " failed (" + why +
+                "): " + last_error_line(log) + " [full log: " + log.string() +
+                "]. Fix it and rerun the same command: finished runs are kept, interrupted ones "
+                "resume";
+    }
+  }
+  if (!failure.empty()) throw UserError(failure);
+
+  std::vector<RunTrace> traces;
+  for (const auto& j : jobs) {
+    Store store(j.dir / "coex.db");
+    traces.push_back({j.controller, j.seed, store.load_all()});
+  }
+  ComparisonSetup setup;
+  setup.steps = default_steps(base.budget.candidates);
+  setup.target = a.target;
+  setup.objective_names.push_back("accuracy");
+  for (const auto& o : base.objectives) setup.objective_names.push_back(o);
+  setup.specs = base.specs;
+  const Comparison c = core::compare(traces, setup);
+  std::printf("\n%s", comparison_table(c).c_str());
+  write_file_atomic(out / "compare.csv", comparison_csv(c));
+  write_file_atomic(out / "compare_curves.csv", curves_csv(c));
+  write_file_atomic(out / "compare_pvalues.csv", pairs_csv(c));
+  std::printf("\nResults: %s/compare.csv, compare_curves.csv, compare_pvalues.csv\n",
+              out.string().c_str());
+  return 0;
+}
+
+}  // namespace coex::cli

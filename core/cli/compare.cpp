@@ -188,4 +188,32 @@ int compare(const CompareArgs& a) {
   return 0;
 }
 
+int calibrate(const std::string& target, const std::vector<std::string>& args) {
+  const fs::path tool = self_exe().parent_path() / ("coex-calibrate-" + target);
+  if (!fs::exists(tool)) {
+    std::string known;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(self_exe().parent_path(), ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("coex-calibrate-", 0) == 0) known += " " + n.substr(15);
+    }
+    throw UserError("hardware target '" + target + "' has no calibration tool (looked for " +
+                    tool.string() + "). Targets with one:" + (known.empty() ? " none" : known) +
+                    (target == "gpu" ? ". GPU calibration needs coex built against a CUDA-enabled "
+                                       "LibTorch"
+                                     : ""));
+  }
+  std::vector<std::string> argv{tool.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ);
+  if (rc != 0) throw Error("cannot start " + tool.string() + ": " + std::strerror(rc));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 }  // namespace coex::cli

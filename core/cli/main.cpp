@@ -251,6 +251,14 @@ int main(int argc, char** argv) {
                   "Reward for 'evaluations to target' (default: median final best reward)");
   cmp->add_option("--set", cargs.sets, "Override a config key in every run: key.path=value");
 
+  auto* cal = app.add_subcommand(
+      "calibrate", "Measure this machine and fit a hardware target's model (writes a profile)");
+  std::string cal_target;
+  cal->add_option("--target", cal_target, "Hardware target to calibrate, e.g. raspberry_pi")
+      ->required();
+  cal->allow_extras();
+  cal->footer("Further options go to the target's calibration tool (see its README).");
+
   auto* exp = app.add_subcommand("export", "Write candidates.csv and candidates.json of a run");
   std::string run_dir, export_out;
   exp->add_option("RUN", run_dir, "Run directory")->required();
@@ -324,6 +332,7 @@ int main(int argc, char** argv) {
       cargs.plugin_paths = plugin_paths;
       return cli::compare(cargs);
     }
+    if (*cal) return cli::calibrate(cal_target, cal->remaining());
     if (*exp) {
       for (const auto& f : export_run(run_dir, export_out)) std::printf("%s\n", f.c_str());
       return 0;

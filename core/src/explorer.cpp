@@ -64,7 +64,19 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   RunPlugins p;
   p.space = create<SearchSpace>(registry, s, ctx, c.search_space);
   p.target = create<HardwareTarget>(registry, h, ctx, c.hardware);
-  p.estimator = create<AccuracyEstimator>(registry, e, ctx, c.estimator);
+  // Estimators may sample the search space and create a source estimator of their own.
+  PluginContext ectx = ctx;
+  ectx.search_space = p.space.get();
+  ectx.make_estimator = [&registry, ctx](const std::string& name, const nlohmann::json& options,
+                                         const std::string& where) {
+    PluginSelection sel;
+    sel.plugin = name;
+    sel.options = options;
+    sel.where = where;
+    const Validated v = validate(sel, PluginKind::kAccuracyEstimator, registry);
+    return create<AccuracyEstimator>(registry, v, ctx, sel);
+  };
+  p.estimator = create<AccuracyEstimator>(registry, e, ectx, c.estimator);
   p.controller = create<Controller>(registry, k, ctx, c.controller);
 
   // Every metric named by specs, reward and objectives must exist somewhere.

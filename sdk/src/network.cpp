@@ -31,10 +31,11 @@ std::string with_commas(std::int64_t v) {
   return s;
 }
 
-constexpr OpKind kAllOps[] = {OpKind::kInput,     OpKind::kConv2d,        OpKind::kLinear,
-                              OpKind::kBatchNorm, OpKind::kActivation,    OpKind::kMaxPool,
-                              OpKind::kAvgPool,   OpKind::kGlobalAvgPool, OpKind::kAdd,
-                              OpKind::kConcat,    OpKind::kFlatten,       OpKind::kZero};
+constexpr OpKind kAllOps[] = {OpKind::kInput,        OpKind::kConv2d,        OpKind::kLinear,
+                              OpKind::kBatchNorm,    OpKind::kActivation,    OpKind::kMaxPool,
+                              OpKind::kAvgPool,      OpKind::kGlobalAvgPool, OpKind::kAdd,
+                              OpKind::kConcat,       OpKind::kFlatten,       OpKind::kZero,
+                              OpKind::kChannelSelect};
 constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
                                    Activation::kTanh, Activation::kIdentity};
 
@@ -70,6 +71,8 @@ const char* op_name(OpKind op) {
       return "flatten";
     case OpKind::kZero:
       return "zero";
+    case OpKind::kChannelSelect:
+      return "channel_select";
   }
   return "?";
 }
@@ -256,6 +259,21 @@ int Network::add_zero(int input) {
   return push(n);
 }
 
+int Network::add_channel_select(int input, const std::vector<std::int64_t>& channels) {
+  const Shape in = checked(input).shape;
+  if (channels.empty()) throw InvalidCandidate("channel_select: no channels");
+  for (auto c : channels)
+    if (c < 0 || c >= in.c)
+      throw InvalidCandidate("channel_select: channel " + std::to_string(c) + " of a " +
+                             std::to_string(in.c) + "-channel input");
+  Node n;
+  n.op = OpKind::kChannelSelect;
+  n.inputs = {input};
+  n.channels = channels;
+  n.shape = {static_cast<std::int64_t>(channels.size()), in.h, in.w};
+  return push(n);
+}
+
 const Node& Network::output() const {
   if (nodes_.empty()) throw Error("network is empty");
   return nodes_.back();
@@ -335,6 +353,8 @@ std::uint64_t Network::hash() const {
     x.add(static_cast<std::uint64_t>(n.shape.c));
     x.add(static_cast<std::uint64_t>(n.shape.h));
     x.add(static_cast<std::uint64_t>(n.shape.w));
+    if (n.op == OpKind::kChannelSelect)
+      for (auto c : n.channels) x.add(static_cast<std::uint64_t>(c));
     std::vector<std::uint64_t> in;
     for (int i : n.inputs) in.push_back(h[static_cast<std::size_t>(i)]);
     if (n.op == OpKind::kAdd) std::sort(in.begin(), in.end());  // commutative
@@ -387,6 +407,9 @@ nlohmann::json Network::to_json() const {
         break;
       case OpKind::kActivation:
         j["activation"] = activation_name(n.activation);
+        break;
+      case OpKind::kChannelSelect:
+        j["channels"] = n.channels;
         break;
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
@@ -464,6 +487,9 @@ Network Network::from_json(const nlohmann::json& j) {
         break;
       case OpKind::kZero:
         net.add_zero(first());
+        break;
+      case OpKind::kChannelSelect:
+        net.add_channel_select(first(), e.at("channels").get<std::vector<std::int64_t>>());
         break;
     }
   }

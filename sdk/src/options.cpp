@@ -72,6 +72,8 @@ const char* OptionSpec::type_name(Type t) {
       return "string list";
     case Type::kTableList:
       return "table list";
+    case Type::kTable:
+      return "table";
   }
   return "?";
 }
@@ -87,6 +89,9 @@ std::optional<std::string> check_option_value(const OptionSpec& s, const json& v
       return check_number(s, v, false);
     case Type::kString:
       return check_string(s, v);
+    case Type::kTable:
+      if (!v.is_object()) return "expected a table, got " + describe_json_type(v);
+      return std::nullopt;
     case Type::kIntList:
     case Type::kRealList:
     case Type::kStringList:
@@ -175,6 +180,9 @@ OptionSchema& OptionSchema::add_string_list(std::string name, std::vector<std::s
   return add(
       {std::move(name), Type::kStringList, def, {}, {}, std::move(choices), "", std::move(doc)});
 }
+OptionSchema& OptionSchema::add_table(std::string name, std::string doc) {
+  return add({std::move(name), Type::kTable, json::object(), {}, {}, {}, "", std::move(doc)});
+}
 OptionSchema& OptionSchema::add_table_list(std::string name, std::string doc) {
   return add({std::move(name), Type::kTableList, json::array(), {}, {}, {}, "", std::move(doc)});
 }
@@ -208,7 +216,7 @@ OptionSchema OptionSchema::from_json(const json& j) {
     const auto t = e.at("type").get<std::string>();
     bool found = false;
     for (Type k : {Type::kBool, Type::kInt, Type::kReal, Type::kString, Type::kIntList,
-                   Type::kRealList, Type::kStringList, Type::kTableList})
+                   Type::kRealList, Type::kStringList, Type::kTableList, Type::kTable})
       if (t == OptionSpec::type_name(k)) {
         s.type = k;
         found = true;

@@ -13,12 +13,15 @@ COEX_SEARCH_SPACE_CONFORMANCE(ChainCnn, {"chain_cnn", {}});
 COEX_SEARCH_SPACE_CONFORMANCE(ChainCnnSearchedStride,
                               {"chain_cnn", {{"stride", "searched"}, {"depths", {2, 5}}}});
 COEX_SEARCH_SPACE_CONFORMANCE(Nb201, {"nb201", {}, cifar_like()});
+COEX_SEARCH_SPACE_CONFORMANCE(DenseCells, {"dense_cells", {{"base_width", 4}}});
 COEX_HARDWARE_TARGET_CONFORMANCE(FpgaCluster,
                                  {"fpga_cluster", {{"pool", {"zcu102", "ultra96", "pynq_z1"}}}});
 COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
                                  {"fpga_cluster",
                                   {{"pool", {"zc706", "zc706"}}, {"transfer", "separate"}},
                                   cifar_like()});
+COEX_HARDWARE_TARGET_CONFORMANCE(RaspberryPi, {"raspberry_pi", {}});
+COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
 COEX_CONTROLLER_CONFORMANCE(Evolution,
                             {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});
@@ -30,3 +33,6 @@ COEX_ESTIMATOR_CONFORMANCE(Trained,
                            {"trained",
                             {{"train_size", 500}, {"validation_size", 200}, {"threads", 1}}});
 COEX_ESTIMATOR_CONFORMANCE(CountingFixture, {"counting_estimator", {}});
+COEX_ESTIMATOR_CONFORMANCE(NnDegree, {"nn_degree",
+                                      {{"predictor", COEX_TEST_SOURCE_DIR
+                                        "/tests/fixtures/data/nn_degree_predictor.json"}}});

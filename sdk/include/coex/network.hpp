@@ -40,6 +40,7 @@ enum class OpKind {
   kConcat,         ///< channel concatenation of inputs of equal h, w (ordered)
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
   kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
+  kChannelSelect,  ///< attrs: channels (indices into the input's channels, in output order)
 };
 
 enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };
@@ -59,6 +60,8 @@ struct COEX_API Node {
   int groups = 1;
   bool bias = false;
   Activation activation = Activation::kIdentity;
+  /// kChannelSelect: the input channels it passes on, in order.
+  std::vector<std::int64_t> channels;
   Shape shape;  ///< inferred output shape
 };
 
@@ -85,6 +88,9 @@ class COEX_API Network {
   int add_flatten(int input);
   /// A tensor of zeros with the input's shape (NAS-Bench-201's "none" reaching a node).
   int add_zero(int input);
+  /// The listed channels of `input` (DenseNet-style skip links that pick some channels of an
+  /// earlier layer). Throws InvalidCandidate for an empty list or an index out of range.
+  int add_channel_select(int input, const std::vector<std::int64_t>& channels);
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(int id) const { return nodes_.at(static_cast<std::size_t>(id)); }

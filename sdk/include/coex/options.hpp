@@ -27,6 +27,8 @@ struct COEX_API OptionSpec {
     /// An array of tables, passed through as JSON objects; the plugin validates their fields
     /// (and throws coex::ConfigError naming `option[index].field`).
     kTableList,
+    /// One table (for example the options of another plugin), passed through as a JSON object.
+    kTable,
   };
 
   std::string name;
@@ -70,6 +72,8 @@ class COEX_API OptionSchema {
   OptionSchema& add_string_list(std::string name, std::vector<std::string> def, std::string doc,
                                 std::vector<std::string> choices = {});
   OptionSchema& add_table_list(std::string name, std::string doc);
+  /// One table, default empty; the plugin validates its content.
+  OptionSchema& add_table(std::string name, std::string doc);
 
   const std::vector<OptionSpec>& specs() const { return specs_; }
   const OptionSpec* find(const std::string& name) const;
@@ -105,7 +109,7 @@ class COEX_API Options {
   std::vector<std::int64_t> get_int_list(const std::string& name) const;
   std::vector<double> get_real_list(const std::string& name) const;
   std::vector<std::string> get_string_list(const std::string& name) const;
-  /// kTableList: the raw array of objects.
+  /// kTableList / kTable: the raw array of objects / the object.
   const nlohmann::json& get_json(const std::string& name) const;
   bool has(const std::string& name) const { return values_.contains(name); }
 

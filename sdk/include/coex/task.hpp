@@ -3,12 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "coex/export.hpp"
 #include "coex/network.hpp"
 
 namespace coex {
+
+class SearchSpace;
+class AccuracyEstimator;
 
 struct COEX_API Task {
   /// Dataset name, e.g. "fashion_mnist", or "none" for a task given only by its shapes.
@@ -28,6 +35,16 @@ struct COEX_API PluginContext {
   std::string run_dir;
   /// The run's seed; plugins derive their own streams from it.
   std::uint64_t seed = 0;
+  /// Estimators only: the run's search space (created before them, alive as long as the run),
+  /// for estimators that sample networks of their own (e.g. to fit a predictor). Null outside a
+  /// run.
+  const SearchSpace* search_space = nullptr;
+  /// Estimators only: creates another estimator by name, its options validated against its
+  /// schema exactly like a config section (ConfigError / PluginError naming `where` otherwise).
+  /// Empty outside a run; call it from the constructor only.
+  std::function<std::shared_ptr<AccuracyEstimator>(
+      const std::string& name, const nlohmann::json& options, const std::string& where)>
+      make_estimator;
 };
 
 }  // namespace coex

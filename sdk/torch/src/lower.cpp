@@ -128,6 +128,9 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
       case OpKind::kZero:
         out[i] = torch::zeros_like(in(n));
         break;
+      case OpKind::kChannelSelect:
+        out[i] = in(n).index_select(1, torch::tensor(n.channels, torch::kLong));
+        break;
     }
   }
   return out.back();

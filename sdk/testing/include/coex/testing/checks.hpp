@@ -56,16 +56,22 @@ inline const core::PluginRegistry& registry() {
 
 /// Creates the plugin (options validated against its manifest). Throws coex errors.
 template <class T>
-std::shared_ptr<T> load(const PluginUnderTest& p, std::uint64_t seed = 1234) {
+std::shared_ptr<T> load(const PluginUnderTest& p, PluginContext ctx) {
   const core::PluginManifest* m = registry().find_any(p.name);
   if (!m) throw PluginError("conformance: plugin '" + p.name + "' not found on the plugin path");
   const Options o = core::validate_options(p.name, m->schema, p.options, [&](const std::string& k) {
     return "options of " + p.name + "." + k;
   });
-  PluginContext ctx;
   ctx.task = p.task;
-  ctx.seed = seed;
   return registry().create_as<T>(*m, o, ctx);
+}
+
+/// As above with a plain context: the task of `p` and `seed`.
+template <class T>
+std::shared_ptr<T> load(const PluginUnderTest& p, std::uint64_t seed = 1234) {
+  PluginContext ctx;
+  ctx.seed = seed;
+  return load<T>(p, ctx);
 }
 
 /// A few deterministic chain CNNs (1 to 6 conv layers, mixed kernels, widths and strides, a

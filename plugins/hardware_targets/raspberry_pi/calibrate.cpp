@@ -1,0 +1,207 @@
+// coex-calibrate-raspberry_pi: run by `coex calibrate --target raspberry_pi`. Times real LibTorch
+// inference of generated networks on the machine it runs on (warm-up runs, then the median of
+// repeats, batch 1), fits the per-layer latency model of cpu_model.hpp by non-negative least
+// squares, checks it on held-out networks and writes the profile the `raspberry_pi` target loads.
+// Run on a Pi, it calibrates that Pi; run anywhere else, it profiles that CPU (device host_cpu).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/error.hpp"
+#include "coex/torch/lower.hpp"
+#include "cpu_model.hpp"
+
+namespace {
+
+using coex::cpu_model::Profile;
+
+struct Args {
+  std::string out = "host_cpu.profile.json";
+  std::string device = "host_cpu";
+  std::size_t networks = 120, holdout = 50;
+  int threads = 1, repeats = 9, warmup = 3;
+  std::uint64_t seed = 1;
+  coex::Shape input{1, 28, 28};
+  double power_idle = 0, power_core = 0, memory_mb = 0;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  throw coex::UserError(
+      "coex calibrate --target raspberry_pi: " + msg +
+      ". Usage: coex calibrate --target raspberry_pi [--out FILE] [--device NAME] [--networks N] "
+      "[--holdout N] [--threads N] [--repeats N] [--warmup N] [--seed N] [--input CxHxW] "
+      "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB]");
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error("option " + k + " needs a value");
+      return argv[++i];
+    };
+    auto num = [&](double lo, double hi) {
+      const std::string v = val();
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (!end || *end || d < lo || d > hi)
+        usage_error("option " + k + " = '" + v + "' must be a number in [" + std::to_string(lo) +
+                    ", " + std::to_string(hi) + "]");
+      return d;
+    };
+    if (k == "--out")
+      a.out = val();
+    else if (k == "--device")
+      a.device = val();
+    else if (k == "--networks")
+      a.networks = static_cast<std::size_t>(num(30, 100000));
+    else if (k == "--holdout")
+      a.holdout = static_cast<std::size_t>(num(0, 100000));
+    else if (k == "--threads")
+      a.threads = static_cast<int>(num(1, 256));
+    else if (k == "--repeats")
+      a.repeats = static_cast<int>(num(1, 1000));
+    else if (k == "--warmup")
+      a.warmup = static_cast<int>(num(0, 1000));
+    else if (k == "--seed")
+      a.seed = static_cast<std::uint64_t>(num(0, 1e18));
+    else if (k == "--idle-power-w")
+      a.power_idle = num(0, 1e4);
+    else if (k == "--power-per-core-w")
+      a.power_core = num(0, 1e4);
+    else if (k == "--memory-mb")
+      a.memory_mb = num(1, 1e9);
+    else if (k == "--input") {
+      const std::string v = val();
+      long c = 0, h = 0, w = 0;
+      if (std::sscanf(v.c_str(), "%ldx%ldx%ld", &c, &h, &w) != 3 || c < 1 || h < 4 || w < 4)
+        usage_error("option --input = '" + v + "' must be CxHxW, e.g. 1x28x28");
+      a.input = {c, h, w};
+    } else
+      usage_error("unknown option '" + k + "'");
+  }
+  return a;
+}
+
+/// Median wall time (ms) of batch-1 inference.
+double time_inference(const coex::Network& net, const Args& a) {
+  auto m = coex::torch_bridge::lower(net);
+  m->eval();
+  torch::NoGradGuard ng;
+  const auto x = torch::randn({1, a.input.c, a.input.h, a.input.w});
+  for (int i = 0; i < a.warmup; ++i) m->forward(x);
+  std::vector<double> t;
+  for (int i = 0; i < a.repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto y = m->forward(x);
+    (void)y.data_ptr<float>();
+    t.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+  return t[t.size() / 2];
+}
+
+int run(const Args& a) {
+  torch::set_num_threads(a.threads);
+  const auto nets = coex::cpu_model::generated_networks(a.networks + a.holdout, a.seed, a.input);
+  std::vector<double> ms;
+  std::printf(
+      "coex calibrate: timing %zu generated networks (%d thread%s, median of %d after %d "
+      "warm-up runs)\n",
+      nets.size(), a.threads, a.threads == 1 ? "" : "s", a.repeats, a.warmup);
+  std::fflush(stdout);
+  for (std::size_t i = 0; i < nets.size(); ++i) ms.push_back(time_inference(nets[i], a));
+
+  Profile base;
+  base.device = a.device;
+  base.calibration_threads = a.threads;
+  base.cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  base.idle_power_w = a.power_idle;
+  base.power_per_core_w = a.power_core;
+  if (a.memory_mb > 0) {
+    base.memory_mb = a.memory_mb;
+  } else {
+    std::ifstream mi("/proc/meminfo");
+    std::string key;
+    double kb = 0;
+    while (mi >> key >> kb)
+      if (key == "MemTotal:") break;
+    base.memory_mb = kb > 0 ? kb / 1024 : 1024;
+  }
+  const std::vector<coex::Network> fit_nets(nets.begin(),
+                                            nets.begin() + static_cast<std::ptrdiff_t>(a.networks));
+  const std::vector<double> fit_ms(ms.begin(),
+                                   ms.begin() + static_cast<std::ptrdiff_t>(a.networks));
+  Profile p = coex::cpu_model::fit(fit_nets, fit_ms, base);
+
+  // Held-out networks: share within +-10% and mean absolute percentage error.
+  std::size_t within = 0;
+  double ape = 0;
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t i = a.networks; i < nets.size(); ++i) {
+    const double pred = coex::cpu_model::latency_ms(p, nets[i], a.threads);
+    const double e = std::abs(pred - ms[i]) / ms[i];
+    within += e <= 0.10;
+    ape += e;
+    rows.push_back({{"measured_ms", ms[i]}, {"predicted_ms", pred}});
+  }
+  double fit_ape = 0;
+  for (std::size_t i = 0; i < a.networks; ++i)
+    fit_ape += std::abs(coex::cpu_model::latency_ms(p, nets[i], a.threads) - ms[i]) / ms[i];
+  const double share = a.holdout ? static_cast<double>(within) / static_cast<double>(a.holdout) : 0;
+  const double mape = a.holdout ? ape / static_cast<double>(a.holdout) : 0;
+  p.report = {{"fit_networks", a.networks},
+              {"fit_mape", fit_ape / static_cast<double>(a.networks)},
+              {"holdout_networks", a.holdout},
+              {"holdout_within_10pct", share},
+              {"holdout_mape", mape},
+              {"threads", a.threads},
+              {"repeats", a.repeats},
+              {"seed", a.seed},
+              {"measured_ms_range",
+               {*std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end())}},
+              {"holdout", rows}};
+  const std::filesystem::path out(a.out);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  {
+    std::ofstream f(a.out + ".tmp");
+    f << p.to_json().dump(2) << "\n";
+    if (!f) throw coex::UserError("cannot write " + a.out);
+  }
+  std::filesystem::rename(a.out + ".tmp", a.out);
+  std::printf("fit on %zu networks: mean abs. error %.1f%%\n", a.networks,
+              100 * fit_ape / static_cast<double>(a.networks));
+  if (a.holdout)
+    std::printf(
+        "held-out %zu networks: %.0f%% within +-10%%, MAPE %.1f%% (measured %.2f..%.2f ms)\n",
+        a.holdout, 100 * share, 100 * mape, *std::min_element(ms.begin(), ms.end()),
+        *std::max_element(ms.begin(), ms.end()));
+  std::printf("profile '%s' written to %s\n", a.device.c_str(), a.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const coex::UserError& e) {
+    std::fprintf(stderr, "coex: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coex: internal error: %s\n", e.what());
+    return 1;
+  }
+}

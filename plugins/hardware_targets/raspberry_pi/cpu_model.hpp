@@ -1,0 +1,86 @@
+// Per-layer analytical latency model of a CPU (Raspberry Pi or the host), its calibration
+// profile, and the least-squares fit that `coex calibrate --target raspberry_pi` runs on measured
+// inference times. Shared by the `raspberry_pi` target and the calibration tool.
+//
+//   latency_ms = per_network_ms + sum over layers l of
+//                a_k * GFLOP_l / speedup(threads) + b_k * MB_l + c_k          (k = kind of l)
+//
+// FLOP = 2 x MACs (convolutions, linear) or one per output element (other layers); MB = bytes
+// moved (input and output activations and weights, fp32) / 1e6; speedup(t) = 1 + (t-1) x
+// thread_efficiency, relative to the profile's calibration thread count.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/network.hpp"
+
+namespace coex::cpu_model {
+
+enum class LayerKind { kConv, kConv1x1, kLinear, kNorm, kActivation, kPool, kMemory };
+constexpr std::size_t kKinds = 7;
+const char* kind_name(LayerKind k);
+
+/// What one layer costs the model.
+struct LayerCost {
+  LayerKind kind = LayerKind::kMemory;
+  double gflop = 0;
+  double mb = 0;
+};
+
+/// Costs of every layer of `net` (the input node excluded).
+std::vector<LayerCost> layer_costs(const Network& net);
+
+/// Coefficients of one layer kind.
+struct KindCoefficients {
+  double ms_per_gflop = 0;
+  double ms_per_mb = 0;
+  double ms_per_layer = 0;
+};
+
+/// A device profile: the model's coefficients and the device facts around them.
+struct Profile {
+  std::string device;  ///< "rpi3b", "rpi4", "host_cpu", ...
+  std::array<KindCoefficients, kKinds> kinds{};
+  double per_network_ms = 0;
+  int calibration_threads = 1;  ///< threads the coefficients were measured with
+  int cores = 4;
+  double thread_efficiency = 0.8;  ///< speed-up per extra thread (0..1)
+  double idle_power_w = 0;
+  double power_per_core_w = 0;
+  double memory_mb = 1024;  ///< RAM available to the process
+  bool calibrated = false;  ///< measured on the device (else datasheet-derived assumptions)
+  nlohmann::json report;    ///< the calibration's statistics (held-out errors, ...)
+
+  nlohmann::json to_json() const;
+  /// Throws coex::ConfigError naming `where` for a malformed profile.
+  static Profile from_json(const nlohmann::json& j, const std::string& where);
+};
+
+/// Built-in profiles: "rpi3b" and "rpi4" (datasheet-derived, uncalibrated; see README.md).
+/// Throws coex::ConfigError for another name.
+Profile preset(const std::string& name);
+
+/// Predicted latency of `net` with `threads` threads (1 .. cores).
+double latency_ms(const Profile& p, const Network& net, int threads);
+
+/// The regression row of a network: per kind (GFLOP, MB, layer count), then 1.
+std::vector<double> features(const Network& net);
+
+/// Fits the coefficients (non-negative least squares on relative error, so that small and large
+/// networks weigh alike) to measured latencies. `base` supplies the device facts. Throws
+/// coex::Error if there are fewer networks than coefficients that vary.
+Profile fit(const std::vector<Network>& nets, const std::vector<double>& measured_ms,
+            const Profile& base);
+
+/// Generated networks for calibration: chain CNNs mixing 1x1/3x3/5x5 convolutions, batch norm,
+/// ReLU, pooling, DenseNet concatenations and residual additions, widths 4..128, on `input`.
+/// Deterministic in `seed`.
+std::vector<Network> generated_networks(std::size_t count, std::uint64_t seed, const Shape& input,
+                                        int classes = 10);
+
+}  // namespace coex::cpu_model

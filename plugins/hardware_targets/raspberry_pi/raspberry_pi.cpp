@@ -1,0 +1,113 @@
+// Hardware target `raspberry_pi`: the per-layer CPU latency model of cpu_model.hpp with a device
+// profile (built-in Pi 3B / Pi 4 presets, or a profile measured by `coex calibrate`), energy from
+// board power, and the memory the network needs. Design space: the inference thread count.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "coex/error.hpp"
+#include "coex/plugin.hpp"
+#include "coex/plugin_entry.hpp"
+#include "cpu_model.hpp"
+
+namespace coex::plugins::raspberry_pi {
+
+using namespace coex::cpu_model;
+
+class RaspberryPi final : public HardwareTarget {
+ public:
+  RaspberryPi(const Options& o, const PluginContext&) : memory_share_(o.get_real("memory_share")) {
+    const std::string file = o.get_string("profile");
+    if (file.empty()) {
+      profile_ = preset(o.get_string("device"));
+    } else {
+      std::ifstream in(file);
+      if (!in)
+        throw ConfigError("option 'profile': cannot read '" + file +
+                          "'. Fix: create it with `coex calibrate --target raspberry_pi --out " +
+                          file + "`, or leave 'profile' empty to use the 'device' preset");
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(in);
+      } catch (const std::exception& e) {
+        throw ConfigError("option 'profile': '" + file + "' is not JSON (" + e.what() + ")");
+      }
+      profile_ = Profile::from_json(j, "option 'profile' ('" + file + "')");
+    }
+    const int max_threads = static_cast<int>(o.get_int("max_threads"));
+    space_ = Space({Dimension::integer("threads", 1, std::min(max_threads, profile_.cores))});
+  }
+
+  static OptionSchema schema() {
+    OptionSchema s;
+    s.add_string("device", "rpi3b",
+                 "Built-in profile (datasheet-derived, uncalibrated): rpi3b or rpi4. Ignored when "
+                 "'profile' is set",
+                 {"rpi3b", "rpi4"});
+    s.add_string("profile", "",
+                 "Latency profile measured by `coex calibrate --target raspberry_pi` (JSON); "
+                 "empty = the 'device' preset");
+    s.add_int("max_threads", 4, "Largest inference thread count of the design space", 1, 64,
+              "threads");
+    s.add_real("memory_share", 0.5,
+               "Share of the device's RAM a network may use (weights + two activation buffers)",
+               0.01, 1);
+    return s;
+  }
+
+  const Space& design_space() const override { return space_; }
+
+  std::vector<MetricInfo> metrics() const override {
+    return {{"latency_ms", "ms", Direction::kMinimize, "Batch-1 inference latency"},
+            {"energy_mj", "mJ", Direction::kMinimize,
+             "Energy per inference: board power at this thread count x latency"},
+            {"memory_mb", "MB", Direction::kMinimize,
+             "Weights plus the two largest activation buffers, fp32"}};
+  }
+
+  HardwareResult evaluate(const Network& net, const Point& design) const override {
+    HardwareResult r;
+    const int threads = design.empty() ? 1 : static_cast<int>(design[0]);
+    r.design = {static_cast<double>(threads)};
+    const double ms = latency_ms(profile_, net, threads);
+    const double watts = profile_.idle_power_w + profile_.power_per_core_w * threads;
+    const double mb = 4.0 *
+                      (static_cast<double>(net.params()) +
+                       2.0 * static_cast<double>(net.peak_activation_bytes(1))) /
+                      1e6;
+    r.metrics.set("latency_ms", ms);
+    r.metrics.set("energy_mj", watts * ms);
+    r.metrics.set("memory_mb", mb);
+    const double limit = memory_share_ * profile_.memory_mb;
+    r.feasible = mb <= limit;
+    if (!r.feasible) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "needs %.1f MB, over the %.0f MB allowed on %s", mb, limit,
+                    profile_.device.c_str());
+      r.reason = buf;
+    }
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s, %d thread%s, %.2f ms, %.1f mJ%s", profile_.device.c_str(),
+                  threads, threads == 1 ? "" : "s", ms, watts * ms,
+                  profile_.calibrated ? "" : " (uncalibrated preset)");
+    r.summary = buf;
+    r.detail = {{"device", profile_.device},
+                {"threads", threads},
+                {"power_w", watts},
+                {"calibrated", profile_.calibrated}};
+    return r;
+  }
+
+ private:
+  Profile profile_;
+  double memory_share_;
+  Space space_;
+};
+
+}  // namespace coex::plugins::raspberry_pi
+
+COEX_PLUGIN(coex::plugins::raspberry_pi::RaspberryPi, "raspberry_pi", "0.1.0",
+            "Raspberry Pi (or any CPU): per-layer latency model from a calibrated or preset "
+            "profile, board energy, memory; design space: threads")

@@ -1,6 +1,6 @@
 // coex-calibrate-raspberry_pi: run by `coex calibrate --target raspberry_pi`. Times real LibTorch
-// inference of generated networks on the machine it runs on (warm-up runs, then the median of
-// repeats, batch 1), fits the per-layer latency model of cpu_model.hpp by non-negative least
+// inference of generated networks on the machine it runs on (batch 1; interleaved rounds, each the
+// median of repeats, the fastest round kept), fits the per-layer latency model of cpu_model.hpp by non-negative least
 // squares, checks it on held-out networks and writes the profile the `raspberry_pi` target loads.
 // Run on a Pi, it calibrates that Pi; run anywhere else, it profiles that CPU (device host_cpu).
 #include <torch/torch.h>
@@ -12,8 +12,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <thread>
+#include <time.h>
 
 #include <nlohmann/json.hpp>
 
@@ -27,9 +29,11 @@ using coex::cpu_model::Profile;
 
 struct Args {
   std::string out = "host_cpu.profile.json";
+  std::string dump;  ///< CSV of every network's features and measured latency
   std::string device = "host_cpu";
   std::size_t networks = 120, holdout = 50;
-  int threads = 1, repeats = 9, warmup = 3;
+  int threads = 1, repeats = 5, warmup = 3, rounds = 5;
+  bool cpu_clock = false;  ///< --clock thread_cpu: the thread's CPU time instead of wall time
   std::uint64_t seed = 1;
   coex::Shape input{1, 28, 28};
   double power_idle = 0, power_core = 0, memory_mb = 0;
@@ -39,8 +43,8 @@ struct Args {
   throw coex::UserError(
       "coex calibrate --target raspberry_pi: " + msg +
       ". Usage: coex calibrate --target raspberry_pi [--out FILE] [--device NAME] [--networks N] "
-      "[--holdout N] [--threads N] [--repeats N] [--warmup N] [--seed N] [--input CxHxW] "
-      "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB]");
+      "[--holdout N] [--threads N] [--repeats N] [--rounds N] [--clock wall|thread_cpu] [--warmup N] [--seed N] [--input CxHxW] "
+      "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB] [--dump CSV]");
 }
 
 Args parse(int argc, char** argv) {
@@ -62,6 +66,8 @@ Args parse(int argc, char** argv) {
     };
     if (k == "--out")
       a.out = val();
+    else if (k == "--dump")
+      a.dump = val();
     else if (k == "--device")
       a.device = val();
     else if (k == "--networks")
@@ -72,6 +78,12 @@ Args parse(int argc, char** argv) {
       a.threads = static_cast<int>(num(1, 256));
     else if (k == "--repeats")
       a.repeats = static_cast<int>(num(1, 1000));
+    else if (k == "--clock") {
+      const std::string v = val();
+      if (v != "wall" && v != "thread_cpu") usage_error("--clock must be wall or thread_cpu");
+      a.cpu_clock = v == "thread_cpu";
+    } else if (k == "--rounds")
+      a.rounds = static_cast<int>(num(1, 1000));
     else if (k == "--warmup")
       a.warmup = static_cast<int>(num(0, 1000));
     else if (k == "--seed")
@@ -94,24 +106,40 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-/// Median wall time (ms) of batch-1 inference.
-double time_inference(const coex::Network& net, const Args& a) {
-  auto m = coex::torch_bridge::lower(net);
-  m->eval();
-  torch::NoGradGuard ng;
-  const auto x = torch::randn({1, a.input.c, a.input.h, a.input.w});
-  for (int i = 0; i < a.warmup; ++i) m->forward(x);
-  std::vector<double> t;
-  for (int i = 0; i < a.repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto y = m->forward(x);
-    (void)y.data_ptr<float>();
-    t.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+/// Batch-1 inference timer of one network. Timing is interleaved over all networks in rounds
+/// (so a slow spell of the machine hits every network alike) and the minimum over rounds of each
+/// round's median is kept: interference only ever slows a run down.
+struct Timer {
+  coex::torch_bridge::IrModule module;
+  torch::Tensor input;
+  explicit Timer(const coex::Network& net, const coex::Shape& in)
+      : module(coex::torch_bridge::lower(net)), input(torch::randn({1, in.c, in.h, in.w})) {
+    module->eval();
   }
-  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
-  return t[t.size() / 2];
-}
+  static double now_ms(bool cpu_clock) {
+    if (cpu_clock) {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+    }
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  double median_ms(int warmup, int repeats, bool cpu_clock) {
+    torch::NoGradGuard ng;
+    for (int i = 0; i < warmup; ++i) module->forward(input);
+    std::vector<double> t;
+    for (int i = 0; i < repeats; ++i) {
+      const double t0 = now_ms(cpu_clock);
+      auto y = module->forward(input);
+      (void)y.data_ptr<float>();
+      t.push_back(now_ms(cpu_clock) - t0);
+    }
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+    return t[t.size() / 2];
+  }
+};
 
 int run(const Args& a) {
   torch::set_num_threads(a.threads);
@@ -122,7 +150,26 @@ int run(const Args& a) {
       "warm-up runs)\n",
       nets.size(), a.threads, a.threads == 1 ? "" : "s", a.repeats, a.warmup);
   std::fflush(stdout);
-  for (std::size_t i = 0; i < nets.size(); ++i) ms.push_back(time_inference(nets[i], a));
+  std::vector<Timer> timers;
+  for (const auto& n : nets) timers.emplace_back(n, a.input);
+  ms.assign(nets.size(), std::numeric_limits<double>::infinity());
+  for (int round = 0; round < a.rounds; ++round)
+    for (std::size_t i = 0; i < nets.size(); ++i)
+      ms[i] = std::min(ms[i], timers[i].median_ms(round == 0 ? a.warmup : 1, a.repeats, a.cpu_clock));
+  if (!a.dump.empty()) {
+    std::ofstream d(a.dump);
+    d << "network,measured_ms";
+    for (std::size_t k = 0; k < coex::cpu_model::kKinds; ++k) {
+      const char* n = coex::cpu_model::kind_name(static_cast<coex::cpu_model::LayerKind>(k));
+      d << "," << n << "_gflop," << n << "_mb," << n << "_layers";
+    }
+    d << ",one,summary\n";
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+      d << i << "," << ms[i];
+      for (double f : coex::cpu_model::features(nets[i])) d << "," << f;
+      d << ",\"" << nets[i].summary() << "\"\n";
+    }
+  }
 
   Profile base;
   base.device = a.device;
@@ -169,6 +216,8 @@ int run(const Args& a) {
               {"holdout_mape", mape},
               {"threads", a.threads},
               {"repeats", a.repeats},
+              {"rounds", a.rounds},
+              {"clock", a.cpu_clock ? "thread_cpu" : "wall"},
               {"seed", a.seed},
               {"measured_ms_range",
                {*std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end())}},

@@ -23,6 +23,8 @@ const char* kind_name(LayerKind k) {
   switch (k) {
     case LayerKind::kConv:
       return "conv";
+    case LayerKind::kConvStrided:
+      return "conv_strided";
     case LayerKind::kConv1x1:
       return "conv1x1";
     case LayerKind::kLinear:
@@ -53,7 +55,9 @@ std::vector<LayerCost> layer_costs(const Network& net) {
     const double macs = static_cast<double>(net.macs(n));
     switch (n.op) {
       case OpKind::kConv2d:
-        c.kind = n.kernel == 1 ? LayerKind::kConv1x1 : LayerKind::kConv;
+        c.kind = n.stride > 1    ? LayerKind::kConvStrided
+                 : n.kernel == 1 ? LayerKind::kConv1x1
+                                 : LayerKind::kConv;
         c.gflop = 2 * macs / 1e9;
         break;
       case OpKind::kLinear:
@@ -156,7 +160,8 @@ Profile preset(const std::string& name) {
   }
   for (std::size_t i = 0; i < kKinds; ++i) {
     const bool compute = kAllKinds[i] == LayerKind::kConv || kAllKinds[i] == LayerKind::kLinear ||
-                         kAllKinds[i] == LayerKind::kConv1x1;
+                         kAllKinds[i] == LayerKind::kConv1x1 ||
+                         kAllKinds[i] == LayerKind::kConvStrided;
     // Element-wise layers reach a fraction of the convolution throughput.
     p.kinds[i] = {1000.0 / (compute ? gflops : gflops / 4), 1.0 / gbps, layer_ms};
   }

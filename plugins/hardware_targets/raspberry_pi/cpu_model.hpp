@@ -21,8 +21,19 @@
 
 namespace coex::cpu_model {
 
-enum class LayerKind { kConv, kConv1x1, kLinear, kNorm, kActivation, kPool, kMemory };
-constexpr std::size_t kKinds = 7;
+/// Layer kinds with their own coefficients. Convolutions split by kernel and stride: LibTorch's
+/// CPU kernels differ by an order of magnitude in efficiency between these classes.
+enum class LayerKind {
+  kConv,         ///< kernel > 1, stride 1
+  kConvStrided,  ///< stride > 1
+  kConv1x1,      ///< kernel 1, stride 1
+  kLinear,
+  kNorm,
+  kActivation,
+  kPool,
+  kMemory,  ///< add, concat, channel_select, flatten
+};
+constexpr std::size_t kKinds = 8;
 const char* kind_name(LayerKind k);
 
 /// What one layer costs the model.

@@ -36,8 +36,10 @@ std::string fmt_duration(double s) {
     std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
   else if (t >= 60)
     std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  else
+  else if (s >= 1)
     std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fms", s * 1e3);
   return buf;
 }
 
@@ -97,8 +99,11 @@ class Progress {
 
 void print_summary(const RunResult& res) {
   const auto& s = res.stats;
-  std::printf("\nRun %s: %llu candidates in %s\n", res.run_dir.string().c_str(),
-              static_cast<unsigned long long>(s.candidates), fmt_duration(res.seconds).c_str());
+  std::printf(
+      "\nRun %s: %llu candidates in %s (the search; plugin loading and preparation "
+      "before it took %s)\n",
+      res.run_dir.string().c_str(), static_cast<unsigned long long>(s.candidates),
+      fmt_duration(res.seconds).c_str(), fmt_duration(res.setup_seconds).c_str());
   std::printf("  pruned by the fast level: %llu   invalid: %llu   evaluated: %llu   failed: %llu\n",
               static_cast<unsigned long long>(s.pruned), static_cast<unsigned long long>(s.invalid),
               static_cast<unsigned long long>(s.evaluated),
@@ -305,6 +310,7 @@ int main(int argc, char** argv) {
       PluginRegistry reg(default_plugin_dirs(plugin_paths, c.plugin_paths));
       PluginContext ctx;
       ctx.task = c.task;
+      ctx.validate_only = true;
       RunPlugins p = create_plugins(c, reg, ctx);
       make_problem(c, p);  // builds the joint space: duplicate dimension names are caught here
       std::printf(

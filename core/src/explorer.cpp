@@ -1,6 +1,7 @@
 #include "coex/core/explorer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 
@@ -134,6 +135,7 @@ std::vector<std::size_t> pareto_of(const std::vector<CandidateRecord>& records) 
 }
 
 RunResult run(const RunConfig& c, const RunOptions& opt) {
+  const auto t_start = std::chrono::steady_clock::now();
   RunResult res;
   res.run_dir = c.output_dir;
   const fs::path db = res.run_dir / "coex.db";
@@ -182,6 +184,8 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   }
   write_file_atomic(res.run_dir / "config.resolved.toml", c.resolved_toml);
 
+  res.setup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
                           std::move(replay), opt.listener);
   logger()->info("run '{}': {} network dims, {} hardware dims, mode {}", c.name,

@@ -129,6 +129,10 @@ class NnDegree final : public AccuracyEstimator {
                         ") must be at least samples + holdout (" + std::to_string(k + h) + ")");
     auto source = ctx.make_estimator(o.get_string("source"), o.get_json("source_options"),
                                      "option 'source' of estimator 'nn_degree'");
+    if (ctx.validate_only) {  // `coex validate`: the source exists and its options are valid
+      theta_ = {0.0, 0.0};
+      return;
+    }
     // Distinct random networks of the space, sorted by NN-Degree.
     const SearchSpace& space = *ctx.search_space;
     std::mt19937_64 rng(ctx.seed ^ 0x6e6e2d6465677265ULL);

@@ -35,6 +35,9 @@ struct COEX_API PluginContext {
   std::string run_dir;
   /// The run's seed; plugins derive their own streams from it.
   std::uint64_t seed = 0;
+  /// True when the host only checks a config (`coex validate`): check the options and create
+  /// what must be created, but skip expensive preparation (such as fitting a predictor).
+  bool validate_only = false;
   /// Estimators only: the run's search space (created before them, alive as long as the run),
   /// for estimators that sample networks of their own (e.g. to fit a predictor). Null outside a
   /// run.

@@ -44,7 +44,8 @@ struct RunResult {
   RunStats stats;
   std::vector<CandidateRecord> records;  ///< every candidate of the run (incl. earlier sessions)
   std::vector<std::size_t> pareto;       ///< indices into records
-  double seconds = 0;
+  double seconds = 0;        ///< the search (controller + evaluator), from the store's opening
+  double setup_seconds = 0;  ///< before it: loading and creating plugins (e.g. a predictor fit)
   std::vector<std::string> objective_names;
 };
 

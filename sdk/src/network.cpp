@@ -408,9 +408,17 @@ nlohmann::json Network::to_json() const {
       case OpKind::kActivation:
         j["activation"] = activation_name(n.activation);
         break;
-      case OpKind::kChannelSelect:
-        j["channels"] = n.channels;
+      case OpKind::kChannelSelect: {
+        // One space-separated string: a network may select thousands of channels, and a JSON
+        // array of numbers costs far more to build, write and parse.
+        std::string text;
+        for (auto c : n.channels) {
+          if (!text.empty()) text += ' ';
+          text += std::to_string(c);
+        }
+        j["channels"] = text;
         break;
+      }
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
         j["kernel"] = n.kernel;
@@ -488,9 +496,13 @@ Network Network::from_json(const nlohmann::json& j) {
       case OpKind::kZero:
         net.add_zero(first());
         break;
-      case OpKind::kChannelSelect:
-        net.add_channel_select(first(), e.at("channels").get<std::vector<std::int64_t>>());
+      case OpKind::kChannelSelect: {
+        std::vector<std::int64_t> ch;
+        std::istringstream in(e.at("channels").get<std::string>());
+        for (std::int64_t c; in >> c;) ch.push_back(c);
+        net.add_channel_select(first(), ch);
         break;
+      }
     }
   }
   return net;

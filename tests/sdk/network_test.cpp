@@ -79,16 +79,18 @@ TEST(Network, HashIsStructural) {
   EXPECT_EQ(n.hash_hex().size(), 16u);
 }
 
-TEST(Network, JsonRoundTrip) {
+TEST(Network, JsonRoundTrip) {  // every op kind that has attributes, channel_select included
   Network n;
   const int x = n.add_input({1, 28, 28});
   int y = n.add_conv2d_same(x, 8, 3, 2);
   y = n.add_activation(y, Activation::kRelu6);
   y = n.add_batch_norm(y);
+  y = n.add_concat({y, n.add_channel_select(y, {7, 0, 3})});
   y = n.add_avg_pool(y, 2, 2);
   y = n.add_flatten(y);
   n.add_linear(y, 10, false);
   const Network m = Network::from_json(nlohmann::json::parse(n.to_json().dump()));
+  EXPECT_EQ(m.node(4).channels, (std::vector<std::int64_t>{7, 0, 3}));
   EXPECT_EQ(m.hash(), n.hash());
   EXPECT_EQ(m.params(), n.params());
   EXPECT_EQ(m.macs(), n.macs());

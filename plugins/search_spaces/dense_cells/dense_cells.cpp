@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
-#include <random>
 
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
@@ -105,18 +104,27 @@ class DenseCells final : public SearchSpace {
 
  private:
   /// The t skip channels of layer i in cell c, grouped by source layer (0 .. i-2), each group's
-  /// channel indices ascending. Drawn uniformly without replacement from the (i-1) w candidates
-  /// by a generator seeded from (skip_seed, c, i): the same layer always gets the same links.
+  /// channel indices ascending. Drawn without replacement from the (i-1) w candidates by a
+  /// splitmix64 generator seeded from (skip_seed, c, i, w): the same layer always gets the same
+  /// links.
   std::vector<std::pair<int, std::vector<std::int64_t>>> skip_channels(int c, int i, std::int64_t w,
                                                                        std::int64_t t) const {
-    std::seed_seq seq{skip_seed_, static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(i),
-                      static_cast<std::uint64_t>(w)};
-    std::mt19937_64 rng(seq);
+    // splitmix64 over (seed, c, i, w): cheap to seed (decode runs once per candidate).
+    std::uint64_t state = skip_seed_ * 0x9e3779b97f4a7c15ULL ^
+                          (static_cast<std::uint64_t>(c) << 48) ^
+                          (static_cast<std::uint64_t>(i) << 32) ^ static_cast<std::uint64_t>(w);
+    auto next = [&state]() {
+      std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      return z ^ (z >> 31);
+    };
     std::vector<std::int64_t> pool(static_cast<std::size_t>((i - 1) * w));
     std::iota(pool.begin(), pool.end(), 0);
     for (std::int64_t k = 0; k < t; ++k) {  // partial Fisher-Yates
-      std::uniform_int_distribution<std::int64_t> u(k, static_cast<std::int64_t>(pool.size()) - 1);
-      std::swap(pool[static_cast<std::size_t>(k)], pool[static_cast<std::size_t>(u(rng))]);
+      const auto span = static_cast<std::uint64_t>(static_cast<std::int64_t>(pool.size()) - k);
+      const auto j = static_cast<std::size_t>(k + static_cast<std::int64_t>(next() % span));
+      std::swap(pool[static_cast<std::size_t>(k)], pool[j]);
     }
     std::vector<std::int64_t> picked(pool.begin(), pool.begin() + t);
     std::sort(picked.begin(), picked.end());

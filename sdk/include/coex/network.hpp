@@ -40,7 +40,7 @@ enum class OpKind {
   kConcat,         ///< channel concatenation of inputs of equal h, w (ordered)
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
   kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
-  kChannelSelect,  ///< attrs: channels (indices into the input's channels, in output order)
+  kChannelSelect,  ///< attrs: channels (input channel indices in output order; JSON: "0 3 7")
 };
 
 enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };

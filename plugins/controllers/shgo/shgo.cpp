@@ -387,6 +387,16 @@ class Solver {
     return std::isfinite(v) ? v : 1e300;
   }
 
+  /// The forward-difference neighbour of x along axis i and its signed step (backward when the
+  /// forward point would leave the local box).
+  std::pair<Vector, double> fd_point(const Vector& x, unsigned i) const {
+    const double h = o_.fd_step * std::max(1.0, std::abs(x[i]));
+    const double step = x[i] + h > local_hi_[i] ? -h : h;
+    Vector xp = x;
+    xp[i] += step;
+    return {std::move(xp), step};
+  }
+
   static double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
     auto& lp = *static_cast<LocalProblem*>(data);
     Solver& s = *lp.self;
@@ -395,11 +405,7 @@ class Solver {
       const double f0 = s.eval_for_local(xv);
       if (grad) {
         for (unsigned i = 0; i < n; ++i) {
-          const double h = s.o_.fd_step * std::max(1.0, std::abs(xv[i]));
-          Vector xp = xv;
-          double step = h;
-          if (xp[i] + h > s.local_hi_[i]) step = -h;
-          xp[i] += step;
+          const auto [xp, step] = s.fd_point(xv, i);
           grad[i] = (s.eval_for_local(xp) - f0) / step;
         }
       }
@@ -432,11 +438,7 @@ class Solver {
       for (unsigned j = 0; j < m; ++j) result[j] = -c0[j];  // NLopt: fc(x) <= 0
       if (grad) {
         for (unsigned i = 0; i < n; ++i) {
-          const double h = s.o_.fd_step * std::max(1.0, std::abs(xv[i]));
-          Vector xp = xv;
-          double step = h;
-          if (xp[i] + h > s.local_hi_[i]) step = -h;
-          xp[i] += step;
+          const auto [xp, step] = s.fd_point(xv, i);
           const Vector c1 = cons(xp);
           for (unsigned j = 0; j < m; ++j) grad[j * n + i] = -(c1[j] - c0[j]) / step;
         }

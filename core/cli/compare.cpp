@@ -50,23 +50,31 @@ std::string last_error_line(const fs::path& log) {
   return last;
 }
 
-pid_t spawn(const Job& j) {
-  std::error_code ec;
-  fs::create_directories(j.dir, ec);
-  if (ec) throw UserError("cannot create " + j.dir.string() + ": " + ec.message());
+/// Starts `argv` (argv[0] a path) with coex's environment; stdout and stderr go to `log` when
+/// given, else stay the parent's.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log = "") {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  const std::string log = (j.dir / "compare.log").string();
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (!log.empty()) {
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
   std::vector<char*> argv;
-  for (const auto& a : j.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw Error("cannot start " + j.argv[0] + ": " + std::strerror(rc));
+  if (rc != 0) throw Error("cannot start " + args[0] + ": " + std::strerror(rc));
   return pid;
+}
+
+/// Starts a comparison run in its own folder, logging to compare.log there.
+pid_t spawn(const Job& j) {
+  std::error_code ec;
+  fs::create_directories(j.dir, ec);
+  if (ec) throw UserError("cannot create " + j.dir.string() + ": " + ec.message());
+  return spawn(j.argv, (j.dir / "compare.log").string());
 }
 
 }  // namespace
@@ -189,11 +197,12 @@ int compare(const CompareArgs& a) {
 }
 
 int calibrate(const std::string& target, const std::vector<std::string>& args) {
-  const fs::path tool = self_exe().parent_path() / ("coex-calibrate-" + target);
+  const fs::path bin = self_exe().parent_path();
+  const fs::path tool = bin / ("coex-calibrate-" + target);
   if (!fs::exists(tool)) {
     std::string known;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(self_exe().parent_path(), ec)) {
+    for (const auto& e : fs::directory_iterator(bin, ec)) {
       const std::string n = e.path().filename().string();
       if (n.rfind("coex-calibrate-", 0) == 0) known += " " + n.substr(15);
     }
@@ -205,12 +214,7 @@ int calibrate(const std::string& target, const std::vector<std::string>& args) {
   }
   std::vector<std::string> argv{tool.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ);
-  if (rc != 0) throw Error("cannot start " + tool.string() + ": " + std::strerror(rc));
+  const pid_t pid = spawn(argv);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -78,52 +78,53 @@ Comparison compare(const std::vector<RunTrace>& runs, const ComparisonSetup& set
   double box = 1;
   for (std::size_t k = 0; k < m; ++k) box *= std::max(0.0, c.hv_ideal[k] - c.hv_reference[k]);
 
-  // Target: the median final best reward over all runs unless given.
+  // Each run's best reward after each of its candidates, computed once.
+  std::vector<std::vector<double>> running(runs.size());
   std::vector<double> finals;
-  for (const auto& r : runs) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
     double best = -std::numeric_limits<double>::infinity();
-    for (const auto& rec : r.records) best = std::max(best, rec.outcome.reward);
-    if (!r.records.empty()) finals.push_back(best);
+    for (const auto& rec : runs[i].records)
+      running[i].push_back(best = std::max(best, rec.outcome.reward));
+    if (!running[i].empty()) finals.push_back(running[i].back());
   }
+  // Target: the median final best reward over all runs unless given.
   c.target = setup.target ? *setup.target : quantile(finals, 0.5);
 
   std::map<std::string, std::size_t> index;
+  std::vector<std::vector<std::size_t>> runs_of;  // per controller: indices into runs
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
     auto [it, fresh] = index.emplace(r.controller, c.controllers.size());
     if (fresh) {
       c.controllers.emplace_back();
       c.controllers.back().controller = r.controller;
+      runs_of.emplace_back();
     }
+    runs_of[it->second].push_back(i);
     ControllerSummary& s = c.controllers[it->second];
     ++s.runs;
-    double best = -std::numeric_limits<double>::infinity();
     std::optional<double> reached;
     bool met = false;
     for (std::size_t k = 0; k < r.records.size(); ++k) {
       const auto& o = r.records[k].outcome;
-      best = std::max(best, o.reward);
       if (!reached && o.reward >= c.target) reached = static_cast<double>(k + 1);
       met |= o.status == CandidateStatus::kEvaluated && o.violation == 0;
     }
-    s.final_best.push_back(r.records.empty() ? kNaN : best);
+    s.final_best.push_back(running[i].empty() ? kNaN : running[i].back());
     s.hypervolume.push_back(box > 0 ? hypervolume(fronts[i], c.hv_reference) / box : 0.0);
     if (met) ++s.met_specs;
     if (reached) s.to_target.push_back(*reached);
   }
   // Curves: per controller and step, over its runs (a run that ended early, its space
   // exhausted, keeps its final best for the later steps).
-  for (auto& s : c.controllers) {
+  for (std::size_t ci = 0; ci < c.controllers.size(); ++ci) {
+    auto& s = c.controllers[ci];
+    s.curve.resize(setup.steps.size());
     for (std::size_t st = 0; st < setup.steps.size(); ++st) {
       std::vector<double> v;
-      s.curve.resize(setup.steps.size());
-      for (const auto& r : runs) {
-        if (r.controller != s.controller || r.records.empty()) continue;
-        double best = -std::numeric_limits<double>::infinity();
-        const std::size_t n = std::min<std::size_t>(r.records.size(), setup.steps[st]);
-        for (std::size_t k = 0; k < n; ++k) best = std::max(best, r.records[k].outcome.reward);
-        v.push_back(best);
-      }
+      for (std::size_t i : runs_of[ci])
+        if (!running[i].empty())
+          v.push_back(running[i][std::min<std::size_t>(running[i].size(), setup.steps[st]) - 1]);
       s.curve[st] = Spread::of(v);
     }
   }

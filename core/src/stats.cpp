@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 namespace coex::core {
 
@@ -13,6 +14,20 @@ double quantile(std::vector<double> s, double q) {
   const auto lo = static_cast<std::size_t>(std::floor(pos));
   const std::size_t hi = std::min(lo + 1, s.size() - 1);
   return s[lo] + (pos - static_cast<double>(lo)) * (s[hi] - s[lo]);
+}
+
+std::vector<double> average_ranks(const std::vector<double>& v) {
+  std::vector<std::size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (std::size_t i = 0; i < idx.size();) {
+    std::size_t j = i;
+    while (j < idx.size() && v[idx[j]] == v[idx[i]]) ++j;
+    for (std::size_t k = i; k < j; ++k) r[idx[k]] = 0.5 * static_cast<double>(i + 1 + j);
+    i = j;
+  }
+  return r;
 }
 
 namespace {
@@ -48,23 +63,22 @@ MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<doubl
   MannWhitney r;
   const std::size_t n1 = x.size(), n2 = y.size();
   if (n1 == 0 || n2 == 0) return r;
-  // Average ranks of the pooled sample.
-  std::vector<std::pair<double, int>> all;
-  for (double v : x) all.emplace_back(v, 0);
-  for (double v : y) all.emplace_back(v, 1);
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  const std::size_t n = all.size();
-  double rank_sum_x = 0, tie_term = 0;
+  // Average ranks of the pooled sample (x first), and the tie correction sum (t^3 - t).
+  std::vector<double> pooled(x);
+  pooled.insert(pooled.end(), y.begin(), y.end());
+  const std::vector<double> ranks = average_ranks(pooled);
+  const std::size_t n = pooled.size();
+  double rank_sum_x = 0;
+  for (std::size_t i = 0; i < n1; ++i) rank_sum_x += ranks[i];
+  std::sort(pooled.begin(), pooled.end());
+  double tie_term = 0;
   bool ties = false;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j < n && all[j].first == all[i].first) ++j;
-    const double avg = 0.5 * static_cast<double>(i + 1 + j);  // ranks i+1 .. j
+    while (j < n && pooled[j] == pooled[i]) ++j;
     const double t = static_cast<double>(j - i);
-    if (t > 1) ties = true;
+    ties |= t > 1;
     tie_term += t * t * t - t;
-    for (std::size_t k = i; k < j; ++k)
-      if (all[k].second == 0) rank_sum_x += avg;
     i = j;
   }
   const double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);

@@ -525,10 +525,7 @@ class Solver {
   void record(LocalMinimum lm) {
     const Vector u = to_u(lm.x);
     for (auto& m : minima_) {
-      const Vector mu = to_u(m.x);
-      double dmax = 0;
-      for (std::size_t i = 0; i < d_; ++i) dmax = std::max(dmax, std::abs(mu[i] - u[i]));
-      if (dmax <= 1e-8) {
+      if (same_point(to_u(m.x), u)) {
         if (lm.feasible && (!m.feasible || lm.f < m.f)) m = lm;
         return;
       }
@@ -537,13 +534,16 @@ class Solver {
     latest_ = minima_.back().x;
   }
 
+  /// Two box-normalised points closer than 1e-8 in every coordinate are one point.
+  static bool same_point(const Vector& a, const Vector& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (std::abs(a[i] - b[i]) > 1e-8) return false;
+    return true;
+  }
+
   bool equals_known_minimum(const Vertex& v) const {
-    for (const auto& m : minima_) {
-      const Vector mu = to_u(m.x);
-      double dmax = 0;
-      for (std::size_t i = 0; i < d_; ++i) dmax = std::max(dmax, std::abs(mu[i] - v.u[i]));
-      if (dmax <= 1e-8) return true;
-    }
+    for (const auto& m : minima_)
+      if (same_point(to_u(m.x), v.u)) return true;
     return false;
   }
 

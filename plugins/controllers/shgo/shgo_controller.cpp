@@ -5,12 +5,12 @@
 // the best level-1 networks.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "coex/core/export.hpp"
 #include "coex/error.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin.hpp"
@@ -174,15 +174,18 @@ class ShgoController final : public Controller {
     return g;
   }
 
+  /// The problem's point for `x` over the unit box of `dims`, the other coordinates at `base`.
+  Point point_of(const std::vector<std::size_t>& dims, std::vector<double> base,
+                 const shgo::Vector& x) const {
+    for (std::size_t k = 0; k < dims.size(); ++k) base[dims[k]] = x[k];
+    return problem_->space.from_unit(base);
+  }
+
   shgo::Result run_level(const std::vector<std::size_t>& dims, const std::vector<double>& base,
                          std::uint64_t seed, std::uint64_t cap) {
     level_cap_ = cap;
     level_used_ = 0;
-    auto to_point = [&](const shgo::Vector& x) {
-      std::vector<double> full = base;
-      for (std::size_t k = 0; k < dims.size(); ++k) full[dims[k]] = x[k];
-      return problem_->space.from_unit(full);
-    };
+    auto to_point = [&](const shgo::Vector& x) { return point_of(dims, base, x); };
     const shgo::Objective f = [&](const shgo::Vector& x) { return -outcome(to_point(x)).reward; };
     shgo::Constraints g;
     if (!problem_->specs.empty())
@@ -227,9 +230,7 @@ class ShgoController final : public Controller {
     j["message"] = r.message;
     j["minima"] = nlohmann::json::array();
     for (const auto& m : r.minima) {
-      std::vector<double> full = base;
-      for (std::size_t k = 0; k < dims.size(); ++k) full[dims[k]] = m.x[k];
-      const Point p = problem_->space.from_unit(full);
+      const Point p = point_of(dims, base, m.x);
       j["minima"].push_back(
           {{"point", problem_->space.describe(p)}, {"reward", -m.f}, {"meets_specs", m.feasible}});
     }
@@ -237,15 +238,8 @@ class ShgoController final : public Controller {
   }
 
   void write_report() const {
-    if (run_dir_.empty()) return;
-    const std::string path = run_dir_ + "/shgo_minima.json";
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << report_.dump(2) << "\n";
-      if (!out) return;
-    }
-    std::rename(tmp.c_str(), path.c_str());
+    if (!run_dir_.empty())
+      core::write_file_atomic(run_dir_ + "/shgo_minima.json", report_.dump(2) + "\n");
   }
 
   std::string run_dir_;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/core/export.hpp"
 #include "coex/error.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin.hpp"
@@ -241,12 +242,7 @@ class NnDegree final : public AccuracyEstimator {
                               {"predicted", pred[i]}});
     std::filesystem::create_directories(dir);
     const std::string path = dir + "/nn_degree_predictor.json";
-    {
-      std::ofstream out(path + ".tmp");
-      out << j.dump(2) << "\n";
-      if (!out) throw Error("nn_degree: cannot write " + path);
-    }
-    std::filesystem::rename(path + ".tmp", path);
+    core::write_file_atomic(path, j.dump(2) + "\n");
     logger()->info("nn_degree: predictor saved to {}", path);
   }
 

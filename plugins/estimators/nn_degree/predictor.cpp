@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "coex/core/stats.hpp"
 #include "coex/error.hpp"
 
 namespace coex::nn_degree {
@@ -84,27 +85,11 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
   return den > 0 ? (nc - nd) / den : std::numeric_limits<double>::quiet_NaN();
 }
 
-namespace {
-std::vector<double> average_ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j < idx.size() && v[idx[j]] == v[idx[i]]) ++j;
-    for (std::size_t k = i; k < j; ++k) r[idx[k]] = 0.5 * static_cast<double>(i + 1 + j);
-    i = j;
-  }
-  return r;
-}
-}  // namespace
-
 double spearman_rho(const std::vector<double>& x, const std::vector<double>& y) {
   const std::size_t n = std::min(x.size(), y.size());
   if (n < 2) return std::numeric_limits<double>::quiet_NaN();
-  const auto rx = average_ranks({x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)});
-  const auto ry = average_ranks({y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n)});
+  const auto rx = core::average_ranks({x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)});
+  const auto ry = core::average_ranks({y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n)});
   const double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / static_cast<double>(n);
   const double my = std::accumulate(ry.begin(), ry.end(), 0.0) / static_cast<double>(n);
   double sxy = 0, sxx = 0, syy = 0;

@@ -1,10 +1,12 @@
 // coex-calibrate-raspberry_pi: run by `coex calibrate --target raspberry_pi`. Times real LibTorch
 // inference of generated networks on the machine it runs on (batch 1; interleaved rounds, each the
-// median of repeats, the fastest round kept), fits the per-layer latency model of cpu_model.hpp by non-negative least
-// squares, checks it on held-out networks and writes the profile the `raspberry_pi` target loads.
-// Run on a Pi, it calibrates that Pi; run anywhere else, it profiles that CPU (device host_cpu).
+// median of repeats, the fastest round kept), fits the per-layer latency model of cpu_model.hpp by
+// non-negative least squares, checks it on held-out networks and writes the profile the
+// `raspberry_pi` target loads. Run on a Pi, it calibrates that Pi; run anywhere else, it profiles
+// that CPU (device host_cpu).
 #include <torch/torch.h>
 
+#include <time.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,10 +17,10 @@
 #include <limits>
 #include <string>
 #include <thread>
-#include <time.h>
 
 #include <nlohmann/json.hpp>
 
+#include "coex/core/export.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
 #include "cpu_model.hpp"
@@ -43,7 +45,8 @@ struct Args {
   throw coex::UserError(
       "coex calibrate --target raspberry_pi: " + msg +
       ". Usage: coex calibrate --target raspberry_pi [--out FILE] [--device NAME] [--networks N] "
-      "[--holdout N] [--threads N] [--repeats N] [--rounds N] [--clock wall|thread_cpu] [--warmup N] [--seed N] [--input CxHxW] "
+      "[--holdout N] [--threads N] [--repeats N] [--rounds N] [--clock wall|thread_cpu] [--warmup "
+      "N] [--seed N] [--input CxHxW] "
       "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB] [--dump CSV]");
 }
 
@@ -155,7 +158,8 @@ int run(const Args& a) {
   ms.assign(nets.size(), std::numeric_limits<double>::infinity());
   for (int round = 0; round < a.rounds; ++round)
     for (std::size_t i = 0; i < nets.size(); ++i)
-      ms[i] = std::min(ms[i], timers[i].median_ms(round == 0 ? a.warmup : 1, a.repeats, a.cpu_clock));
+      ms[i] =
+          std::min(ms[i], timers[i].median_ms(round == 0 ? a.warmup : 1, a.repeats, a.cpu_clock));
   if (!a.dump.empty()) {
     std::ofstream d(a.dump);
     d << "network,measured_ms";
@@ -224,12 +228,7 @@ int run(const Args& a) {
               {"holdout", rows}};
   const std::filesystem::path out(a.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  {
-    std::ofstream f(a.out + ".tmp");
-    f << p.to_json().dump(2) << "\n";
-    if (!f) throw coex::UserError("cannot write " + a.out);
-  }
-  std::filesystem::rename(a.out + ".tmp", a.out);
+  coex::core::write_file_atomic(a.out, p.to_json().dump(2) + "\n");
   std::printf("fit on %zu networks: mean abs. error %.1f%%\n", a.networks,
               100 * fit_ape / static_cast<double>(a.networks));
   if (a.holdout)

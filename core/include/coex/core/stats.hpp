@@ -9,6 +9,9 @@ namespace coex::core {
 /// default). NaN for an empty sample.
 double quantile(std::vector<double> sample, double q);
 
+/// Ranks 1..n of `sample`, ties sharing the average of their ranks.
+std::vector<double> average_ranks(const std::vector<double>& sample);
+
 /// Result of a two-sided Mann-Whitney U test of x against y.
 struct MannWhitney {
   double u1 = 0;       ///< U statistic of x: pairs (x_i, y_j) with x_i > y_j, ties counting 1/2

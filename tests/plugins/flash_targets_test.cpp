@@ -51,11 +51,20 @@ TEST(CpuModel, FitReproducesSyntheticMeasurements) {
 }
 
 TEST(CpuModel, ProfileRoundTripsThroughJson) {
+  // Every kind gets its own coefficients, so a kind written under another kind's key shows.
   auto p = cpu_model::preset("rpi3b");
+  for (std::size_t i = 0; i < p.kinds.size(); ++i)
+    p.kinds[i] = {1.0 + static_cast<double>(i), 0.1 * static_cast<double>(i + 1),
+                  0.01 * static_cast<double>(i + 1)};
   p.report = {{"holdout_mape", 0.05}};
   const auto q = cpu_model::Profile::from_json(p.to_json(), "test");
   const auto net = cpu_model::generated_networks(1, 1, {1, 28, 28})[0];
   EXPECT_DOUBLE_EQ(cpu_model::latency_ms(p, net, 2), cpu_model::latency_ms(q, net, 2));
+  for (std::size_t i = 0; i < p.kinds.size(); ++i) {
+    EXPECT_EQ(q.kinds[i].ms_per_gflop, p.kinds[i].ms_per_gflop) << i;
+    EXPECT_EQ(q.kinds[i].ms_per_mb, p.kinds[i].ms_per_mb) << i;
+    EXPECT_EQ(q.kinds[i].ms_per_layer, p.kinds[i].ms_per_layer) << i;
+  }
   EXPECT_THROW(cpu_model::Profile::from_json({{"device", "x"}}, "f.json"), ConfigError);
   EXPECT_THROW(cpu_model::preset("rpi9"), ConfigError);
 }

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -14,10 +15,12 @@ namespace coex::cpu_model {
 using json = nlohmann::json;
 
 namespace {
-constexpr LayerKind kAllKinds[kKinds] = {
-    LayerKind::kConv,       LayerKind::kConv1x1, LayerKind::kLinear, LayerKind::kNorm,
-    LayerKind::kActivation, LayerKind::kPool,    LayerKind::kMemory};
-}
+// In enum order: kAllKinds[i] names the coefficients Profile::kinds[i].
+constexpr LayerKind kAllKinds[] = {
+    LayerKind::kConv, LayerKind::kConvStrided, LayerKind::kConv1x1, LayerKind::kLinear,
+    LayerKind::kNorm, LayerKind::kActivation,  LayerKind::kPool,    LayerKind::kMemory};
+static_assert(std::size(kAllKinds) == kKinds, "every layer kind has its coefficients");
+}  // namespace
 
 const char* kind_name(LayerKind k) {
   switch (k) {

@@ -207,10 +207,7 @@ int calibrate(const std::string& target, const std::vector<std::string>& args) {
       if (n.rfind("coex-calibrate-", 0) == 0) known += " " + n.substr(15);
     }
     throw UserError("hardware target '" + target + "' has no calibration tool (looked for " +
-                    tool.string() + "). Targets with one:" + (known.empty() ? " none" : known) +
-                    (target == "gpu" ? ". GPU calibration needs coex built against a CUDA-enabled "
-                                       "LibTorch"
-                                     : ""));
+                    tool.string() + "). Targets with one:" + (known.empty() ? " none" : known));
   }
   std::vector<std::string> argv{tool.string()};
   argv.insert(argv.end(), args.begin(), args.end());

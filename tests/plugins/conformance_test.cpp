@@ -22,6 +22,7 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
                                   cifar_like()});
 COEX_HARDWARE_TARGET_CONFORMANCE(RaspberryPi, {"raspberry_pi", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
+COEX_HARDWARE_TARGET_CONFORMANCE(Gpu, {"gpu", {}});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
 COEX_CONTROLLER_CONFORMANCE(Evolution,
                             {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "coex/testing/checks.hpp"
+#include "coex/core/calibration.hpp"
 #include "cpu_model.hpp"
 #include "imc_model.hpp"
 
@@ -21,7 +22,7 @@ TEST(CpuModel, FitReproducesSyntheticMeasurements) {
   truth.device = "synthetic";
   truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv)].ms_per_layer = 0.031;
   truth.per_network_ms = 0.4;
-  const auto nets = cpu_model::generated_networks(170, 7, {1, 28, 28});
+  const auto nets = core::generated_networks(170, 7, {1, 28, 28});
   std::vector<Network> fit_nets(nets.begin(), nets.begin() + 120),
       held(nets.begin() + 120, nets.end());
   std::vector<double> ms;
@@ -58,7 +59,7 @@ TEST(CpuModel, ProfileRoundTripsThroughJson) {
                   0.01 * static_cast<double>(i + 1)};
   p.report = {{"holdout_mape", 0.05}};
   const auto q = cpu_model::Profile::from_json(p.to_json(), "test");
-  const auto net = cpu_model::generated_networks(1, 1, {1, 28, 28})[0];
+  const auto net = core::generated_networks(1, 1, {1, 28, 28})[0];
   EXPECT_DOUBLE_EQ(cpu_model::latency_ms(p, net, 2), cpu_model::latency_ms(q, net, 2));
   for (std::size_t i = 0; i < p.kinds.size(); ++i) {
     EXPECT_EQ(q.kinds[i].ms_per_gflop, p.kinds[i].ms_per_gflop) << i;

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/core/calibration.hpp"
 #include "coex/core/export.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
@@ -146,7 +147,7 @@ struct Timer {
 
 int run(const Args& a) {
   torch::set_num_threads(a.threads);
-  const auto nets = coex::cpu_model::generated_networks(a.networks + a.holdout, a.seed, a.input);
+  const auto nets = coex::core::generated_networks(a.networks + a.holdout, a.seed, a.input);
   std::vector<double> ms;
   std::printf(
       "coex calibrate: timing %zu generated networks (%d thread%s, median of %d after %d "

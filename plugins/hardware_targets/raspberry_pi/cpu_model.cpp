@@ -1,6 +1,5 @@
 #include "cpu_model.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -8,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/core/calibration.hpp"
 #include "coex/error.hpp"
 
 namespace coex::cpu_model {
@@ -198,136 +198,19 @@ std::vector<double> features(const Network& net) {
   return f;
 }
 
-namespace {
-
-/// Lawson-Hanson non-negative least squares: min |A x - b| s.t. x >= 0.
-Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b) {
-  const Eigen::Index n = A.cols();
-  Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
-  std::vector<bool> passive(static_cast<std::size_t>(n), false);
-  for (int outer = 0; outer < 3 * n + 10; ++outer) {
-    const Eigen::VectorXd w = A.transpose() * (b - A * x);
-    Eigen::Index best = -1;
-    double wmax = 1e-12 * (1 + w.cwiseAbs().maxCoeff());
-    for (Eigen::Index j = 0; j < n; ++j)
-      if (!passive[static_cast<std::size_t>(j)] && w(j) > wmax) wmax = w(j), best = j;
-    if (best < 0) break;
-    passive[static_cast<std::size_t>(best)] = true;
-    for (int inner = 0; inner < 3 * n + 10; ++inner) {
-      std::vector<Eigen::Index> P;
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (passive[static_cast<std::size_t>(j)]) P.push_back(j);
-      Eigen::MatrixXd Ap(A.rows(), static_cast<Eigen::Index>(P.size()));
-      for (std::size_t k = 0; k < P.size(); ++k) Ap.col(static_cast<Eigen::Index>(k)) = A.col(P[k]);
-      const Eigen::VectorXd zp = Ap.colPivHouseholderQr().solve(b);
-      Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
-      for (std::size_t k = 0; k < P.size(); ++k) z(P[k]) = zp(static_cast<Eigen::Index>(k));
-      bool ok = true;
-      for (Eigen::Index j : P) ok &= z(j) > 0;
-      if (ok) {
-        x = z;
-        break;
-      }
-      double alpha = 1;
-      for (Eigen::Index j : P)
-        if (z(j) <= 0) alpha = std::min(alpha, x(j) / (x(j) - z(j)));
-      x += alpha * (z - x);
-      for (Eigen::Index j : P)
-        if (x(j) <= 1e-15) passive[static_cast<std::size_t>(j)] = false, x(j) = 0;
-    }
-  }
-  return x;
-}
-
-}  // namespace
-
 Profile fit(const std::vector<Network>& nets, const std::vector<double>& measured,
             const Profile& base) {
   if (nets.size() != measured.size() || nets.empty())
     throw Error("calibration: one measured latency per network is needed");
-  const std::size_t m = 3 * kKinds + 1;
   std::vector<std::vector<double>> rows;
   for (const auto& n : nets) rows.push_back(features(n));
-  // Only coefficients whose feature varies (appears in some network) are fitted; others are 0.
-  std::vector<std::size_t> used;
-  for (std::size_t j = 0; j < m; ++j) {
-    bool any = false;
-    for (const auto& r : rows) any |= r[j] != 0;
-    if (any) used.push_back(j);
-  }
-  if (nets.size() < used.size())
-    throw Error("calibration: " + std::to_string(nets.size()) + " networks for " +
-                std::to_string(used.size()) + " coefficients; measure more networks");
-  Eigen::MatrixXd A(static_cast<Eigen::Index>(nets.size()), static_cast<Eigen::Index>(used.size()));
-  Eigen::VectorXd b(static_cast<Eigen::Index>(nets.size()));
-  for (std::size_t i = 0; i < nets.size(); ++i) {
-    if (!(measured[i] > 0)) throw Error("calibration: measured latencies must be positive");
-    // Relative error: divide each row by its measurement (|pred/meas - 1|).
-    for (std::size_t k = 0; k < used.size(); ++k)
-      A(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) =
-          rows[i][used[k]] / measured[i];
-    b(static_cast<Eigen::Index>(i)) = 1.0;
-  }
-  // Column scaling for conditioning (GFLOP and layer counts differ by orders of magnitude).
-  Eigen::VectorXd scale(A.cols());
-  for (Eigen::Index k = 0; k < A.cols(); ++k) {
-    scale(k) = A.col(k).norm();
-    if (scale(k) > 0) A.col(k) /= scale(k);
-  }
-  Eigen::VectorXd x = nnls(A, b);
-  for (Eigen::Index k = 0; k < A.cols(); ++k)
-    if (scale(k) > 0) x(k) /= scale(k);
+  const std::vector<double> coef = core::fit_relative_nnls(rows, measured);
   Profile p = base;
-  std::vector<double> coef(m, 0.0);
-  for (std::size_t k = 0; k < used.size(); ++k) coef[used[k]] = x(static_cast<Eigen::Index>(k));
   for (std::size_t i = 0; i < kKinds; ++i)
     p.kinds[i] = {coef[3 * i], coef[3 * i + 1], coef[3 * i + 2]};
   p.per_network_ms = coef.back();
   p.calibrated = true;
   return p;
-}
-
-std::vector<Network> generated_networks(std::size_t count, std::uint64_t seed, const Shape& input,
-                                        int classes) {
-  std::mt19937_64 rng(seed);
-  auto pick = [&](std::initializer_list<int> v) {
-    return *(v.begin() + static_cast<std::ptrdiff_t>(rng() % v.size()));
-  };
-  std::vector<Network> out;
-  while (out.size() < count) {
-    Network n;
-    int x = n.add_input(input);
-    const int layers = 2 + static_cast<int>(rng() % 9);
-    int prev = -1;
-    for (int l = 0; l < layers; ++l) {
-      const Shape s = n.node(x).shape;
-      const int k = pick({1, 3, 3, 5});
-      const int c = pick({4, 8, 16, 24, 32, 48, 64, 96, 128});
-      const int stride = s.h >= 8 && rng() % 4 == 0 ? 2 : 1;
-      int y = n.add_conv2d(x, c, k, stride, k / 2, 1, false);
-      if (rng() % 3 != 0) y = n.add_batch_norm(y);
-      y = n.add_activation(y, Activation::kRelu);
-      const Shape ys = n.node(y).shape;
-      // Occasionally a DenseNet concatenation or a residual addition with the previous layer.
-      if (prev >= 0 && n.node(prev).shape.h == ys.h && rng() % 4 == 0) {
-        if (n.node(prev).shape.c == ys.c && rng() % 2 == 0) {
-          y = n.add_add({y, prev});
-        } else {
-          const auto pc = n.node(prev).shape.c;
-          std::vector<std::int64_t> ch;
-          for (std::int64_t j = 0; j < pc; j += 2) ch.push_back(j);
-          y = n.add_concat({y, n.add_channel_select(prev, ch)});
-        }
-      }
-      if (ys.h >= 8 && rng() % 5 == 0) y = n.add_max_pool(y, 2, 2);
-      prev = y;
-      x = y;
-    }
-    x = n.add_global_avg_pool(x);
-    n.add_linear(n.add_flatten(x), classes);
-    out.push_back(std::move(n));
-  }
-  return out;
 }
 
 }  // namespace coex::cpu_model

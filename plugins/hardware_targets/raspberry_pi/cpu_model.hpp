@@ -88,10 +88,4 @@ std::vector<double> features(const Network& net);
 Profile fit(const std::vector<Network>& nets, const std::vector<double>& measured_ms,
             const Profile& base);
 
-/// Generated networks for calibration: chain CNNs mixing 1x1/3x3/5x5 convolutions, batch norm,
-/// ReLU, pooling, DenseNet concatenations and residual additions, widths 4..128, on `input`.
-/// Deterministic in `seed`.
-std::vector<Network> generated_networks(std::size_t count, std::uint64_t seed, const Shape& input,
-                                        int classes = 10);
-
 }  // namespace coex::cpu_model

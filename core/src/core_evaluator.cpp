@@ -153,7 +153,7 @@ CandidateRecord CoreEvaluator::run_one(const Point& p) {
     c.slow_seconds = 0;
     return c;
   }
-  r.network = net.to_json();
+  r.network_json = net.to_json_text();
   fast_and_slow(r, net, hw_point);
   r.fast_seconds = seconds_since(t0) - r.slow_seconds;
   if (r.outcome.status != CandidateStatus::kFailed) cache_.emplace(key, r);

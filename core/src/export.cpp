@@ -84,7 +84,12 @@ std::string to_csv(const std::vector<CandidateRecord>& records,
 std::string to_json_text(const std::vector<CandidateRecord>& records,
                          const std::vector<std::size_t>& pareto) {
   const std::set<std::size_t> front(pareto.begin(), pareto.end());
-  json a = json::array();
+  // Each record is dumped with a null "network" that is then replaced by the record's IR text,
+  // which is already JSON (Network::to_json_text): parsing it into a tree only to write it back
+  // cost more than the rest of the export. Keys are sorted, so the placeholder is found by its
+  // key; a string value cannot contain it, since its quotes would be escaped.
+  static const std::string placeholder = "\"network\": null";
+  std::string out = "[\n";
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     json j{{"seq", r.seq},
@@ -96,7 +101,7 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
            {"description", r.description},
            {"network_hash", r.network_hash},
            {"network_summary", r.network_summary},
-           {"network", r.network},
+           {"network", nullptr},
            {"hardware_point", r.hardware_point},
            {"hardware_summary", r.hardware_summary},
            {"hardware", r.hardware_detail},
@@ -107,9 +112,20 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
            {"fast_s", r.fast_seconds},
            {"slow_s", r.slow_seconds}};
     j["accuracy"] = r.outcome.accuracy ? json(*r.outcome.accuracy) : json();
-    a.push_back(j);
+    std::string text = j.dump(1);
+    if (!r.network_json.empty()) {
+      const auto at = text.find(placeholder);
+      text.replace(at, placeholder.size(), "\"network\": " + r.network_json);
+    }
+    // Indent the record as an element of the array (dump(1) of the array would do the same).
+    out += ' ';
+    for (char c : text) {
+      out += c;
+      if (c == '\n') out += ' ';
+    }
+    out += i + 1 < records.size() ? ",\n" : "\n";
   }
-  return a.dump(1) + "\n";
+  return out + "]\n";
 }
 
 std::vector<fs::path> export_run(const fs::path& run_dir, const fs::path& out_dir) {

@@ -10,15 +10,33 @@ using json = nlohmann::json;
 
 namespace {
 
+sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
+    throw Error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
+  return s;
+}
+
+/// A statement: owned (finalized on destruction), or borrowed (reset and unbound instead).
 struct Stmt {
   sqlite3_stmt* s = nullptr;
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
-      throw Error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
+  bool owned = true;
+  Stmt(sqlite3* db, const char* sql) : s(prepare(db, sql)) {}
+  explicit Stmt(sqlite3_stmt* borrowed) : s(borrowed), owned(false) {}
+  ~Stmt() {
+    if (owned) {
+      sqlite3_finalize(s);
+    } else {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
   }
-  ~Stmt() { sqlite3_finalize(s); }
   void text(int i, const std::string& v) {
     sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  /// Binds without a copy: `v` must outlive the statement's step.
+  void text_static(int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   void real(int i, double v) { sqlite3_bind_double(s, i, v); }
   void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
@@ -60,7 +78,10 @@ Store::Store(const std::filesystem::path& file) : file_(file) {
   }
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_finalize(insert_);
+  sqlite3_close(db_);
+}
 
 void Store::exec(const std::string& sql) const {
   char* err = nullptr;
@@ -88,18 +109,22 @@ void Store::set_meta(const std::string& key, const std::string& value) {
 }
 
 void Store::commit(const CandidateRecord& r) {
-  Stmt st(db_,
-          "INSERT INTO candidates(seq, point, description, network_hash, network_summary, network,"
-          " hardware_point, hardware_summary, hardware_detail, status, reason, accuracy, reward,"
-          " metrics, objectives, violation, cached, trained, fast_s, slow_s)"
-          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!insert_)
+    insert_ = prepare(
+        db_,
+        "INSERT INTO candidates(seq, point, description, network_hash, network_summary, network,"
+        " hardware_point, hardware_summary, hardware_detail, status, reason, accuracy, reward,"
+        " metrics, objectives, violation, cached, trained, fast_s, slow_s)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt st(insert_);
   const Outcome& o = r.outcome;
   st.integer(1, r.seq);
   st.text(2, point_json(r.point).dump());
   st.text(3, r.description);
   st.text(4, r.network_hash);
   st.text(5, r.network_summary);
-  st.text(6, r.network.dump());
+  static const std::string null_text = "null";
+  st.text_static(6, r.network_json.empty() ? null_text : r.network_json);
   st.text(7, point_json(r.hardware_point).dump());
   st.text(8, r.hardware_summary);
   st.text(9, r.hardware_detail.dump());
@@ -141,7 +166,8 @@ std::vector<CandidateRecord> Store::load_all() const {
     r.description = st.col_text(2);
     r.network_hash = st.col_text(3);
     r.network_summary = st.col_text(4);
-    r.network = json::parse(st.col_text(5));
+    r.network_json = st.col_text(5);
+    if (r.network_json == "null") r.network_json.clear();
     r.hardware_point = json::parse(st.col_text(6)).get<Point>();
     r.hardware_summary = st.col_text(7);
     r.hardware_detail = json::parse(st.col_text(8));

@@ -1,6 +1,7 @@
 #include "coex/network.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <sstream>
 
@@ -385,53 +386,106 @@ std::string Network::summary() const {
   return os.str();
 }
 
-nlohmann::json Network::to_json() const {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& n : nodes_) {
-    nlohmann::json j{{"id", n.id},
-                     {"op", op_name(n.op)},
-                     {"inputs", n.inputs},
-                     {"shape", {n.shape.c, n.shape.h, n.shape.w}}};
+std::string Network::to_json_text() const {
+  // Written directly (no JSON tree): a search stores every candidate's IR, and building a tree
+  // of a few hundred nodes per candidate dominated training-free searches.
+  std::string o;
+  o.reserve(64 + nodes_.size() * 96);
+  auto num = [&](std::int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    o.append(buf, r.ptr);
+  };
+  auto key = [&](const char* k) {
+    o += ",\"";
+    o += k;
+    o += "\":";
+  };
+  o += "{\"nodes\":[";
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (i) o += ',';
+    o += "{\"id\":";
+    num(n.id);
+    key("op");
+    o += '"';
+    o += op_name(n.op);
+    o += '"';
+    key("inputs");
+    o += '[';
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+      if (k) o += ',';
+      num(n.inputs[k]);
+    }
+    o += ']';
+    key("shape");
+    o += '[';
+    num(n.shape.c);
+    o += ',';
+    num(n.shape.h);
+    o += ',';
+    num(n.shape.w);
+    o += ']';
+    auto window = [&] {
+      key("kernel");
+      num(n.kernel);
+      key("stride");
+      num(n.stride);
+      key("padding");
+      num(n.padding);
+    };
     switch (n.op) {
       case OpKind::kConv2d:
-        j["out_channels"] = n.out_channels;
-        j["kernel"] = n.kernel;
-        j["stride"] = n.stride;
-        j["padding"] = n.padding;
-        j["groups"] = n.groups;
-        j["bias"] = n.bias;
+        key("out_channels");
+        num(n.out_channels);
+        window();
+        key("groups");
+        num(n.groups);
+        key("bias");
+        o += n.bias ? "true" : "false";
         break;
       case OpKind::kLinear:
-        j["out_channels"] = n.out_channels;
-        j["bias"] = n.bias;
+        key("out_channels");
+        num(n.out_channels);
+        key("bias");
+        o += n.bias ? "true" : "false";
         break;
       case OpKind::kActivation:
-        j["activation"] = activation_name(n.activation);
+        key("activation");
+        o += '"';
+        o += activation_name(n.activation);
+        o += '"';
         break;
-      case OpKind::kChannelSelect: {
+      case OpKind::kChannelSelect:
         // One space-separated string: a network may select thousands of channels, and a JSON
-        // array of numbers costs far more to build, write and parse.
-        std::string text;
-        for (auto c : n.channels) {
-          if (!text.empty()) text += ' ';
-          text += std::to_string(c);
+        // array of numbers costs far more to write and parse.
+        key("channels");
+        o += '"';
+        for (std::size_t k = 0; k < n.channels.size(); ++k) {
+          if (k) o += ' ';
+          num(n.channels[k]);
         }
-        j["channels"] = text;
+        o += '"';
         break;
-      }
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
-        j["kernel"] = n.kernel;
-        j["stride"] = n.stride;
-        j["padding"] = n.padding;
+        window();
         break;
       default:
         break;
     }
-    a.push_back(j);
+    o += '}';
   }
-  return nlohmann::json{{"nodes", a}, {"params", params()}, {"macs", macs()}, {"hash", hash_hex()}};
+  o += ']';
+  key("params");
+  num(params());
+  key("macs");
+  num(macs());
+  o += '}';
+  return o;
 }
+
+nlohmann::json Network::to_json() const { return nlohmann::json::parse(to_json_text()); }
 
 Network Network::from_json(const nlohmann::json& j) {
   Network net;

@@ -141,7 +141,7 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 2.0"},
+      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 2.1"},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
@@ -245,6 +245,15 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
   const auto e = run_coex("export " + (d / "a").string() + " --out " + (d / "x").string());
   EXPECT_EQ(e.exit_code, 0) << e.output;
   EXPECT_EQ(read_text(d / "x" / "candidates.csv"), csv);
+  // candidates.json is JSON, with each valid candidate's IR rebuilding the same network.
+  const auto js = nlohmann::json::parse(read_text(d / "a" / "candidates.json"));
+  ASSERT_EQ(js.size(), 40u);
+  for (std::size_t i = 0; i < js.size(); ++i) {
+    EXPECT_EQ(js[i]["seq"].get<std::int64_t>(), recs[i].seq);
+    if (recs[i].network_hash.empty()) continue;
+    EXPECT_EQ(Network::from_json(js[i]["network"]).hash_hex(), recs[i].network_hash) << i;
+  }
+  EXPECT_EQ(read_text(d / "x" / "candidates.json"), read_text(d / "a" / "candidates.json"));
   // Starting again on the same directory without --resume is refused.
   const auto again_run =
       run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());

@@ -89,7 +89,11 @@ TEST(Network, JsonRoundTrip) {  // every op kind that has attributes, channel_se
   y = n.add_avg_pool(y, 2, 2);
   y = n.add_flatten(y);
   n.add_linear(y, 10, false);
-  const Network m = Network::from_json(nlohmann::json::parse(n.to_json().dump()));
+  const Network m = Network::from_json(nlohmann::json::parse(n.to_json_text()));
+  EXPECT_EQ(m.node(1).stride, 2);
+  EXPECT_EQ(m.node(2).activation, Activation::kRelu6);
+  EXPECT_EQ(m.node(6).kernel, 2);
+  EXPECT_FALSE(m.node(8).bias);
   EXPECT_EQ(m.node(4).channels, (std::vector<std::int64_t>{7, 0, 3}));
   EXPECT_EQ(m.hash(), n.hash());
   EXPECT_EQ(m.params(), n.params());

@@ -54,8 +54,20 @@ double Topology::nn_degree(DegreeVariant v) const {
 }
 
 Topology analyse(const Network& net) {
-  // Per node and channel: the conv ids the channel comes from (-1: the image).
-  using Sources = std::vector<std::vector<int>>;
+  // Per node and channel: the id of the set of conv ids the channel comes from (-1: the image).
+  // Sets are interned, so passing a tensor through a layer copies one int per channel; almost
+  // every set is a single conv, and only additions make larger ones.
+  std::vector<std::vector<int>> sets;
+  std::map<std::vector<int>, int> set_id;
+  auto intern = [&](std::vector<int> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    auto [it, fresh] = set_id.emplace(ids, static_cast<int>(sets.size()));
+    if (fresh) sets.push_back(std::move(ids));
+    return it->second;
+  };
+  const int image = intern({-1}), none = intern({});
+  using Sources = std::vector<int>;
   std::vector<Sources> src(net.size());
   struct Layer {
     int id;
@@ -72,18 +84,22 @@ Topology analyse(const Network& net) {
     };
     switch (n.op) {
       case OpKind::kInput:
-        src[i].assign(static_cast<std::size_t>(n.shape.c), std::vector<int>{-1});
+        src[i].assign(static_cast<std::size_t>(n.shape.c), image);
         break;
       case OpKind::kConv2d: {
-        const Sources& s = in(0);
+        // Channels per source set, then the predecessor (the latest conv) and the skips.
+        std::vector<std::int64_t> count(sets.size(), 0);
+        for (int c : in(0)) ++count[static_cast<std::size_t>(c)];
         int pred = -1;
-        for (const auto& ch : s)
-          for (int id : ch) pred = std::max(pred, id);
+        for (std::size_t set = 0; set < sets.size(); ++set)
+          if (count[set])
+            for (int id : sets[set]) pred = std::max(pred, id);
         std::int64_t skips = 0;
-        for (const auto& ch : s)
-          for (int id : ch) skips += id != pred;
+        for (std::size_t set = 0; set < sets.size(); ++set)
+          if (count[set])
+            for (int id : sets[set]) skips += id != pred ? count[set] : 0;
         layers.push_back({n.id, n.out_channels, n.shape.h, n.shape.w, pred, skips});
-        src[i].assign(static_cast<std::size_t>(n.out_channels), std::vector<int>{n.id});
+        src[i].assign(static_cast<std::size_t>(n.out_channels), intern({n.id}));
         break;
       }
       case OpKind::kBatchNorm:
@@ -97,25 +113,27 @@ Topology analyse(const Network& net) {
           src[i].insert(src[i].end(), in(k).begin(), in(k).end());
         break;
       case OpKind::kChannelSelect:
+        src[i].reserve(n.channels.size());
         for (auto c : n.channels) src[i].push_back(in(0).at(static_cast<std::size_t>(c)));
         break;
       case OpKind::kAdd: {
         src[i] = in(0);
         for (std::size_t k = 1; k < n.inputs.size(); ++k)
-          for (std::size_t c = 0; c < src[i].size() && c < in(k).size(); ++c)
-            for (int id : in(k)[c])
-              if (std::find(src[i][c].begin(), src[i][c].end(), id) == src[i][c].end())
-                src[i][c].push_back(id);
+          for (std::size_t c = 0; c < src[i].size() && c < in(k).size(); ++c) {
+            if (src[i][c] == in(k)[c]) continue;
+            std::vector<int> u = sets[static_cast<std::size_t>(src[i][c])];
+            const auto& v = sets[static_cast<std::size_t>(in(k)[c])];
+            u.insert(u.end(), v.begin(), v.end());
+            src[i][c] = intern(std::move(u));
+          }
         break;
       }
       case OpKind::kZero:
-        src[i].assign(static_cast<std::size_t>(n.shape.c), std::vector<int>{});
-        break;
       case OpKind::kLinear:
       case OpKind::kGlobalAvgPool:
       case OpKind::kFlatten:
-        // The head: channels lose their identity; nothing downstream is a conv cell.
-        src[i].assign(static_cast<std::size_t>(n.shape.c), std::vector<int>{});
+        // Zero has no source; at the head channels lose their identity (no conv cell follows).
+        src[i].assign(static_cast<std::size_t>(n.shape.c), none);
         break;
     }
   }

@@ -44,53 +44,54 @@ const char* kind_name(LayerKind k) {
   return "?";
 }
 
+LayerCost layer_cost(const Network& net, const Node& n) {
+  LayerCost c;
+  double in_elems = 0;
+  for (int k : n.inputs) in_elems += static_cast<double>(net.node(k).shape.elements());
+  const double out_elems = static_cast<double>(n.shape.elements());
+  double weights = static_cast<double>(net.params(n));
+  c.mb = 4.0 * (in_elems + out_elems + weights) / 1e6;
+  const double macs = static_cast<double>(net.macs(n));
+  switch (n.op) {
+    case OpKind::kConv2d:
+      c.kind = n.stride > 1    ? LayerKind::kConvStrided
+               : n.kernel == 1 ? LayerKind::kConv1x1
+                               : LayerKind::kConv;
+      c.gflop = 2 * macs / 1e9;
+      break;
+    case OpKind::kLinear:
+      c.kind = LayerKind::kLinear;
+      c.gflop = 2 * macs / 1e9;
+      break;
+    case OpKind::kBatchNorm:
+      c.kind = LayerKind::kNorm;
+      c.gflop = 2 * out_elems / 1e9;
+      break;
+    case OpKind::kActivation:
+      c.kind = LayerKind::kActivation;
+      c.gflop = out_elems / 1e9;
+      break;
+    case OpKind::kMaxPool:
+    case OpKind::kAvgPool:
+      c.kind = LayerKind::kPool;
+      c.gflop = out_elems * n.kernel * n.kernel / 1e9;
+      break;
+    case OpKind::kGlobalAvgPool:
+      c.kind = LayerKind::kPool;
+      c.gflop = in_elems / 1e9;
+      break;
+    default:  // add, concat, channel_select, flatten, zero: memory movement
+      c.kind = LayerKind::kMemory;
+      c.gflop = n.op == OpKind::kAdd ? in_elems / 1e9 : 0;
+      break;
+  }
+  return c;
+}
+
 std::vector<LayerCost> layer_costs(const Network& net) {
   std::vector<LayerCost> out;
-  for (std::size_t i = 0; i < net.size(); ++i) {
-    const Node& n = net.node(static_cast<int>(i));
-    if (n.op == OpKind::kInput) continue;
-    LayerCost c;
-    double in_elems = 0;
-    for (int k : n.inputs) in_elems += static_cast<double>(net.node(k).shape.elements());
-    const double out_elems = static_cast<double>(n.shape.elements());
-    double weights = static_cast<double>(net.params(n));
-    c.mb = 4.0 * (in_elems + out_elems + weights) / 1e6;
-    const double macs = static_cast<double>(net.macs(n));
-    switch (n.op) {
-      case OpKind::kConv2d:
-        c.kind = n.stride > 1    ? LayerKind::kConvStrided
-                 : n.kernel == 1 ? LayerKind::kConv1x1
-                                 : LayerKind::kConv;
-        c.gflop = 2 * macs / 1e9;
-        break;
-      case OpKind::kLinear:
-        c.kind = LayerKind::kLinear;
-        c.gflop = 2 * macs / 1e9;
-        break;
-      case OpKind::kBatchNorm:
-        c.kind = LayerKind::kNorm;
-        c.gflop = 2 * out_elems / 1e9;
-        break;
-      case OpKind::kActivation:
-        c.kind = LayerKind::kActivation;
-        c.gflop = out_elems / 1e9;
-        break;
-      case OpKind::kMaxPool:
-      case OpKind::kAvgPool:
-        c.kind = LayerKind::kPool;
-        c.gflop = out_elems * n.kernel * n.kernel / 1e9;
-        break;
-      case OpKind::kGlobalAvgPool:
-        c.kind = LayerKind::kPool;
-        c.gflop = in_elems / 1e9;
-        break;
-      default:  // add, concat, channel_select, flatten, zero: memory movement
-        c.kind = LayerKind::kMemory;
-        c.gflop = n.op == OpKind::kAdd ? in_elems / 1e9 : 0;
-        break;
-    }
-    out.push_back(c);
-  }
+  for (const Node& n : net.nodes())
+    if (n.op != OpKind::kInput) out.push_back(layer_cost(net, n));
   return out;
 }
 
@@ -179,7 +180,9 @@ double latency_ms(const Profile& p, const Network& net, int threads) {
   auto speed = [&](int th) { return 1 + (th - 1) * p.thread_efficiency; };
   const double scale = speed(p.calibration_threads) / speed(t);
   double ms = p.per_network_ms;
-  for (const auto& c : layer_costs(net)) {
+  for (const Node& n : net.nodes()) {
+    if (n.op == OpKind::kInput) continue;
+    const LayerCost c = layer_cost(net, n);
     const auto& k = p.kinds[static_cast<std::size_t>(c.kind)];
     ms += k.ms_per_gflop * c.gflop * scale + k.ms_per_mb * c.mb + k.ms_per_layer;
   }

@@ -43,6 +43,8 @@ struct LayerCost {
   double mb = 0;
 };
 
+/// What node `n` of `net` costs (not the input node).
+LayerCost layer_cost(const Network& net, const Node& n);
 /// Costs of every layer of `net` (the input node excluded).
 std::vector<LayerCost> layer_costs(const Network& net);
 

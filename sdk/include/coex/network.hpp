@@ -123,6 +123,11 @@ class COEX_API Network {
   /// "6 conv, 1 linear, 286,518 params, 41.2 MMAC"
   std::string summary() const;
 
+  /// The IR as compact JSON text: {"nodes":[{"id","op","inputs","shape",...}],"params","macs"}
+  /// (the hash is left out: it costs a pass over the network, and hash_hex() gives it). The one
+  /// writer of the format; to_json() parses its output.
+  std::string to_json_text() const;
+  /// to_json_text() as a JSON value.
   nlohmann::json to_json() const;
   /// Rebuilds a network from to_json() output, re-running shape inference.
   static Network from_json(const nlohmann::json& j);

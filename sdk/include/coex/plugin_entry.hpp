@@ -22,7 +22,7 @@
 #define COEX_ABI_MAJOR 2
 // Major 2: Node gained `channels` (OpKind::kChannelSelect), which changes the layout of Network;
 // PluginContext gained search_space and make_estimator; option type kTable.
-#define COEX_ABI_MINOR 0
+#define COEX_ABI_MINOR 1
 #define COEX_SDK_VERSION "0.1.0"
 
 #define COEX_STR_IMPL(x) #x

@@ -23,7 +23,7 @@ struct CandidateRecord {
   std::string description;
   std::string network_hash;     ///< empty when invalid
   std::string network_summary;  ///< "6 conv, 1 linear, 286,518 params, ..."
-  nlohmann::json network;       ///< the IR as JSON (null when invalid)
+  std::string network_json;     ///< the IR, Network::to_json_text() (empty when invalid)
   Point hardware_point;         ///< the design chosen (tuned) or proposed (searched)
   std::string hardware_summary;
   nlohmann::json hardware_detail;

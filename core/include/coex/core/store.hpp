@@ -11,6 +11,7 @@
 #include "coex/core/candidate.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace coex::core {
 
@@ -37,6 +38,7 @@ class Store {
  private:
   void exec(const std::string& sql) const;
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;  ///< commit()'s statement, prepared once
   std::filesystem::path file_;
 };
 

@@ -22,6 +22,7 @@
 
 #include "coex/core/calibration.hpp"
 #include "coex/core/export.hpp"
+#include "coex/core/tool_args.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
 #include "cpu_model.hpp"
@@ -53,21 +54,11 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error("option " + k + " needs a value");
-      return argv[++i];
-    };
-    auto num = [&](double lo, double hi) {
-      const std::string v = val();
-      char* end = nullptr;
-      const double d = std::strtod(v.c_str(), &end);
-      if (!end || *end || d < lo || d > hi)
-        usage_error("option " + k + " = '" + v + "' must be a number in [" + std::to_string(lo) +
-                    ", " + std::to_string(hi) + "]");
-      return d;
-    };
+  coex::core::ToolArgs args(argc, argv, [](const std::string& m) { usage_error(m); });
+  while (args.next()) {
+    const std::string& k = args.key();
+    auto val = [&] { return args.value(); };
+    auto num = [&](double lo, double hi) { return args.number(lo, hi); };
     if (k == "--out")
       a.out = val();
     else if (k == "--dump")

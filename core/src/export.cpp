@@ -84,11 +84,11 @@ std::string to_csv(const std::vector<CandidateRecord>& records,
 std::string to_json_text(const std::vector<CandidateRecord>& records,
                          const std::vector<std::size_t>& pareto) {
   const std::set<std::size_t> front(pareto.begin(), pareto.end());
-  // Each record is dumped with a null "network" that is then replaced by the record's IR text,
-  // which is already JSON (Network::to_json_text): parsing it into a tree only to write it back
-  // cost more than the rest of the export. Keys are sorted, so the placeholder is found by its
-  // key; a string value cannot contain it, since its quotes would be escaped.
-  static const std::string placeholder = "\"network\": null";
+  // Each record is dumped with "network": null, and that member is then given the record's IR
+  // text, which is already JSON (Network::to_json_text): parsing it into a tree only to write it
+  // back cost more than the rest of the export. The member is found by its key; no string value
+  // can contain the sequence, since quotes inside strings are escaped.
+  static const std::string null_network = "\"network\": null";
   std::string out = "[\n";
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
@@ -114,8 +114,7 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
     j["accuracy"] = r.outcome.accuracy ? json(*r.outcome.accuracy) : json();
     std::string text = j.dump(1);
     if (!r.network_json.empty()) {
-      const auto at = text.find(placeholder);
-      text.replace(at, placeholder.size(), "\"network\": " + r.network_json);
+      text.replace(text.find(null_network), null_network.size(), "\"network\": " + r.network_json);
     }
     // Indent the record as an element of the array (dump(1) of the array would do the same).
     out += ' ';

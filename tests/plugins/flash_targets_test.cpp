@@ -7,8 +7,8 @@
 #include <fstream>
 #include <random>
 
-#include "coex/testing/checks.hpp"
 #include "coex/core/calibration.hpp"
+#include "coex/testing/checks.hpp"
 #include "cpu_model.hpp"
 #include "imc_model.hpp"
 

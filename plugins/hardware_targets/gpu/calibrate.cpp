@@ -228,13 +228,5 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const coex::UserError& e) {
-    std::fprintf(stderr, "coex: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "coex: internal error: %s\n", e.what());
-    return 1;
-  }
+  return coex::core::tool_main([&] { return run(parse(argc, argv)); });
 }

@@ -137,25 +137,24 @@ class Gpu final : public HardwareTarget {
 
   HardwareResult evaluate(const Network& net, const Point& design) const override {
     const auto w = workload_of(net);
-    auto coord = [&](std::size_t i) {
-      return design.size() > i ? static_cast<std::size_t>(design[i]) : std::size_t{0};
-    };
-    const std::size_t di = std::min(coord(0), pool_.size() - 1);
+    // The design's coordinates (indices into the option lists), clamped; missing ones are 0.
+    const std::size_t sizes[] = {pool_.size(), precisions_.size(), batches_.size(), caps_.size(),
+                                 gpus_.size()};
+    std::size_t at[5] = {};
+    HardwareResult r;
+    for (std::size_t i = 0; i < 5; ++i) {
+      if (design.size() > i) at[i] = std::min(static_cast<std::size_t>(design[i]), sizes[i] - 1);
+      r.design.push_back(static_cast<double>(at[i]));
+    }
+    const std::size_t di = at[0];
     const Device& dev = pool_[di];
     Deployment dep;
     dep.device = &dev;
-    dep.precision = precisions_[std::min(coord(1), precisions_.size() - 1)];
-    dep.batch = static_cast<int>(batches_[std::min(coord(2), batches_.size() - 1)]);
-    const auto cap_pct = caps_[std::min(coord(3), caps_.size() - 1)];
-    dep.power_cap_w = dev.tdp_w * static_cast<double>(cap_pct) / 100.0;
-    dep.gpus = static_cast<int>(gpus_[std::min(coord(4), gpus_.size() - 1)]);
+    dep.precision = precisions_[at[1]];
+    dep.batch = static_cast<int>(batches_[at[2]]);
+    dep.power_cap_w = dev.tdp_w * static_cast<double>(caps_[at[3]]) / 100.0;
+    dep.gpus = static_cast<int>(gpus_[at[4]]);
 
-    HardwareResult r;
-    r.design = {static_cast<double>(di),
-                static_cast<double>(std::min(coord(1), precisions_.size() - 1)),
-                static_cast<double>(std::min(coord(2), batches_.size() - 1)),
-                static_cast<double>(std::min(coord(3), caps_.size() - 1)),
-                static_cast<double>(std::min(coord(4), gpus_.size() - 1))};
     const Prediction p = predict(*w, dep, profiles_[di], model_);
     r.metrics.set("latency_ms", p.latency_ms);
     r.metrics.set("throughput_ips", p.throughput_ips);

@@ -439,6 +439,11 @@ std::vector<Terms> terms_of(const std::vector<Measurement>& ms, const Device& d)
   return out;
 }
 
+/// Whether kernel l of `t` is compute-bound under coefficients x (kernels without FLOP never are).
+bool compute_bound(const Terms& t, std::size_t l, const std::vector<double>& x) {
+  return t.a[l] > 0 && t.a[l] * x[t.cls[l]] >= t.b[l] * x[kOpClasses + t.cls[l]];
+}
+
 double predict_seconds(const Terms& t, const std::vector<double>& x) {
   double s = 0;
   for (std::size_t l = 0; l < t.a.size(); ++l)
@@ -466,7 +471,7 @@ std::vector<double> refine(const std::vector<Terms>& ts, std::vector<double> x) 
       std::vector<char> br(t.a.size());
       std::vector<double> row(kUnknowns, 0.0);
       for (std::size_t l = 0; l < t.a.size(); ++l) {
-        br[l] = t.a[l] * x[t.cls[l]] >= t.b[l] * x[kOpClasses + t.cls[l]] && t.a[l] > 0;
+        br[l] = compute_bound(t, l, x);
         if (br[l])
           row[t.cls[l]] += t.a[l];
         else
@@ -536,9 +541,7 @@ FitResult fit(const std::vector<Measurement>& ms, const Device& d, const Profile
     for (const auto& t : ts)
       for (std::size_t l = 0; l < t.a.size(); ++l) {
         if (t.cls[l] != c) continue;
-        const bool cb =
-            t.a[l] > 0 && t.a[l] * best[c] >= t.b[l] * best[kOpClasses + c] && best[c] > 0;
-        (cb ? comp : mem) = true;
+        (compute_bound(t, l, best) ? comp : mem) = true;
       }
     r.compute_identified[c] = comp && best[c] > 0;
     r.memory_identified[c] = mem && best[kOpClasses + c] > 0;

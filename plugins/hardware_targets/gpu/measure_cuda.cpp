@@ -39,7 +39,8 @@ std::vector<Measurement> measure_on_cuda(const MeasurePlan& plan, const std::str
     char name[32];
     std::snprintf(name, sizeof name, "networks/%03zu.json", i);
     core::write_file_atomic((fs::path(plan.dump_dir) / name).string(),
-                            nets[i].to_json().dump() + "\n");
+                            nets[i].to_json_text() + "\n");
+    const Workload work = workload(nets[i]);
     for (Precision p : plan.precisions) {
       if (p == Precision::kInt8) continue;  // no int8 convolution in eager LibTorch on CUDA
       const bool tf32 = p == Precision::kTf32;
@@ -67,13 +68,15 @@ std::vector<Measurement> measure_on_cuda(const MeasurePlan& plan, const std::str
         std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2),
                          ms.end());
         Measurement m;
-        m.workload = workload(nets[i]);
+        m.workload = work;
         m.network = name;
         m.precision = p;
         m.batch = batch;
         m.latency_ms = ms[ms.size() / 2];
-        csv += std::string(name) + "," + device + "," + precision_name(p) + "," +
-               std::to_string(batch) + "," + std::to_string(m.latency_ms) + "\n";
+        char row[160];
+        std::snprintf(row, sizeof row, "%s,%s,%s,%d,%.9g\n", name, device.c_str(),
+                      precision_name(p), batch, m.latency_ms);
+        csv += row;
         out.push_back(std::move(m));
       }
     }

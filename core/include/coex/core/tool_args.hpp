@@ -1,12 +1,16 @@
 // Command-line options of coex's helper tools (`coex-calibrate-<target>`): a walk over argv that
 // hands out each option's value, numbers checked against a range. Errors go to the tool's
-// `usage_error`, which must throw (coex::UserError, exit code 2) and name the usage.
+// `usage_error`, which must throw (coex::UserError, exit code 2) and name the usage; tool_main()
+// reports it.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <string>
+
+#include "coex/error.hpp"
 
 namespace coex::core {
 
@@ -57,5 +61,19 @@ class ToolArgs {
   int i_ = 0;
   std::string key_;
 };
+
+/// The body of a tool's main(): runs `body`, and turns a coex::UserError into "coex: error: ..."
+/// on stderr with exit code 2, any other exception into "coex: internal error: ..." with 1.
+inline int tool_main(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "coex: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coex: internal error: %s\n", e.what());
+    return 1;
+  }
+}
 
 }  // namespace coex::core

@@ -1,5 +1,6 @@
 #include "coex/core/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -284,7 +285,7 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
     const toml::table* t = r.table(root, "task", false, "task");
     toml::table empty;
     if (!t) t = &empty;
-    r.only_keys(*t, "task", {"dataset", "data_dir", "resize", "input", "classes"});
+    r.only_keys(*t, "task", {"dataset", "data_dir", "resize", "input", "classes", "labels"});
     c.task = dataset_task(r.str(*t, "dataset", "fashion_mnist"), r.where(t->get("dataset")));
     c.task.data_dir = r.str(*t, "data_dir", c.task.data_dir);
     const int resize = static_cast<int>(r.num(*t, "resize", 0, 0, 1024));
@@ -307,6 +308,24 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
       if (c.task.dataset != "none")
         r.fail(t->get("classes"), "'classes' is only for dataset = \"none\"");
       c.task.classes = static_cast<int>(r.num(*t, "classes", 10, 2, 100000));
+    }
+    if (const toml::node* l = t->get("labels")) {
+      const toml::array* a = l->as_array();
+      if (!a || a->size() < 2 || a->size() > static_cast<std::size_t>(c.task.classes))
+        r.fail(l, "'labels' must be an array of 2 to " + std::to_string(c.task.classes) +
+                      " class labels of the dataset, e.g. [3, 6]");
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto* x = a->get(i);
+        if (!x->is_integer() || x->as_integer()->get() < 0 ||
+            x->as_integer()->get() >= c.task.classes)
+          r.fail(x, "'labels' entries must be integers in [0, " +
+                        std::to_string(c.task.classes - 1) + "]");
+        const int v = static_cast<int>(x->as_integer()->get());
+        if (std::find(c.task.labels.begin(), c.task.labels.end(), v) != c.task.labels.end())
+          r.fail(x, "label " + std::to_string(v) + " is listed twice in 'labels'");
+        c.task.labels.push_back(v);
+      }
+      c.task.classes = static_cast<int>(c.task.labels.size());
     }
   }
 

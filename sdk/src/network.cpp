@@ -32,11 +32,11 @@ std::string with_commas(std::int64_t v) {
   return s;
 }
 
-constexpr OpKind kAllOps[] = {OpKind::kInput,        OpKind::kConv2d,        OpKind::kLinear,
-                              OpKind::kBatchNorm,    OpKind::kActivation,    OpKind::kMaxPool,
-                              OpKind::kAvgPool,      OpKind::kGlobalAvgPool, OpKind::kAdd,
-                              OpKind::kConcat,       OpKind::kFlatten,       OpKind::kZero,
-                              OpKind::kChannelSelect};
+constexpr OpKind kAllOps[] = {
+    OpKind::kInput,         OpKind::kConv2d,  OpKind::kLinear,  OpKind::kBatchNorm,
+    OpKind::kActivation,    OpKind::kMaxPool, OpKind::kAvgPool, OpKind::kGlobalAvgPool,
+    OpKind::kAdd,           OpKind::kConcat,  OpKind::kFlatten, OpKind::kZero,
+    OpKind::kChannelSelect, OpKind::kQfU,     OpKind::kQfP,     OpKind::kQfN};
 constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
                                    Activation::kTanh, Activation::kIdentity};
 
@@ -74,6 +74,12 @@ const char* op_name(OpKind op) {
       return "zero";
     case OpKind::kChannelSelect:
       return "channel_select";
+    case OpKind::kQfU:
+      return "qf_u";
+    case OpKind::kQfP:
+      return "qf_p";
+    case OpKind::kQfN:
+      return "qf_n";
   }
   return "?";
 }
@@ -275,6 +281,43 @@ int Network::add_channel_select(int input, const std::vector<std::int64_t>& chan
   return push(n);
 }
 
+static bool power_of_two(std::int64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
+
+static Node qf_node(OpKind op, const Shape& in, int input, std::int64_t neurons) {
+  const char* name = op == OpKind::kQfU ? "qf_u" : "qf_p";
+  if (in.h != 1 || in.w != 1)
+    throw InvalidCandidate(std::string(name) + ": input " + in.to_string() + " is not flat");
+  if (!power_of_two(in.c))
+    throw InvalidCandidate(std::string(name) + ": input of " + std::to_string(in.c) +
+                           " features; a quantum layer needs a power of two >= 2");
+  if (neurons <= 0) throw InvalidCandidate(std::string(name) + ": non-positive neuron count");
+  Node n;
+  n.op = op;
+  n.inputs = {input};
+  n.out_channels = neurons;
+  n.shape = {neurons, 1, 1};
+  return n;
+}
+
+int Network::add_qf_u(int input, std::int64_t neurons) {
+  return push(qf_node(OpKind::kQfU, checked(input).shape, input, neurons));
+}
+
+int Network::add_qf_p(int input, std::int64_t neurons) {
+  return push(qf_node(OpKind::kQfP, checked(input).shape, input, neurons));
+}
+
+int Network::add_qf_n(int input) {
+  const Shape in = checked(input).shape;
+  if (in.h != 1 || in.w != 1)
+    throw InvalidCandidate("qf_n: input " + in.to_string() + " is not flat");
+  Node n;
+  n.op = OpKind::kQfN;
+  n.inputs = {input};
+  n.shape = in;
+  return push(n);
+}
+
 const Node& Network::output() const {
   if (nodes_.empty()) throw Error("network is empty");
   return nodes_.back();
@@ -290,7 +333,8 @@ std::int64_t Network::macs(const Node& n) const {
     const Shape& in = input_shape(n);
     return n.shape.elements() * (in.c / n.groups) * n.kernel * n.kernel;
   }
-  if (n.op == OpKind::kLinear) return input_shape(n).c * n.out_channels;
+  if (n.op == OpKind::kLinear || n.op == OpKind::kQfU || n.op == OpKind::kQfP)
+    return input_shape(n).c * n.out_channels;
   return 0;
 }
 
@@ -303,13 +347,20 @@ std::int64_t Network::trainable_params(const Node& n) const {
       return input_shape(n).c * n.out_channels + (n.bias ? n.out_channels : 0);
     case OpKind::kBatchNorm:
       return 2 * n.shape.c;
+    case OpKind::kQfU:
+    case OpKind::kQfP:
+      return input_shape(n).c * n.out_channels;
+    case OpKind::kQfN:
+      return n.shape.c;
     default:
       return 0;
   }
 }
 
 std::int64_t Network::params(const Node& n) const {
-  return n.op == OpKind::kBatchNorm ? 4 * n.shape.c : trainable_params(n);
+  if (n.op == OpKind::kBatchNorm) return 4 * n.shape.c;
+  if (n.op == OpKind::kQfN) return 3 * n.shape.c;
+  return trainable_params(n);
 }
 
 std::int64_t Network::macs() const {
@@ -373,16 +424,18 @@ std::string Network::hash_hex() const {
 }
 
 std::string Network::summary() const {
-  int conv = 0, linear = 0;
+  int conv = 0, linear = 0, quantum = 0;
   for (const auto& n : nodes_) {
     conv += n.op == OpKind::kConv2d;
     linear += n.op == OpKind::kLinear;
+    quantum += n.op == OpKind::kQfU || n.op == OpKind::kQfP || n.op == OpKind::kQfN;
   }
   std::ostringstream os;
   os.setf(std::ios::fixed);
   os.precision(1);
-  os << conv << " conv, " << linear << " linear, " << with_commas(params()) << " params, "
-     << static_cast<double>(macs()) / 1e6 << " MMAC";
+  os << conv << " conv, " << linear << " linear, ";
+  if (quantum) os << quantum << " quantum, ";
+  os << with_commas(params()) << " params, " << static_cast<double>(macs()) / 1e6 << " MMAC";
   return os.str();
 }
 
@@ -449,6 +502,11 @@ std::string Network::to_json_text() const {
         num(n.out_channels);
         key("bias");
         o += n.bias ? "true" : "false";
+        break;
+      case OpKind::kQfU:
+      case OpKind::kQfP:
+        key("out_channels");
+        num(n.out_channels);
         break;
       case OpKind::kActivation:
         key("activation");
@@ -557,6 +615,15 @@ Network Network::from_json(const nlohmann::json& j) {
         net.add_channel_select(first(), ch);
         break;
       }
+      case OpKind::kQfU:
+        net.add_qf_u(first(), e.at("out_channels"));
+        break;
+      case OpKind::kQfP:
+        net.add_qf_p(first(), e.at("out_channels"));
+        break;
+      case OpKind::kQfN:
+        net.add_qf_n(first());
+        break;
     }
   }
   return net;

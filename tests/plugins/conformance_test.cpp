@@ -7,6 +7,12 @@ coex::Task cifar_like() {
   t.input = {3, 32, 32};
   return t;
 }
+coex::Task two_classes() {
+  coex::Task t;
+  t.labels = {1, 5};
+  t.classes = 2;
+  return t;
+}
 }  // namespace
 
 COEX_SEARCH_SPACE_CONFORMANCE(ChainCnn, {"chain_cnn", {}});
@@ -23,6 +29,9 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
 COEX_HARDWARE_TARGET_CONFORMANCE(RaspberryPi, {"raspberry_pi", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Gpu, {"gpu", {}});
+COEX_SEARCH_SPACE_CONFORMANCE(QfNet, {"qf_net", {}, two_classes()});
+COEX_HARDWARE_TARGET_CONFORMANCE(
+    QuantumCircuit, {"quantum_circuit", {{"device", "ibm_falcon"}}, two_classes(), "qf_net"});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});
 COEX_CONTROLLER_CONFORMANCE(Evolution,
                             {"evolution", {{"population", 8}, {"sample_size", 3}, {"batch", 2}}});

@@ -1,6 +1,6 @@
 // QuantumFlow's circuit pieces: QF-Map (fixtures, the k-1 gate bound, the permutation), the
-// published gate-cost table (Figure 2(d)), and the state-vector simulator against the U-LYR
-// closed form.
+// published gate-cost table (Figure 2(d)), the state-vector simulator against the U-LYR closed
+// form, and compiled networks (U-LYR + P-LYR + N-LYR) against their classical forward pass.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -8,7 +8,9 @@
 #include <cmath>
 #include <random>
 
+#include "circuit.hpp"
 #include "coex/error.hpp"
+#include "coex/testing/checks.hpp"
 #include "qf_map.hpp"
 #include "statevector.hpp"
 
@@ -184,6 +186,277 @@ TEST(StateVector, GatesAndErrors) {
   EXPECT_THROW(sv.apply(Gate1::x(), 2), Error);
   EXPECT_THROW(sv.apply(Gate1::x(), 1, {1}), Error);
   EXPECT_THROW(StateVector(0), Error);
+}
+
+// A QF-hNet: side x side pixels -> U-LYR(u) -> [N] -> P-LYR(p) -> [N].
+Network hnet(int side, int u, int p, bool norm_mid, bool norm_end) {
+  Network net;
+  int x = net.add_input({1, side, side});
+  x = net.add_flatten(x);
+  x = net.add_qf_u(x, u);
+  if (norm_mid) x = net.add_qf_n(x);
+  x = net.add_qf_p(x, p);
+  if (norm_end) net.add_qf_n(x);
+  return net;
+}
+
+std::vector<double> pixels(std::int64_t n, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> x(static_cast<std::size_t>(n));
+  for (auto& v : x) v = u(rng);
+  return x;
+}
+
+TEST(QfCircuit, RandomNetworksEqualTheirClassicalForwardPass) {
+  // k = 2 (2x2 pixels) and k = 4 (4x4), U-LYR + P-LYR (2 and 4 inputs) + N-LYR (both branches
+  // drawn), both mappings and both ancilla modes; at most 20 qubits to keep the test fast.
+  struct Case {
+    int side, u, p;
+    bool norm_mid, norm_end;
+    Mapping mapping;
+    Ancillas ancillas;
+  };
+  const Case cases[] = {
+      {2, 2, 2, true, true, Mapping::kQfMap, Ancillas::kShared},
+      {2, 4, 2, false, false, Mapping::kBaseline, Ancillas::kShared},
+      {4, 2, 2, false, true, Mapping::kQfMap, Ancillas::kShared},
+      {4, 2, 2, false, false, Mapping::kBaseline, Ancillas::kPerNeuron},
+      {2, 4, 1, false, false, Mapping::kQfMap, Ancillas::kPerNeuron},
+      {2, 2, 3, false, true, Mapping::kQfMap, Ancillas::kPerNeuron},
+  };
+  std::mt19937_64 rng(11);
+  int checked = 0;
+  for (const auto& c : cases) {
+    const auto net = hnet(c.side, c.u, c.p, c.norm_mid, c.norm_end);
+    for (int trial = 0; trial < 3; ++trial) {
+      const auto params = random_params(net, 1000 * static_cast<std::uint64_t>(checked) + 17);
+      const auto circuit = compile(net, params, {c.mapping, c.ancillas});
+      ASSERT_LE(circuit.qubits, 20) << "test network too large to simulate quickly";
+      const auto x = pixels(c.side * c.side, rng);
+      const auto classical = classical_forward(net, params, x);
+      const auto exact = run_exact(circuit, x);
+      ASSERT_EQ(exact.size(), static_cast<std::size_t>(c.p));
+      for (std::size_t j = 0; j < exact.size(); ++j)
+        EXPECT_NEAR(exact[j], classical[j], 1e-9)
+            << "side " << c.side << " u " << c.u << " p " << c.p << " output " << j << " "
+            << mapping_name(c.mapping) << " " << ancillas_name(c.ancillas);
+      // 8,192 shots within the binomial 99.9% interval of the classical value.
+      std::mt19937_64 shot_rng(static_cast<std::uint64_t>(checked));
+      const auto shots = run_shots(circuit, x, 8192, shot_rng);
+      for (std::size_t j = 0; j < shots.size(); ++j) {
+        const double pj = classical[j];
+        EXPECT_LE(std::abs(shots[j] - pj), 3.29 * std::sqrt(pj * (1 - pj) / 8192) + 1e-12);
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 18);
+}
+
+TEST(QfCircuit, PNetWithAFourInputPLayerEqualsItsClassicalForwardPass) {
+  // QF-pNet on 2x2 pixels: P-LYR with m = 4 (encoding register, a C^qZ per input), then N-LYR.
+  Network net;
+  int x = net.add_input({1, 2, 2});
+  x = net.add_flatten(x);
+  x = net.add_qf_p(x, 2);
+  net.add_qf_n(x);
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 4; ++trial) {
+    const auto params = random_params(net, static_cast<std::uint64_t>(trial));
+    for (auto a : {Ancillas::kShared, Ancillas::kPerNeuron}) {
+      const auto circuit = compile(net, params, {Mapping::kQfMap, a});
+      ASSERT_LE(circuit.qubits, 18);
+      const auto in = pixels(4, rng);
+      const auto classical = classical_forward(net, params, in);
+      const auto exact = run_exact(circuit, in);
+      for (std::size_t j = 0; j < exact.size(); ++j) EXPECT_NEAR(exact[j], classical[j], 1e-9);
+    }
+  }
+}
+
+TEST(QfCircuit, APLayerAfterAPLayerSeesCorrelatedInputs) {
+  // The P-LYR closed form assumes independent input qubits. Neurons of one P-LYR read the same
+  // qubits, so their outputs are correlated, and a second P-LYR's circuit differs from the closed
+  // form (the circuit is what runs; the README states this). U-LYR neurons have their own copies
+  // of the data, so a P-LYR after a U-LYR is exact (tests above).
+  Network net;
+  int x = net.add_flatten(net.add_input({1, 2, 2}));
+  x = net.add_qf_p(x, 2);
+  net.add_qf_p(x, 2);
+  std::mt19937_64 rng(5);
+  double worst = 0;
+  for (int trial = 0; trial < 4; ++trial) {
+    const auto params = random_params(net, static_cast<std::uint64_t>(trial));
+    const auto in = pixels(4, rng);
+    const auto classical = classical_forward(net, params, in);
+    const auto exact = run_exact(compile(net, params, {}), in);
+    for (std::size_t j = 0; j < exact.size(); ++j)
+      worst = std::max(worst, std::abs(exact[j] - classical[j]));
+  }
+  EXPECT_GT(worst, 1e-3);  // 0.28 for these draws: not a rounding effect
+}
+
+TEST(QfCircuit, QubitCountsMatchTheReferenceFormulas) {
+  // U-LYR of m neurons on k qubits: m k + max(1, k - 2) + m with one shared ancilla pool.
+  for (int side : {4, 8, 16})
+    for (int m : {1, 2, 4, 8}) {
+      Network net;
+      int x = net.add_flatten(net.add_input({1, side, side}));
+      net.add_qf_u(x, m);
+      const int k = std::countr_zero(static_cast<unsigned>(side * side));
+      const auto c = compile(net, random_params(net, 3), {Mapping::kQfMap, Ancillas::kShared});
+      EXPECT_EQ(c.qubits, m * k + std::max(1, k - 2) + m) << "k " << k << " m " << m;
+      // Reference examples: k = 4, m = 2 -> 12; k = 4, m = 4 -> 22.
+      if (k == 4 && m == 2) {
+        EXPECT_EQ(c.qubits, 12);
+      }
+      if (k == 4 && m == 4) {
+        EXPECT_EQ(c.qubits, 22);
+      }
+      // Per-neuron ancillas: each neuron brings its own k - 2.
+      const auto d = compile(net, random_params(net, 3), {Mapping::kQfMap, Ancillas::kPerNeuron});
+      EXPECT_EQ(d.qubits, m * (k + 1 + (k - 2)));
+    }
+  // P-LYR of o neurons on m = 2^q inputs: q encoding qubits and one output per neuron (the
+  // reference's q (1 + n_repeats) with no repeats), plus q - 1 shared ancillas for the C^qZ
+  // (none for m = 2, which needs no register).
+  for (int q = 1; q <= 4; ++q)
+    for (int o : {1, 2, 3}) {
+      const int m = 1 << q;
+      Network net;
+      int x = net.add_flatten(net.add_input({1, 1, m}));
+      net.add_qf_p(x, o);
+      const auto c = compile(net, random_params(net, 4), {});
+      const int layer = m == 2 ? o : o * (q + 1) + (q - 1);
+      EXPECT_EQ(c.qubits, m + layer) << "m " << m << " o " << o;
+    }
+}
+
+TEST(QfCircuit, ResourcesAndTheMappingsCosts) {
+  // One U-LYR neuron, k = 4, t = 3 weights of -1: QF-Map applies G2 and G4 (section 4 table):
+  // a CZ on 2 qubits (1 gate) and a C^3Z (2 CCX + CZ + 2 CCX = 5), then H^4, X^4 and a C^4X
+  // (2 CCX + CCX + 2 CCX = 5): 1 + 5 + 8 + 5 = 19 gates, 4 + 5 of them Toffolis.
+  Network net;
+  net.add_qf_u(net.add_flatten(net.add_input({1, 4, 4})), 1);
+  NetworkParams p;
+  std::vector<int> w(16, 1);
+  w[1] = w[6] = w[9] = -1;
+  p[2].weights = {w};
+  const auto c = compile(net, p, {Mapping::kQfMap, Ancillas::kShared});
+  const auto r = c.resources();
+  EXPECT_EQ(r.gates, 19);
+  EXPECT_EQ(r.toffolis, 9);
+  EXPECT_EQ(r.two_qubit_gates, 2 + 6 * 9);
+  EXPECT_EQ(r.encodings, 1);
+  // Gate cost of the sign gates alone equals the published model: 1 + 5 = cost(2) + cost(4).
+  EXPECT_EQ(sign_gate_cost(2) + sign_gate_cost(4), 1 + 5);
+  // The baseline is never cheaper in sign gates than QF-Map on random vectors at k = 6.
+  Network big;
+  big.add_qf_u(big.add_flatten(big.add_input({1, 8, 8})), 8);
+  const auto params = random_params(big, 9);
+  const auto qfmap = compile(big, params, {Mapping::kQfMap, Ancillas::kShared}).resources();
+  const auto baseline = compile(big, params, {Mapping::kBaseline, Ancillas::kShared}).resources();
+  EXPECT_LT(qfmap.gates, baseline.gates);
+  // Per-neuron ancillas trade qubits for depth.
+  const auto wide = compile(big, params, {Mapping::kQfMap, Ancillas::kPerNeuron}).resources();
+  EXPECT_GT(wide.qubits, qfmap.qubits);
+  EXPECT_LT(wide.depth, qfmap.depth);
+  EXPECT_EQ(wide.gates, qfmap.gates);
+  // Classical cost: 8 neurons on 64 inputs at 2n + k = 134 each.
+  EXPECT_EQ(network_classical_cost(big), 8 * 134);
+}
+
+TEST(QfCircuit, RejectsWhatACircuitCannotRun) {
+  Network conv;
+  int x = conv.add_input({1, 4, 4});
+  x = conv.add_conv2d(x, 2, 3, 1, 1);
+  EXPECT_THROW(random_params(conv, 1), InvalidCandidate);
+  Network late_u;
+  x = late_u.add_flatten(late_u.add_input({1, 4, 4}));
+  x = late_u.add_qf_p(x, 4);
+  late_u.add_qf_u(x, 2);
+  EXPECT_THROW(random_params(late_u, 1), InvalidCandidate);
+  Network ok;
+  ok.add_qf_u(ok.add_flatten(ok.add_input({1, 2, 2})), 2);
+  NetworkParams bad;
+  bad[2].weights = {{1, -1, 1, 1}};  // one vector for two neurons
+  EXPECT_THROW(compile(ok, bad, {}), InvalidCandidate);
+  bad[2].weights = {{1, -1, 1, 1}, {1, 0, 1, 1}};
+  EXPECT_THROW(compile(ok, bad, {}), InvalidCandidate);
+  EXPECT_THROW(compile(ok, {}, {}), InvalidCandidate);
+}
+
+Task fmnist_pair() {
+  Task t;
+  t.labels = {3, 6};
+  t.classes = 2;
+  return t;
+}
+
+TEST(QfNetSpace, DecodesHNetsAndPNetsWithAClassPerOutput) {
+  using coex::testing::load;
+  using coex::testing::PluginUnderTest;
+  auto s = load<SearchSpace>(
+      PluginUnderTest{"qf_net",
+                      {{"resolutions", {4}}, {"depths", {2}}, {"neurons", {4}}, {"norm", "all"}},
+                      fmnist_pair()});
+  // Dimensions: kind only (one resolution, one depth, one neuron choice, norm fixed).
+  ASSERT_EQ(s->space().size(), 2u);  // kind, L1_neurons
+  const Network h = s->decode({0, 0});
+  EXPECT_EQ(s->describe({0, 0}), "QF-hNet 4x4: 16-u4n-p2n");
+  ASSERT_EQ(h.size(), 6u);  // input, flatten, qf_u, qf_n, qf_p, qf_n
+  EXPECT_EQ(h.node(2).op, OpKind::kQfU);
+  EXPECT_EQ(h.node(2).out_channels, 4);
+  EXPECT_EQ(h.node(4).op, OpKind::kQfP);
+  EXPECT_EQ(h.output().shape.c, 2);
+  const Network p = s->decode({1, 0});
+  EXPECT_EQ(p.node(2).op, OpKind::kQfP);
+  EXPECT_EQ(s->describe({1, 0}), "QF-pNet 4x4: 16-p4n-p2n");
+  // Round trip through the IR's JSON keeps the quantum ops.
+  EXPECT_EQ(Network::from_json(h.to_json()).hash(), h.hash());
+  // Bad options name the option.
+  try {
+    load<SearchSpace>(PluginUnderTest{"qf_net", {{"neurons", {3}}}, fmnist_pair()});
+    FAIL() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("'neurons'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(QuantumCircuitTarget, ReportsTheCompiledCircuitAndEnforcesTheQubitBudget) {
+  using coex::testing::load;
+  using coex::testing::PluginUnderTest;
+  auto t27 = load<HardwareTarget>(
+      PluginUnderTest{"quantum_circuit", {{"device", "ibm_falcon"}}, fmnist_pair()});
+  auto t5 = load<HardwareTarget>(
+      PluginUnderTest{"quantum_circuit", {{"device", "ibmq_essex"}}, fmnist_pair()});
+  // 16-u2-p2: U-LYR 2 * 4 + 2 + 2 = 12 qubits, P-LYR 2 outputs: 14 qubits.
+  Network net;
+  int x = net.add_flatten(net.add_input({1, 4, 4}));
+  x = net.add_qf_u(x, 2);
+  net.add_qf_p(x, 2);
+  const auto r = t27->evaluate(net, {0, 0});  // qf_map, shared
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.metrics.get("qubits"), 14);
+  // The target's figures are the compiled circuit's for its seeded weights.
+  const auto c = compile(net, random_params(net, 1234 ^ net.hash()), {});
+  EXPECT_EQ(r.metrics.get("gate_cost"), static_cast<double>(c.resources().gates));
+  EXPECT_EQ(r.metrics.get("depth"), static_cast<double>(c.resources().depth));
+  EXPECT_EQ(r.metrics.get("classical_cost"), 2 * 36 + 2 * (2 * 2 + 1));
+  // Over the 5-qubit budget: infeasible, and the reason says by how much.
+  const auto small = t5->tune(net, {});
+  EXPECT_FALSE(small.feasible);
+  EXPECT_NE(small.reason.find("needs 14 qubits; ibmq_essex has 5"), std::string::npos)
+      << small.reason;
+  // tune() minimises gate cost: QF-Map beats the baseline on this U-LYR.
+  const auto best = t27->tune(net, {});
+  EXPECT_EQ(best.design[0], 0);
+  EXPECT_LE(best.metrics.get("gate_cost"), t27->evaluate(net, {1, 0}).metrics.get("gate_cost"));
+  // A classical network is not a circuit.
+  const auto cnn = coex::testing::reference_networks(Task{}, 1)[0];
+  const auto bad = t27->evaluate(cnn, {0, 0});
+  EXPECT_FALSE(bad.feasible);
+  EXPECT_NE(bad.reason.find("conv2d"), std::string::npos) << bad.reason;
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // libcoex_torch: lowering agrees with the IR, the Fashion-MNIST loader, and a short training run.
 #include <gtest/gtest.h>
 
+#include "circuit.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/dataset.hpp"
 #include "coex/torch/lower.hpp"
+#include "coex/torch/qf_layers.hpp"
 #include "coex/torch/train.hpp"
 #include "test_support.hpp"
 
@@ -98,4 +100,135 @@ TEST(TorchBridge, ShortTrainingLearnsAndTrainedEstimatorIsDeterministic) {
   EXPECT_GT(a.accuracy, 0.6) << "chance is 0.1";
   EXPECT_EQ(est->estimate(net).accuracy, a.accuracy);
   EXPECT_GT(a.extras.get("train_images_per_s"), 0);
+}
+
+// --- QuantumFlow layers: the trained classical forms equal the circuits that run them. ---
+
+namespace {
+Network qf_hnet(int side, int hidden, int classes) {
+  Network n;
+  int x = n.add_flatten(n.add_input({1, side, side}));
+  x = n.add_qf_u(x, hidden);
+  x = n.add_qf_n(x);
+  x = n.add_qf_p(x, classes);
+  n.add_qf_n(x);
+  return n;
+}
+
+// The circuit parameters of a lowered network: sign(weight) per U/P node, the N-LYR map.
+qf::NetworkParams circuit_params(const Network& net, tb::IrModule& m) {
+  qf::NetworkParams p;
+  const auto params = m->named_parameters();
+  const auto buffers = m->named_buffers();
+  for (const auto& n : net.nodes()) {
+    const std::string id = "n" + std::to_string(n.id);
+    if (n.op == OpKind::kQfU || n.op == OpKind::kQfP) {
+      const auto w = params[id + ".weight"];
+      for (std::int64_t j = 0; j < w.size(0); ++j) {
+        std::vector<int> row;
+        for (std::int64_t i = 0; i < w.size(1); ++i)
+          row.push_back(w[j][i].item<float>() >= 0 ? 1 : -1);
+        p[n.id].weights.push_back(row);
+      }
+    } else if (n.op == OpKind::kQfN) {
+      auto layer = m->named_children()[id]->as<tb::QfNLayer>();
+      const auto lifts = layer->lifts();
+      const auto f = layer->batch_factor(), g = layer->individual_factor();
+      for (std::int64_t i = 0; i < f.size(0); ++i) {
+        double t1 = 0, t0 = 0;
+        qf::norm_map(lifts[i].item<bool>(), f[i].item<double>(), g[i].item<double>(), t1, t0);
+        p[n.id].t1.push_back(t1);
+        p[n.id].t0.push_back(t0);
+      }
+    }
+  }
+  return p;
+}
+}  // namespace
+
+TEST(QfLayers, ForwardEqualsTheClosedFormsAndTheSimulatedCircuit) {
+  torch::manual_seed(3);
+  const Network net = qf_hnet(2, 2, 2);  // 2x2 pixels: at most 20 qubits to simulate
+  auto m = tb::lower(net);
+  EXPECT_TRUE(tb::reads_unit_range(net));
+  EXPECT_FALSE(tb::reads_unit_range(small_net(28)));
+  // A few training steps set the N-LYR running statistics (both branches possible).
+  auto x = torch::rand({64, 1, 2, 2});
+  m->train();
+  for (int i = 0; i < 3; ++i) m->forward(x);
+  m->eval();
+  const auto params = circuit_params(net, m);
+  const auto circuit = qf::compile(net, params, {});
+  ASSERT_LE(circuit.qubits, 20);
+  torch::NoGradGuard no_grad;
+  const auto y = m->forward(x.slice(0, 0, 4));
+  for (int s = 0; s < 4; ++s) {
+    std::vector<double> in;
+    for (int i = 0; i < 4; ++i) in.push_back(x[s][0][i / 2][i % 2].item<float>());
+    const auto classical = qf::classical_forward(net, params, in);
+    const auto simulated = qf::run_exact(circuit, in);
+    for (int j = 0; j < 2; ++j) {
+      EXPECT_NEAR(y[s][j].item<float>(), classical[static_cast<std::size_t>(j)], 1e-5);
+      EXPECT_NEAR(simulated[static_cast<std::size_t>(j)], classical[static_cast<std::size_t>(j)],
+                  1e-9);
+    }
+  }
+}
+
+TEST(QfLayers, BinaryWeightsPassGradientsStraightThrough) {
+  // U-LYR y = (b . a)^2 / n with b = sign(W): dy/dW = dy/db = 2 (b . a) a / n.
+  torch::manual_seed(4);
+  tb::QfULayer u(4, 1);
+  auto x = torch::rand({1, 4});
+  auto y = u->forward(x);
+  y.sum().backward();
+  const auto a = x / x.norm();
+  const auto b = torch::where(u->weight >= 0, 1.0, -1.0).to(torch::kFloat32);
+  const auto expect = 2 * (b * a).sum() * a / 4;
+  EXPECT_TRUE(torch::allclose(u->weight.grad(), expect, 1e-5, 1e-6));
+  // P-LYR y = (m - |e|^2 + (b . e)^2) / m^2: dy/dW = 2 (b . e) e / m^2.
+  tb::QfPLayer p(4, 1);
+  auto q = torch::rand({1, 4});
+  p->forward(q).sum().backward();
+  const auto e = 2 * q - 1;
+  const auto bp = torch::where(p->weight >= 0, 1.0, -1.0).to(torch::kFloat32);
+  EXPECT_TRUE(torch::allclose(p->weight.grad(), 2 * (bp * e).sum() * e / 16, 1e-5, 1e-6));
+}
+
+TEST(QfLayers, ClassSubsetsAndUnitRangePixels) {
+  tb::SplitOptions o;
+  o.labels = {3, 6};
+  o.train_size = 9000;
+  o.validation_size = 3000;  // all 12,000 training images of the two classes
+  o.resize = 4;
+  o.unit_range = true;
+  const auto s = tb::load_fashion_mnist("/usr/share/datasets/fashion-mnist", o);
+  EXPECT_EQ(s.test.size(), 2000);  // 1,000 test images per class
+  EXPECT_EQ(s.train.images.sizes(), (std::vector<std::int64_t>{9000, 1, 4, 4}));
+  EXPECT_EQ(s.train.labels.min().item<std::int64_t>(), 0);
+  EXPECT_EQ(s.train.labels.max().item<std::int64_t>(), 1);
+  EXPECT_EQ(
+      s.train.labels.sum().item<std::int64_t>() + s.validation.labels.sum().item<std::int64_t>(),
+      6000);  // relabelled: 6,000 images of class 6 became label 1
+  EXPECT_GE(s.train.images.min().item<float>(), 0.f);
+  EXPECT_LE(s.train.images.max().item<float>(), 1.f);
+  o.train_size = 12000;
+  EXPECT_THROW(tb::load_fashion_mnist("/usr/share/datasets/fashion-mnist", o), UserError);
+}
+
+TEST(QfLayers, TrainedEstimatorLearnsATwoClassSubset) {
+  Task task;
+  task.labels = {1, 9};  // trouser vs ankle boot
+  task.classes = 2;
+  auto est = test::load_plugin<AccuracyEstimator>("trained",
+                                                  {{"train_size", 4000},
+                                                   {"validation_size", 1000},
+                                                   {"threads", 1},
+                                                   {"seed", 5},
+                                                   {"epochs", 2},
+                                                   {"lr", 0.01},
+                                                   {"batch", 32}},
+                                                  task);
+  const Estimate a = est->estimate(qf_hnet(4, 4, 2));
+  EXPECT_GT(a.accuracy, 0.85) << "chance is 0.5";
 }

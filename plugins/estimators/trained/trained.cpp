@@ -1,6 +1,8 @@
 // Estimator `trained`: trains the decoded network on Fashion-MNIST with LibTorch and returns its
 // accuracy on a held-out validation split (the slow level).
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include "coex/error.hpp"
 #include "coex/log.hpp"
@@ -25,7 +27,7 @@ class Trained final : public AccuracyEstimator {
                         task_.input.to_string());
     split_.train_size = o.get_int("train_size");
     split_.validation_size = o.get_int("validation_size");
-    split_.resize = task_.input.h == 28 ? 0 : static_cast<int>(task_.input.h);
+    split_.labels = task_.labels;
     split_.split_seed = static_cast<std::uint64_t>(o.get_int("split_seed"));
     train_.epochs = static_cast<int>(o.get_int("epochs"));
     train_.batch = o.get_int("batch");
@@ -35,8 +37,9 @@ class Trained final : public AccuracyEstimator {
     train_.weight_decay = o.get_real("weight_decay");
     train_.threads = static_cast<int>(o.get_int("threads"));
     seed_ = o.get_int("seed") >= 0 ? static_cast<std::uint64_t>(o.get_int("seed")) : ctx.seed;
-    // Load now: a missing dataset is reported before the run starts.
-    splits_ = tb::load_fashion_mnist(task_.data_dir, split_);
+    // Load now: a missing dataset or a subset too small for the sizes is reported before the
+    // run starts.
+    splits_for(task_.input.h, false);
   }
 
   static OptionSchema schema() {
@@ -68,8 +71,13 @@ class Trained final : public AccuracyEstimator {
     tb::TrainOptions t = train_;
     t.seed = seed_ ^ net.hash();
     torch::manual_seed(t.seed);
+    const Shape in = net.node(0).shape;
+    if (in.c != 1 || in.h != in.w)
+      throw InvalidCandidate("estimator 'trained': network input " + in.to_string() +
+                             " is not a 1-channel square image");
+    const auto& data = splits_for(in.h, tb::reads_unit_range(net));
     auto model = tb::lower(net);
-    const auto r = tb::train_and_evaluate(model, splits_.train, splits_.validation, t);
+    const auto r = tb::train_and_evaluate(model, data.train, data.validation, t);
     Estimate e;
     e.accuracy = r.accuracy;
     e.seconds = r.train_seconds;
@@ -85,7 +93,19 @@ class Trained final : public AccuracyEstimator {
   tb::SplitOptions split_;
   tb::TrainOptions train_;
   std::uint64_t seed_ = 0;
-  tb::Splits splits_;
+  // Splits per (side, pixels in [0, 1]): a search space may choose the input resolution, and
+  // networks with quantum layers read unscaled pixels.
+  const tb::Splits& splits_for(std::int64_t side, bool unit_range) {
+    const auto key = std::make_pair(side, unit_range);
+    auto it = splits_.find(key);
+    if (it != splits_.end()) return it->second;
+    tb::SplitOptions o = split_;
+    o.resize = side == 28 ? 0 : static_cast<int>(side);
+    o.unit_range = unit_range;
+    return splits_.emplace(key, tb::load_fashion_mnist(task_.data_dir, o)).first->second;
+  }
+
+  std::map<std::pair<std::int64_t, bool>, tb::Splits> splits_;
 };
 
 }  // namespace coex::plugins::trained

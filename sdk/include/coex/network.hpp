@@ -41,6 +41,14 @@ enum class OpKind {
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
   kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
   kChannelSelect,  ///< attrs: channels (input channel indices in output order; JSON: "0 3 7")
+  // QuantumFlow layers (reference/quantumflow.md). Inputs and outputs are flat vectors; values
+  // between them are probabilities of a qubit being 1. Weights are binary (+1/-1).
+  kQfU,  ///< U-LYR, attrs: out_channels (neurons). Input n = 2^k features, amplitude-encoded
+         ///< (x/|x|); y_j = (sum_i w_ji x_i)^2 / n.
+  kQfP,  ///< P-LYR, attrs: out_channels (neurons). Input m = 2^q >= 2 independent probabilities p;
+         ///< with e = 2p - 1: y_j = (m - |e|^2 + (w_j . e)^2) / m^2.
+  kQfN,  ///< N-LYR: per feature, batch-adjust (lifts the mean to 0.5) then individual-adjust
+         ///< (a trainable scale <= 1); same shape as its input.
 };
 
 enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };
@@ -91,6 +99,13 @@ class COEX_API Network {
   /// The listed channels of `input` (DenseNet-style skip links that pick some channels of an
   /// earlier layer). Throws InvalidCandidate for an empty list or an index out of range.
   int add_channel_select(int input, const std::vector<std::int64_t>& channels);
+  /// QuantumFlow U-LYR / P-LYR with `neurons` outputs on a flat input whose feature count is a
+  /// power of two (U: >= 2 amplitudes, k = log2 of it qubits; P: >= 2 probabilities). Throws
+  /// InvalidCandidate otherwise.
+  int add_qf_u(int input, std::int64_t neurons);
+  int add_qf_p(int input, std::int64_t neurons);
+  /// QuantumFlow N-LYR on a flat input (probabilities).
+  int add_qf_n(int input);
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(int id) const { return nodes_.at(static_cast<std::size_t>(id)); }
@@ -100,11 +115,13 @@ class COEX_API Network {
   /// Shape of node `id`'s first input (the input shape a layer sees).
   const Shape& input_shape(const Node& n) const;
 
-  /// Multiply-accumulates of one node for one sample (conv, linear; 0 for the others).
+  /// Multiply-accumulates of one node for one sample (conv, linear; 0 for the others; the
+  /// QuantumFlow U/P layers count their classical simulation, inputs x neurons).
   std::int64_t macs(const Node& n) const;
-  /// Parameters of one node, counted as Keras does: BN counts 4 per channel.
+  /// Parameters of one node, counted as Keras does: BN counts 4 per channel; a QuantumFlow
+  /// N-LYR 3 per feature (its scale and two running factors).
   std::int64_t params(const Node& n) const;
-  /// Trainable parameters of one node (BN: 2 per channel).
+  /// Trainable parameters of one node (BN: 2 per channel; N-LYR: 1 per feature).
   std::int64_t trainable_params(const Node& n) const;
   std::int64_t macs() const;
   std::int64_t params() const;

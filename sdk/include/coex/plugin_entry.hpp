@@ -19,10 +19,11 @@
 #include "coex/plugin.hpp"
 #include "coex/task.hpp"
 
-#define COEX_ABI_MAJOR 2
-// Major 2: Node gained `channels` (OpKind::kChannelSelect), which changes the layout of Network;
+#define COEX_ABI_MAJOR 3
+// Major 3: Task gained `labels` (a class subset), which changes the layout of PluginContext; the
+// QuantumFlow ops qf_u, qf_p, qf_n. Major 2: Node gained `channels` (OpKind::kChannelSelect);
 // PluginContext gained search_space and make_estimator; option type kTable.
-#define COEX_ABI_MINOR 1
+#define COEX_ABI_MINOR 0
 #define COEX_SDK_VERSION "0.1.0"
 
 #define COEX_STR_IMPL(x) #x

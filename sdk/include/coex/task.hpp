@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -25,6 +26,9 @@ struct COEX_API Task {
   /// Per-sample input shape after any resize, e.g. {1, 28, 28}.
   Shape input{1, 28, 28};
   int classes = 10;
+  /// Class subset: the dataset labels kept, in the order that relabels them 0..K-1 (K = classes).
+  /// Empty = every class of the dataset, unrelabelled.
+  std::vector<int> labels;
 };
 
 /// What every plugin is told at creation (besides its options).

@@ -93,11 +93,33 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
     }
     raw = it->second;
   }
-  const std::int64_t n_train = raw.train_labels.size(0);
+  // The class subset: indices of the kept images and labels remapped to 0..K-1.
+  auto subset = [&](const torch::Tensor& labels) {
+    if (o.labels.empty()) return std::make_pair(torch::Tensor(), labels.to(torch::kInt64));
+    auto map = torch::full({256}, -1, torch::kInt64);
+    for (std::size_t k = 0; k < o.labels.size(); ++k) {
+      if (o.labels[k] < 0 || o.labels[k] > 255)
+        throw UserError("class label " + std::to_string(o.labels[k]) + " is out of range");
+      map[o.labels[k]] = static_cast<std::int64_t>(k);
+    }
+    const auto mapped = map.index_select(0, labels.to(torch::kInt64));
+    const auto keep = mapped.ge(0).nonzero().squeeze(1);
+    return std::make_pair(keep, mapped.index_select(0, keep));
+  };
+  const auto [train_keep, train_labels] = subset(raw.train_labels);
+  const auto [test_keep, test_labels] = subset(raw.test_labels);
+  auto pick = [](const torch::Tensor& images, const torch::Tensor& keep) {
+    return keep.defined() ? images.index_select(0, keep) : images;
+  };
+  const auto train_images = pick(raw.train_images, train_keep);
+  const auto test_images = pick(raw.test_images, test_keep);
+
+  const std::int64_t n_train = train_labels.size(0);
   if (o.train_size <= 0 || o.validation_size <= 0 || o.train_size + o.validation_size > n_train)
     throw UserError(
         "train_size + validation_size = " + std::to_string(o.train_size + o.validation_size) +
-        " must be within (0, " + std::to_string(n_train) + "] for the dataset in " + dir);
+        " must be within (0, " + std::to_string(n_train) + "] for the dataset in " + dir +
+        (o.labels.empty() ? std::string() : " restricted to the task's labels"));
   const auto perm = permutation(n_train, o.split_seed);
   auto idx = [&](std::int64_t from, std::int64_t count) {
     return torch::from_blob(const_cast<std::int64_t*>(perm.data() + from), {count}, torch::kInt64)
@@ -105,7 +127,7 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
   };
   const auto val_idx = idx(0, o.validation_size);
   const auto train_idx = idx(o.validation_size, o.train_size);
-  const double mean = raw.mean, std = raw.std;
+  const double mean = o.unit_range ? 0.0 : raw.mean, std = o.unit_range ? 1.0 : raw.std;
   auto prep = [&](const torch::Tensor& images) {
     auto x = images.to(torch::kFloat32).div_(255.0).sub_(mean).div_(std).unsqueeze(1);
     if (o.resize > 0 && o.resize != x.size(2))
@@ -113,18 +135,18 @@ Splits load_fashion_mnist(const std::string& dir, const SplitOptions& o) {
           x, torch::nn::functional::InterpolateFuncOptions()
                  .size(std::vector<std::int64_t>{o.resize, o.resize})
                  .mode(torch::kBilinear)
-                 .align_corners(false));
+                 .align_corners(false)
+                 .antialias(o.resize < x.size(2)));
     return x.contiguous();
   };
   Splits s;
-  s.train = {prep(raw.train_images.index_select(0, train_idx)),
-             raw.train_labels.index_select(0, train_idx).to(torch::kInt64)};
-  s.validation = {prep(raw.train_images.index_select(0, val_idx)),
-                  raw.train_labels.index_select(0, val_idx).to(torch::kInt64)};
+  s.train = {prep(train_images.index_select(0, train_idx)),
+             train_labels.index_select(0, train_idx)};
+  s.validation = {prep(train_images.index_select(0, val_idx)),
+                  train_labels.index_select(0, val_idx)};
   const std::int64_t n_test =
-      o.test_size > 0 ? std::min(o.test_size, raw.test_labels.size(0)) : raw.test_labels.size(0);
-  s.test = {prep(raw.test_images.slice(0, 0, n_test)),
-            raw.test_labels.slice(0, 0, n_test).to(torch::kInt64)};
+      o.test_size > 0 ? std::min(o.test_size, test_labels.size(0)) : test_labels.size(0);
+  s.test = {prep(test_images.slice(0, 0, n_test)), test_labels.slice(0, 0, n_test)};
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "coex/torch/lower.hpp"
 
 #include "coex/error.hpp"
+#include "coex/torch/qf_layers.hpp"
 
 namespace coex::torch_bridge {
 
@@ -52,6 +53,28 @@ IrModuleImpl::IrModuleImpl(const Network& net) : net_(net) {
         flat[i] = in_flat;
         break;
       }
+      case OpKind::kQfU:
+      case OpKind::kQfP:
+      case OpKind::kQfN: {
+        if (!in_flat && (in.h != 1 || in.w != 1))
+          throw Error("coex_torch: " + std::string(op_name(n.op)) + " on a non-flat tensor (node " +
+                      std::to_string(n.id) + ")");
+        if (n.op == OpKind::kQfU) {
+          auto m = QfULayer(in.c, n.out_channels);
+          register_module(name, m);
+          modules_[i] = nn::AnyModule(m);
+        } else if (n.op == OpKind::kQfP) {
+          auto m = QfPLayer(in.c, n.out_channels);
+          register_module(name, m);
+          modules_[i] = nn::AnyModule(m);
+        } else {
+          auto m = QfNLayer(in.c);
+          register_module(name, m);
+          modules_[i] = nn::AnyModule(m);
+        }
+        flat[i] = true;
+        break;
+      }
       case OpKind::kFlatten:
       case OpKind::kGlobalAvgPool:
         flat[i] = true;
@@ -78,6 +101,9 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
       case OpKind::kConv2d:
       case OpKind::kLinear:
       case OpKind::kBatchNorm:
+      case OpKind::kQfU:
+      case OpKind::kQfP:
+      case OpKind::kQfN:
         out[i] = modules_[i].forward(in(n));
         break;
       case OpKind::kActivation:
@@ -137,5 +163,11 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
 }
 
 IrModule lower(const Network& net) { return IrModule(net); }
+
+bool reads_unit_range(const Network& net) {
+  for (const auto& n : net.nodes())
+    if (n.op == OpKind::kQfU || n.op == OpKind::kQfP || n.op == OpKind::kQfN) return true;
+  return false;
+}
 
 }  // namespace coex::torch_bridge

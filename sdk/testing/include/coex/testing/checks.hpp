@@ -26,10 +26,14 @@
 namespace coex::testing {
 
 /// A plugin to test: its name, options (validated like a config table) and the task it sees.
+/// `network_space` (optional) names a search space whose networks the hardware and estimator
+/// checks use instead of reference_networks(), for plugins that run only special networks (a
+/// quantum circuit target); it is created with its default options and `task`.
 struct PluginUnderTest {
   std::string name;
   nlohmann::json options = nlohmann::json::object();
   Task task = Task{};
+  std::string network_space = {};
 };
 
 inline std::ostream& operator<<(std::ostream& os, const PluginUnderTest& p) {
@@ -96,6 +100,22 @@ inline std::vector<Network> reference_networks(const Task& task, int count = 6) 
     x = net.add_flatten(x);
     net.add_linear(x, task.classes);
     out.push_back(std::move(net));
+  }
+  return out;
+}
+
+/// The networks the checks of `p` use: reference_networks(p.task, count), or `count` seeded samples
+/// of p.network_space that decode (skipping invalid points).
+inline std::vector<Network> networks_for(const PluginUnderTest& p, int count = 6) {
+  if (p.network_space.empty()) return reference_networks(p.task, count);
+  const auto space = load<SearchSpace>(PluginUnderTest{p.network_space, {}, p.task});
+  std::mt19937_64 rng(99);
+  std::vector<Network> out;
+  for (int tries = 0; static_cast<int>(out.size()) < count && tries < 100 * count; ++tries) {
+    try {
+      out.push_back(space->decode(space->space().sample(rng)));
+    } catch (const InvalidCandidate&) {
+    }
   }
   return out;
 }

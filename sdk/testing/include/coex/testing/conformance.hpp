@@ -43,13 +43,12 @@ TEST_P(CoexHardwareTargetConformance, OptionsAreDocumented) {
 }
 TEST_P(CoexHardwareTargetConformance, MetricsAreHonestAndFeasibilityConsistent) {
   auto t = coex::testing::load<HardwareTarget>(GetParam());
-  EXPECT_TRUE(
-      coex::testing::check_hardware_honest(*t, coex::testing::reference_networks(GetParam().task)));
+  EXPECT_TRUE(coex::testing::check_hardware_honest(*t, coex::testing::networks_for(GetParam())));
 }
 TEST_P(CoexHardwareTargetConformance, TuneIsNoWorseThanSampledDesigns) {
   auto t = coex::testing::load<HardwareTarget>(GetParam());
-  EXPECT_TRUE(coex::testing::check_tune_no_worse_than_sampled(
-      *t, coex::testing::reference_networks(GetParam().task)));
+  EXPECT_TRUE(
+      coex::testing::check_tune_no_worse_than_sampled(*t, coex::testing::networks_for(GetParam())));
 }
 
 TEST_P(CoexControllerConformance, OptionsAreDocumented) {
@@ -70,8 +69,7 @@ TEST_P(CoexEstimatorConformance, OptionsAreDocumented) {
 }
 TEST_P(CoexEstimatorConformance, DeterministicAndInRange) {
   auto e = coex::testing::load<AccuracyEstimator>(GetParam());
-  EXPECT_TRUE(
-      coex::testing::check_estimator(*e, coex::testing::reference_networks(GetParam().task, 2)));
+  EXPECT_TRUE(coex::testing::check_estimator(*e, coex::testing::networks_for(GetParam(), 2)));
 }
 
 #define COEX_SEARCH_SPACE_CONFORMANCE(Name, ...)             \

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -11,8 +12,8 @@
 
 namespace coex::torch_bridge {
 
-/// Images [N, 1, H, W] (float, normalised to mean 0 / std 1 over the training file) and labels [N]
-/// (int64).
+/// Images [N, 1, H, W] (float; normalised to mean 0 / std 1 over the training file, or pixels in
+/// [0, 1] with SplitOptions::unit_range) and labels [N] (int64).
 struct Dataset {
   torch::Tensor images;
   torch::Tensor labels;
@@ -31,8 +32,15 @@ struct SplitOptions {
   std::int64_t validation_size = 2000;
   /// Images taken from the 10,000 of the test file (0 = all).
   std::int64_t test_size = 0;
-  /// Output side (0 = native 28); bilinear.
+  /// Output side (0 = native 28); bilinear, anti-aliased when shrinking (28 -> 4 averages 7x7
+  /// blocks instead of sampling 16 pixels).
   int resize = 0;
+  /// Class subset: the labels kept, relabelled 0..K-1 in this order; sizes then count images of
+  /// these classes only. Empty = all ten classes.
+  std::vector<int> labels;
+  /// Pixels scaled to [0, 1] (probabilities or amplitudes for quantum layers) instead of
+  /// standardised.
+  bool unit_range = false;
   /// Seed of the split permutation (the split is a function of this seed only).
   std::uint64_t split_seed = 0;
 };

@@ -9,7 +9,7 @@
 namespace coex::torch_bridge {
 
 /// A torch module that runs a coex::Network node by node in topological order. Parameters are
-/// registered per node ("n3_conv", ...). BatchNorm uses momentum 0.1 and eps 1e-3.
+/// registered per node ("n3.weight", ...). BatchNorm uses momentum 0.1 and eps 1e-3.
 class IrModuleImpl : public torch::nn::Module {
  public:
   /// Throws coex::Error for an op this bridge cannot lower.
@@ -26,5 +26,9 @@ TORCH_MODULE(IrModule);
 
 /// Convenience: lowers `net`.
 COEX_API IrModule lower(const Network& net);
+
+/// True when `net` expects pixels in [0, 1] rather than standardised: a network with QuantumFlow
+/// layers reads them as probabilities (P-LYR) or amplitudes (U-LYR).
+COEX_API bool reads_unit_range(const Network& net);
 
 }  // namespace coex::torch_bridge

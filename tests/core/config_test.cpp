@@ -143,3 +143,26 @@ TEST(Config, UnknownDatasetAndMissingFile) {
       << error_of(text);
   EXPECT_THROW(load_config("/nonexistent/c.toml", {}), ConfigError);
 }
+
+TEST(Config, ClassSubsetSetsLabelsAndClasses) {
+  std::string text = kValid;
+  text.replace(text.find("resize = 32"), 11, "resize = 4\nlabels = [3, 6, 0]");
+  TempDir d;
+  write_text(d / "c.toml", text);
+  const RunConfig c = load_config(d / "c.toml", {});
+  EXPECT_EQ(c.task.labels, (std::vector<int>{3, 6, 0}));
+  EXPECT_EQ(c.task.classes, 3);
+  EXPECT_EQ(c.task.input, (Shape{1, 4, 4}));
+  // Repeated, out-of-range and too few labels are named with their line.
+  std::string t2 = kValid;
+  t2.replace(t2.find("resize = 32"), 11, "labels = [3, 3]");
+  EXPECT_NE(error_of(t2).find("c.toml:5:"), std::string::npos) << error_of(t2);
+  EXPECT_NE(error_of(t2).find("label 3 is listed twice"), std::string::npos) << error_of(t2);
+  std::string t3 = kValid;
+  t3.replace(t3.find("resize = 32"), 11, "labels = [3, 10]");
+  EXPECT_NE(error_of(t3).find("'labels' entries must be integers in [0, 9]"), std::string::npos)
+      << error_of(t3);
+  std::string t4 = kValid;
+  t4.replace(t4.find("resize = 32"), 11, "labels = [3]");
+  EXPECT_NE(error_of(t4).find("must be an array of 2 to 10"), std::string::npos) << error_of(t4);
+}

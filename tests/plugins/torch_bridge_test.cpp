@@ -8,6 +8,7 @@
 #include "coex/torch/qf_layers.hpp"
 #include "coex/torch/train.hpp"
 #include "test_support.hpp"
+#include "torch_params.hpp"
 
 using namespace coex;
 namespace tb = coex::torch_bridge;
@@ -115,35 +116,6 @@ Network qf_hnet(int side, int hidden, int classes) {
   return n;
 }
 
-// The circuit parameters of a lowered network: sign(weight) per U/P node, the N-LYR map.
-qf::NetworkParams circuit_params(const Network& net, tb::IrModule& m) {
-  qf::NetworkParams p;
-  const auto params = m->named_parameters();
-  const auto buffers = m->named_buffers();
-  for (const auto& n : net.nodes()) {
-    const std::string id = "n" + std::to_string(n.id);
-    if (n.op == OpKind::kQfU || n.op == OpKind::kQfP) {
-      const auto w = params[id + ".weight"];
-      for (std::int64_t j = 0; j < w.size(0); ++j) {
-        std::vector<int> row;
-        for (std::int64_t i = 0; i < w.size(1); ++i)
-          row.push_back(w[j][i].item<float>() >= 0 ? 1 : -1);
-        p[n.id].weights.push_back(row);
-      }
-    } else if (n.op == OpKind::kQfN) {
-      auto layer = m->named_children()[id]->as<tb::QfNLayer>();
-      const auto lifts = layer->lifts();
-      const auto f = layer->batch_factor(), g = layer->individual_factor();
-      for (std::int64_t i = 0; i < f.size(0); ++i) {
-        double t1 = 0, t0 = 0;
-        qf::norm_map(lifts[i].item<bool>(), f[i].item<double>(), g[i].item<double>(), t1, t0);
-        p[n.id].t1.push_back(t1);
-        p[n.id].t0.push_back(t0);
-      }
-    }
-  }
-  return p;
-}
 }  // namespace
 
 TEST(QfLayers, ForwardEqualsTheClosedFormsAndTheSimulatedCircuit) {
@@ -157,7 +129,7 @@ TEST(QfLayers, ForwardEqualsTheClosedFormsAndTheSimulatedCircuit) {
   m->train();
   for (int i = 0; i < 3; ++i) m->forward(x);
   m->eval();
-  const auto params = circuit_params(net, m);
+  const auto params = qf::params_from_model(net, m);
   const auto circuit = qf::compile(net, params, {});
   ASSERT_LE(circuit.qubits, 20);
   torch::NoGradGuard no_grad;
@@ -231,4 +203,25 @@ TEST(QfLayers, TrainedEstimatorLearnsATwoClassSubset) {
                                                   task);
   const Estimate a = est->estimate(qf_hnet(4, 4, 2));
   EXPECT_GT(a.accuracy, 0.85) << "chance is 0.5";
+}
+
+TEST(TorchBridge, LearningRateMilestonesScaleTheRate) {
+  // A milestone at epoch 0 with gamma 0 zeroes the rate before the first step: nothing moves;
+  // with gamma 1 training moves the weights.
+  Network n;
+  n.add_linear(n.add_flatten(n.add_input({1, 2, 2})), 2);
+  tb::Dataset d{torch::rand({16, 1, 2, 2}), torch::randint(0, 2, {16}, torch::kLong)};
+  for (double gamma : {0.0, 1.0}) {
+    torch::manual_seed(1);
+    auto m = tb::lower(n);
+    const auto before = m->parameters()[0].clone();
+    tb::TrainOptions o;
+    o.epochs = 2;
+    o.batch = 8;
+    o.lr = 0.1;
+    o.lr_milestones = {0};
+    o.lr_gamma = gamma;
+    tb::train_and_evaluate(m, d, d, o);
+    EXPECT_EQ(torch::equal(before, m->parameters()[0]), gamma == 0.0) << "gamma " << gamma;
+  }
 }

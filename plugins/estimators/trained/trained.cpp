@@ -33,6 +33,9 @@ class Trained final : public AccuracyEstimator {
     train_.batch = o.get_int("batch");
     train_.optimizer = o.get_string("optimizer");
     train_.lr = o.get_real("lr");
+    for (auto m : o.get_int_list("lr_milestones"))
+      train_.lr_milestones.push_back(static_cast<int>(m));
+    train_.lr_gamma = o.get_real("lr_gamma");
     train_.momentum = o.get_real("momentum");
     train_.weight_decay = o.get_real("weight_decay");
     train_.threads = static_cast<int>(o.get_int("threads"));
@@ -54,6 +57,11 @@ class Trained final : public AccuracyEstimator {
     s.add_int("batch", 64, "Mini-batch size", 2, 4096, "images");
     s.add_string("optimizer", "adam", "Optimiser", {"adam", "sgd"});
     s.add_real("lr", 1e-3, "Learning rate", 1e-6, 10);
+    s.add_int_list("lr_milestones", {},
+                   "Epochs after which the learning rate is multiplied by lr_gamma (MultiStepLR; "
+                   "empty = constant)",
+                   1, 1000, "epochs");
+    s.add_real("lr_gamma", 0.1, "Learning-rate factor at each milestone", 1e-6, 1);
     s.add_real("momentum", 0.9, "SGD momentum", 0, 0.999);
     s.add_real("weight_decay", 0, "L2 weight decay", 0, 1);
     s.add_int("threads", 2, "LibTorch intra-op threads (0 = LibTorch's default)", 0, 256,

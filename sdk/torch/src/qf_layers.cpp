@@ -72,8 +72,10 @@ torch::Tensor QfNLayerImpl::forward(const torch::Tensor& x) {
   const auto g = (0.5 / others.clamp_min(1e-6) / (torch::relu(scale) + 1)).clamp_max(1.0);
   {
     torch::NoGradGuard no_grad;
-    running_mean.mul_(0.1).add_(0.9 * m.detach());
-    running_factor.mul_(0.1).add_(0.9 * g.detach().mean(0));
+    // Exponential averages with weight 0.1 on the new batch (the original weighs it 0.9, which
+    // leaves the inference branch and factors to the last, possibly tiny, batch).
+    running_mean.mul_(0.9).add_(0.1 * m.detach());
+    running_factor.mul_(0.9).add_(0.1 * g.detach().mean(0));
   }
   return x1 * g;
 }

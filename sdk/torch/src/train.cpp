@@ -1,5 +1,6 @@
 #include "coex/torch/train.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -41,6 +42,9 @@ TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Data
   const auto t0 = std::chrono::steady_clock::now();
   model->train();
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    if (std::find(o.lr_milestones.begin(), o.lr_milestones.end(), epoch) != o.lr_milestones.end())
+      for (auto& group : opt->param_groups())
+        group.options().set_lr(group.options().get_lr() * o.lr_gamma);
     for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
     for (std::int64_t i = n - 1; i > 0; --i)
       std::swap(order[static_cast<std::size_t>(i)],

@@ -37,11 +37,12 @@ TORCH_MODULE(QfPLayer);
 /// N-LYR, per feature: batch-adjust then individual-adjust, both multiplications of a
 /// probability by a factor in [0, 1] (or its lift toward 1), so a circuit can run them.
 ///  - batch-adjust with the batch mean m: m <= 0.5: x' = x + f(1 - x), f = (0.5 - m)/(1 - m);
-///    m > 0.5: x' = f x, f = 0.5/m. Buffer "running_mean" (r <- 0.1 r + 0.9 m, as the original
-///    weighs it) chooses the branch and the factor at inference.
+///    m > 0.5: x' = f x, f = 0.5/m. Buffer "running_mean" (r <- 0.9 r + 0.1 m; the original's
+///    0.1 r + 0.9 m leaves inference to the last, possibly tiny, batch) chooses the branch and
+///    the factor at inference.
 ///  - individual-adjust: x'' = g x' with g = min(1, 0.5 / mean_{others}(x') / (relu(a) + 1)),
 ///    the mean taken over the other samples of the batch (leave-one-out). Parameter "scale" (a,
-///    initialised to 1), buffer "running_factor" (r <- 0.1 r + 0.9 mean_batch(g)) used at
+///    initialised to 1), buffer "running_factor" (r <- 0.9 r + 0.1 mean_batch(g)) used at
 ///    inference, clamped to 1.
 /// Training needs batches of at least 2.
 class QfNLayerImpl : public torch::nn::Module {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "coex/torch/dataset.hpp"
 #include "coex/torch/lower.hpp"
@@ -14,6 +15,10 @@ struct TrainOptions {
   std::int64_t batch = 64;
   std::string optimizer = "adam";  ///< "adam" or "sgd"
   double lr = 1e-3;
+  /// Epochs (0-based counts of finished epochs) at which the learning rate is multiplied by
+  /// lr_gamma (MultiStepLR); empty = constant.
+  std::vector<int> lr_milestones;
+  double lr_gamma = 0.1;
   double momentum = 0.9;  ///< sgd only
   double weight_decay = 0;
   int threads = 0;         ///< intra-op threads (0 = leave as is)

@@ -459,5 +459,18 @@ TEST(QuantumCircuitTarget, ReportsTheCompiledCircuitAndEnforcesTheQubitBudget) {
   EXPECT_NE(bad.reason.find("conv2d"), std::string::npos) << bad.reason;
 }
 
+TEST(QuantumCircuitTarget, ClassicalTargetsRefuseQuantumNetworksWithAReason) {
+  // Targets that map conv and linear layers have nothing to run in a QuantumFlow network: they
+  // say so instead of reporting a free design (imc reported 0 crossbars and zero energy).
+  using coex::testing::load;
+  using coex::testing::PluginUnderTest;
+  const auto net = hnet(4, 4, 2, true, true);
+  for (const char* t : {"fpga_cluster", "imc"}) {
+    const auto r = load<HardwareTarget>(PluginUnderTest{t, {}})->tune(net, {});
+    EXPECT_FALSE(r.feasible) << t;
+    EXPECT_NE(r.reason.find("the network has none"), std::string::npos) << t << ": " << r.reason;
+  }
+}
+
 }  // namespace
 }  // namespace coex::qf

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -268,8 +269,23 @@ HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipel
   return r;
 }
 
+namespace {
+// The pipeline maps conv and linear layers; a network without any (a QuantumFlow network, say)
+// has nothing to run on the FPGAs.
+std::optional<HardwareResult> without_layers(const Network& net, const Point& design) {
+  for (const auto& n : net.nodes())
+    if (n.op == OpKind::kConv2d || n.op == OpKind::kLinear) return std::nullopt;
+  HardwareResult r;
+  r.design = design;
+  r.feasible = false;
+  r.reason = "fpga_cluster runs conv and linear layers; the network has none";
+  return r;
+}
+}  // namespace
+
 HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) const {
   design_space_.check(design);
+  if (auto r = without_layers(net, design)) return *r;
   const PipelinePlanner planner = planner_for(net);
   const auto& g = planner.tilings();
   std::size_t i = 0;
@@ -316,6 +332,7 @@ HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) co
 }
 
 HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {
+  if (auto r = without_layers(net, {})) return *r;
   const PipelinePlanner planner = planner_for(net);
   bool any = false;
   std::string why;

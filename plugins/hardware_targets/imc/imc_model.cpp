@@ -83,7 +83,10 @@ Result evaluate(const Network& net, const Design& d, const Technology& t) {
                static_cast<double>(r.routers) * t.a_router_mm2 * d.bandwidth_flits;
   const int needed = static_cast<int>(std::lround(std::log2(static_cast<double>(R)))) + t.cell_bits;
   r.adc_deficit_bits = std::max(0, needed - d.adc_bits);
-  if (r.tiles > t.max_tiles) {
+  if (r.layers.empty()) {
+    r.feasible = false;
+    r.reason = "imc maps conv and linear layers onto crossbars; the network has none";
+  } else if (r.tiles > t.max_tiles) {
     r.feasible = false;
     r.reason =
         "needs " + std::to_string(r.tiles) + " tiles, the chip has " + std::to_string(t.max_tiles);

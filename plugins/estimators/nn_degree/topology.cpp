@@ -132,7 +132,11 @@ Topology analyse(const Network& net) {
       case OpKind::kLinear:
       case OpKind::kGlobalAvgPool:
       case OpKind::kFlatten:
-        // Zero has no source; at the head channels lose their identity (no conv cell follows).
+      case OpKind::kQfU:
+      case OpKind::kQfP:
+      case OpKind::kQfN:
+        // Zero has no source; at the head channels lose their identity (no conv cell follows);
+        // QuantumFlow layers are dense, not conv cells.
         src[i].assign(static_cast<std::size_t>(n.shape.c), none);
         break;
     }

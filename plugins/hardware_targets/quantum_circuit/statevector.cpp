@@ -38,22 +38,56 @@ void StateVector::apply(const Gate1& g, int target, const std::vector<int>& cont
   for (int c : controls) {
     if (c < 0 || c >= n_ || c == target)
       throw Error("state vector: control qubit out of range or equal to the target");
+    if ((cmask >> c) & 1) throw Error("state vector: control qubit listed twice");
     cmask |= std::uint64_t{1} << c;
   }
   const std::uint64_t tbit = std::uint64_t{1} << target;
-  const std::uint64_t size = psi_.size();
-  // Locals, so that the compiler need not reload them after every store to the state.
-  const Amplitude u00 = g.u00, u01 = g.u01, u10 = g.u10, u11 = g.u11;
-  Amplitude* psi = psi_.data();
-  // Visit each pair (i, i | tbit) with bit `target` of i clear: i = high part | low part.
-  for (std::uint64_t hi = 0; hi < size; hi += 2 * tbit)
-    for (std::uint64_t lo = 0; lo < tbit; ++lo) {
-      const std::uint64_t i = hi | lo;
-      if ((i & cmask) != cmask) continue;
-      const Amplitude a = psi[i], b = psi[i | tbit];
-      psi[i] = mul(u00, a) + mul(u01, b);
-      psi[i | tbit] = mul(u10, a) + mul(u11, b);
+  // Only the pairs (i, i | tbit) with every control bit set change: enumerate them directly by
+  // spreading a counter over the free bits (the target and control bits held at 0, then the
+  // controls set), 2^(n - 1 - controls) pairs instead of a test on all 2^(n - 1).
+  int fixed[32];
+  int nfixed = 0;
+  for (int c : controls) fixed[nfixed++] = c;
+  fixed[nfixed++] = target;
+  std::sort(fixed, fixed + nfixed);
+  const std::uint64_t pairs = psi_.size() >> nfixed;
+  auto index = [&](std::uint64_t k) {
+    for (int f = 0; f < nfixed; ++f) {
+      const std::uint64_t low = (std::uint64_t{1} << fixed[f]) - 1;
+      k = ((k & ~low) << 1) | (k & low);
     }
+    return k | cmask;
+  };
+  Amplitude* psi = psi_.data();
+  const bool real =
+      g.u00.imag() == 0 && g.u01.imag() == 0 && g.u10.imag() == 0 && g.u11.imag() == 0;
+  if (real) {
+    // Every QuantumFlow gate (X, Z, H, RY) is real: 8 multiplications per pair instead of 16.
+    const double u00 = g.u00.real(), u01 = g.u01.real(), u10 = g.u10.real(), u11 = g.u11.real();
+    auto* d = reinterpret_cast<double*>(psi);  // std::complex<double> is two doubles
+    auto update = [&](std::uint64_t i) {
+      const std::uint64_t j = i | tbit;
+      const double ar = d[2 * i], ai = d[2 * i + 1], br = d[2 * j], bi = d[2 * j + 1];
+      d[2 * i] = u00 * ar + u01 * br;
+      d[2 * i + 1] = u00 * ai + u01 * bi;
+      d[2 * j] = u10 * ar + u11 * br;
+      d[2 * j + 1] = u10 * ai + u11 * bi;
+    };
+    if (controls.empty()) {
+      for (std::uint64_t hi = 0; hi < psi_.size(); hi += 2 * tbit)
+        for (std::uint64_t lo = 0; lo < tbit; ++lo) update(hi | lo);
+    } else {
+      for (std::uint64_t k = 0; k < pairs; ++k) update(index(k));
+    }
+  } else {
+    const Amplitude u00 = g.u00, u01 = g.u01, u10 = g.u10, u11 = g.u11;
+    for (std::uint64_t k = 0; k < pairs; ++k) {
+      const std::uint64_t i = index(k), j = i | tbit;
+      const Amplitude a = psi[i], b = psi[j];
+      psi[i] = mul(u00, a) + mul(u01, b);
+      psi[j] = mul(u10, a) + mul(u11, b);
+    }
+  }
   ++gates_;
 }
 

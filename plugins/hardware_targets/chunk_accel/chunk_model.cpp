@@ -1,0 +1,281 @@
+#include "chunk_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "coex/error.hpp"
+
+namespace coex::chunk {
+
+const char* chunk_name(Chunk c) {
+  switch (c) {
+    case Chunk::kConv:
+      return "conv";
+    case Chunk::kShift:
+      return "shift";
+    case Chunk::kAdder:
+      return "adder";
+  }
+  return "?";
+}
+
+double op_energy_pj(Op op, int bits, bool fpga) {
+  if (fpga) {
+    if (bits != 8) throw Error("chunk_accel: the FPGA operator energies are for 8 bits only");
+    return op == Op::kMult ? 0.213 : op == Op::kShift ? 0.07 : 0.05;
+  }
+  // Reference table: mult, add, shift (pJ).
+  struct Row {
+    int bits;
+    double mult, add, shift;
+  };
+  static constexpr Row rows[] = {
+      {32, 3.7, 0.9, 0.13}, {16, 1.0, 0.03, 0.103}, {8, 0.2, 0.03, 0.024}, {6, 0.2, 0.022, 0.018}};
+  for (const auto& r : rows)
+    if (r.bits == bits) return op == Op::kMult ? r.mult : op == Op::kAdd ? r.add : r.shift;
+  throw Error("chunk_accel: no operator energy for " + std::to_string(bits) +
+              " bits (the table holds 32, 16, 8 and 6)");
+}
+
+Technology Technology::fpga_variant() {
+  Technology t;
+  t.fpga = true;
+  t.bits = {8, 8, 8};
+  return t;
+}
+
+PeSplit split_pes(double f_conv, double f_shift, double f_adder, const Technology& t) {
+  PeSplit p;
+  const double denom = f_conv + (f_shift + f_adder) / t.cheap_pe_factor;
+  if (!(denom > 0)) return p;
+  const double u = t.pe_budget / denom;
+  p.conv = static_cast<int>(std::floor(u * f_conv));
+  p.shift = static_cast<int>(std::ceil(u * f_shift));
+  p.adder = static_cast<int>(std::ceil(u * f_adder));
+  return p;
+}
+
+std::string Tiling::to_string() const {
+  return "M " + std::to_string(M0) + "x" + std::to_string(M1) + "x" + std::to_string(M2) + "x" +
+         std::to_string(M3) + ", C " + std::to_string(C0) + "x" + std::to_string(C1) + "x" +
+         std::to_string(C2) + ", E " + std::to_string(E1) + "x" + std::to_string(E3);
+}
+
+namespace {
+
+// C0*S, or its packed form on the FPGA's shift/adder PEs (8 ops per PE).
+std::int64_t rf_row(const Layer& l, std::int64_t c0, const Technology& t) {
+  const std::int64_t v = c0 * l.S;
+  return t.fpga && l.chunk != Chunk::kConv ? (v + 7) / 8 : v;
+}
+
+double op_energy_of(const Layer& l, const Technology& t) {
+  if (t.compat_conv_energy) return op_energy_pj(Op::kMult, t.bits[0], t.fpga);
+  const int bits = t.bits[static_cast<std::size_t>(l.chunk)];
+  switch (l.chunk) {
+    case Chunk::kConv:
+      return op_energy_pj(Op::kMult, bits, t.fpga);
+    case Chunk::kShift:
+      return op_energy_pj(Op::kShift, bits, t.fpga);
+    case Chunk::kAdder:
+      return op_energy_pj(Op::kAdd, bits, t.fpga);
+  }
+  return 0;
+}
+
+std::vector<std::int64_t> divisors(std::int64_t n) {
+  std::vector<std::int64_t> d;
+  for (std::int64_t i = 1; i * i <= n; ++i)
+    if (n % i == 0) {
+      d.push_back(i);
+      if (i != n / i) d.push_back(n / i);
+    }
+  std::sort(d.begin(), d.end());
+  return d;
+}
+
+}  // namespace
+
+std::int64_t gb_words(const Layer& l, const Tiling& t) {
+  return t.C1 * t.C0 * ((t.E1 - 1) * l.stride + l.R) * ((l.F - 1) * l.stride + l.S) +
+         t.M2 * t.M1 * t.M0 * t.E1 * l.F;
+}
+
+std::optional<std::string> invalid(const Layer& l, const Tiling& t, int pes, std::int64_t gb_free,
+                                   const Technology& tech) {
+  if (t.M0 * t.M1 * t.M2 * t.M3 != l.M) return "M factors do not multiply to M";
+  if (t.C0 * t.C1 * t.C2 != l.C) return "C factors do not multiply to C";
+  if (t.E1 * t.E3 != l.E) return "E factors do not multiply to E";
+  if (std::min({t.M0, t.M1, t.M2, t.M3, t.C0, t.C1, t.C2, t.E1, t.E3}) < 1)
+    return "a factor is below 1";
+  if (t.M0 > tech.m0_max) return "M0 above " + std::to_string(tech.m0_max);
+  if (t.E1 == 1 && !l.fully_connected() && l.E > 1) return "E1 = 1 on a layer with E > 1";
+  if (t.M1 * t.C1 * t.E1 * l.R >= pes) return "M1 C1 E1 R needs more PEs than the chunk has";
+  if (rf_row(l, t.C0, tech) >= tech.ifmap_rf) return "C0 S overflows the ifmap register file";
+  if (t.M0 * rf_row(l, t.C0, tech) >= tech.weight_rf)
+    return "M0 C0 S overflows the weight register file";
+  if (gb_words(l, t) >= gb_free) return "the tile overflows the global buffer left";
+  return std::nullopt;
+}
+
+Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech) {
+  Mapping m;
+  m.tiling = t;
+  m.gb_words = gb_words(l, t);
+  const double I = static_cast<double>(l.H * l.W * l.C);
+  double Wt = static_cast<double>(l.R * l.S * l.C * l.M);
+  const double O = static_cast<double>(l.E * l.F * l.M);
+  if (tech.fpga && l.chunk != Chunk::kConv) Wt *= 6.0 / 8.0;
+  const double e_h = static_cast<double>(l.E) / static_cast<double>(l.H);
+  const double f_w = static_cast<double>(l.F) / static_cast<double>(l.W);
+  const double M3 = double(t.M3), M2 = double(t.M2), M1 = double(t.M1), M0 = double(t.M0);
+  const double C2 = double(t.C2), C1 = double(t.C1), C0 = double(t.C0);
+  const double E3 = double(t.E3), E1 = double(t.E1), R = double(l.R), S = double(l.S),
+               F = double(l.F);
+  Accesses& a = m.accesses;
+  a.dram = M3 * I + E3 * Wt + O;  // C3 = 1: max(2 C3 - 1, 1) = 1
+  a.gb = M3 * M2 * I + std::max(2 * (C2 - 1), 1.0) * O;
+  a.noc = M3 * M2 * M1 * R * e_h * I + E3 * E1 * Wt + std::max(C2 * (C1 * R - 1), 1.0) * O;
+  a.rf = M3 * M2 * M1 * R * e_h * M0 * S * f_w * I + E3 * E1 * F * Wt +
+         std::max(2 * C2 * C1 * R * (C0 * S - 1), 1.0) * O;
+  const double scale =
+      tech.bits[static_cast<std::size_t>(l.chunk)] / 16.0 * (tech.fpga ? 0.63 : 1.0);
+  const double dram = a.dram * tech.e_dram * scale;
+  const double onchip = (a.gb * tech.e_gb + a.noc * tech.e_noc + a.rf * tech.e_rf) * scale;
+  const double ops = static_cast<double>(l.macs()) * op_energy_of(l, tech);
+  m.onchip_pj = ops + onchip;
+  m.energy_pj = m.onchip_pj + dram;
+  m.latency_ns =
+      M3 * M2 * M0 * C2 * static_cast<double>(rf_row(l, t.C0, tech)) * E3 * F * tech.cycle_ns;
+  return m;
+}
+
+std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
+                                 const Technology& tech) {
+  if (pes <= 0) return std::nullopt;
+  std::optional<Mapping> best;
+  auto better = [](const Mapping& a, const Mapping& b) {
+    if (a.edp() != b.edp()) return a.edp() < b.edp();
+    return a.latency_ns < b.latency_ns;
+  };
+  const auto dm = divisors(l.M), dc = divisors(l.C), de = divisors(l.E);
+  Tiling t;
+  for (auto e1 : de) {
+    if (e1 == 1 && l.E > 1 && !l.fully_connected()) continue;
+    t.E1 = e1;
+    t.E3 = l.E / e1;
+    if (e1 * l.R >= pes) break;  // divisors ascend: larger E1 only needs more PEs
+    for (auto c0 : dc) {
+      if (rf_row(l, c0, tech) >= tech.ifmap_rf) break;
+      t.C0 = c0;
+      for (auto c1 : divisors(l.C / c0)) {
+        if (c1 * e1 * l.R >= pes) break;
+        t.C1 = c1;
+        t.C2 = l.C / c0 / c1;
+        for (auto m0 : dm) {
+          if (m0 > tech.m0_max || m0 * rf_row(l, c0, tech) >= tech.weight_rf) break;
+          t.M0 = m0;
+          for (auto m1 : divisors(l.M / m0)) {
+            if (m1 * c1 * e1 * l.R >= pes) break;
+            t.M1 = m1;
+            for (auto m2 : divisors(l.M / m0 / m1)) {
+              t.M2 = m2;
+              t.M3 = l.M / m0 / m1 / m2;
+              if (gb_words(l, t) >= gb_free) continue;
+              const Mapping m = evaluate(l, t, tech);
+              if (!best || better(m, *best)) best = m;
+            }
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+std::optional<Mapping> Mapper::map(const Layer& l, int pes, std::int64_t gb_free) {
+  const Key k{l.H, l.W,    l.C, l.M, l.R, l.S, l.E, l.F, l.stride, static_cast<int>(l.chunk),
+              pes, gb_free};
+  auto it = memo_.find(k);
+  if (it != memo_.end()) return it->second;
+  return memo_.emplace(k, map_layer(l, pes, gb_free, tech_)).first->second;
+}
+
+std::vector<Layer> lower(const Network& net) {
+  std::vector<Layer> out;
+  for (const auto& n : net.nodes()) {
+    const Shape in = net.input_shape(n);
+    Layer l;
+    l.node = n.id;
+    if (n.op == OpKind::kConv2d) {
+      // Padding folds into H, W: the mapper sees the padded input.
+      l.H = in.h + 2 * n.padding;
+      l.W = in.w + 2 * n.padding;
+      l.C = in.c / n.groups;
+      l.M = n.out_channels / n.groups;
+      l.R = l.S = n.kernel;
+      l.E = n.shape.h;
+      l.F = n.shape.w;
+      l.stride = n.stride;
+      l.repeat = n.groups;
+      out.push_back(l);
+    } else if (n.op == OpKind::kLinear) {
+      l.C = in.c;
+      l.M = n.out_channels;
+      out.push_back(l);
+    }
+  }
+  return out;
+}
+
+ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
+                        std::optional<PeSplit> pes) {
+  const Technology& tech = mapper.technology();
+  ScheduleResult r;
+  std::array<double, 3> f{0, 0, 0};
+  for (const auto& l : layers)
+    f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
+  r.pes = pes ? *pes : split_pes(f[0], f[1], f[2], tech);
+  r.mappings.resize(layers.size());
+  // Each chunk's layers, in network order.
+  std::array<std::vector<std::size_t>, 3> queue;
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    queue[static_cast<std::size_t>(layers[i].chunk)].push_back(i);
+  std::array<std::size_t, 3> next{0, 0, 0};
+  std::array<std::int64_t, 3> held{0, 0, 0};
+  for (;;) {
+    int c = -1;
+    for (int k = 0; k < 3; ++k) {
+      const auto uk = static_cast<std::size_t>(k);
+      if (next[uk] >= queue[uk].size()) continue;
+      if (c < 0 || r.chunk_latency_ns[uk] < r.chunk_latency_ns[static_cast<std::size_t>(c)]) c = k;
+    }
+    if (c < 0) break;
+    const auto uc = static_cast<std::size_t>(c);
+    const std::size_t i = queue[uc][next[uc]++];
+    const Layer& l = layers[i];
+    const std::int64_t free = tech.gb_words - held[(uc + 1) % 3] - held[(uc + 2) % 3];
+    const auto m = mapper.map(l, r.pes.of(l.chunk), free);
+    if (!m) {
+      r.feasible = false;
+      r.reason = "no valid tiling for layer " + std::to_string(i) + " (node " +
+                 std::to_string(l.node) + ", " + chunk_name(l.chunk) + " chunk, " +
+                 std::to_string(r.pes.of(l.chunk)) + " PEs, " + std::to_string(free) +
+                 " buffer words free)";
+      return r;
+    }
+    r.mappings[i] = *m;
+    const double rep = static_cast<double>(l.repeat);
+    r.chunk_latency_ns[uc] += m->latency_ns * rep;
+    r.chunk_energy_pj[uc] += m->energy_pj * rep;
+    r.onchip_pj += m->onchip_pj * rep;
+    held[uc] = next[uc] < queue[uc].size() ? m->gb_words : 0;
+  }
+  r.feasible = true;
+  r.latency_ns = *std::max_element(r.chunk_latency_ns.begin(), r.chunk_latency_ns.end());
+  for (double e : r.chunk_energy_pj) r.energy_pj += e;
+  return r;
+}
+
+}  // namespace coex::chunk

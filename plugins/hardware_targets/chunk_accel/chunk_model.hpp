@@ -1,0 +1,154 @@
+// NASA's chunk-based accelerator (reference/nasa.md section 5, the NASA-F model): three PE chunks
+// (conv/MAC, shift, adder) sharing a global buffer, a row-stationary mapper that picks the valid
+// tiling of minimum energy-delay product per layer, the access-count energy model with each chunk
+// charged its own operator energy, and the event-driven schedule that runs the chunks
+// concurrently. Issue 6 groundwork: the `chunk_accel` target plugin and the IR's shift/adder ops
+// are still to come; conv networks lower already.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "coex/network.hpp"
+
+namespace coex::chunk {
+
+/// The operator a layer runs, i.e. the chunk that executes it.
+enum class Chunk { kConv = 0, kShift = 1, kAdder = 2 };
+const char* chunk_name(Chunk c);
+
+/// Arithmetic operation priced by op_energy_pj.
+enum class Op { kMult, kAdd, kShift };
+
+/// Energy of one operation in pJ at `bits` (the reference's table, bits 32, 16, 8, 6; ASIC) or the
+/// FPGA variant's 8-bit figures (mult 0.213, shift 0.07, add 0.05). Throws coex::Error for a bit
+/// width the table does not hold.
+double op_energy_pj(Op op, int bits, bool fpga = false);
+
+/// Constants of the accelerator (defaults: the reference's ASIC, 250 MHz).
+struct Technology {
+  int pe_budget = 168;             ///< MAC-equivalent PEs
+  double cheap_pe_factor = 1.88;   ///< a shift or adder PE costs 1/1.88 of a MAC PE
+  std::int64_t gb_words = 131070;  ///< global buffer, words
+  int ifmap_rf = 48;               ///< C0*S must stay below this
+  int weight_rf = 112;             ///< M0*C0*S must stay below this
+  int m0_max = 16;
+  double cycle_ns = 4;
+  double e_dram = 200, e_gb = 6, e_noc = 2, e_rf = 1;  ///< pJ per 16-bit word access
+  std::array<int, 3> bits{8, 6, 6};  ///< word width per chunk (conv, shift, adder)
+  /// FPGA variant: shift/adder PEs pack 8 ops, their weight traffic shrinks by 8/6, memory costs
+  /// x0.63, FPGA operator energies.
+  bool fpga = false;
+  /// The original's bug, for parity: every chunk pays the conv chunk's multiply energy.
+  bool compat_conv_energy = false;
+  static Technology asic() { return {}; }
+  static Technology fpga_variant();
+};
+
+/// PEs per chunk from the chunks' MACs (F_c, F_s, F_a): u = budget / (F_c + (F_s + F_a)/1.88),
+/// PE_c = floor(u F_c), PE_s = ceil(u F_s), PE_a = ceil(u F_a).
+struct PeSplit {
+  int conv = 0, shift = 0, adder = 0;
+  int of(Chunk c) const { return c == Chunk::kConv ? conv : c == Chunk::kShift ? shift : adder; }
+};
+PeSplit split_pes(double f_conv, double f_shift, double f_adder, const Technology& t);
+
+/// One layer as the mapper sees it: input H x W x C, filter R x S, output E x F x M, stride.
+/// `repeat` identical copies run back to back (a depthwise conv lowers to C single-channel
+/// layers).
+struct Layer {
+  std::int64_t H = 1, W = 1, C = 1, M = 1, R = 1, S = 1, E = 1, F = 1;
+  int stride = 1;
+  Chunk chunk = Chunk::kConv;
+  std::int64_t repeat = 1;
+  int node = -1;  ///< IR node it comes from
+  std::int64_t macs() const { return E * F * M * R * S * C; }
+  bool fully_connected() const { return E == 1 && F == 1 && R == 1 && S == 1; }
+};
+
+/// Row-stationary tiling: M = M0 M1 M2 M3, C = C0 C1 C2 (C3 = 1), E = E1 E3.
+struct Tiling {
+  std::int64_t M0 = 1, M1 = 1, M2 = 1, M3 = 1, C0 = 1, C1 = 1, C2 = 1, E1 = 1, E3 = 1;
+  bool operator==(const Tiling&) const = default;
+  std::string to_string() const;
+};
+
+/// Accesses (words) per memory level: DRAM, global buffer, NoC, register file.
+struct Accesses {
+  double dram = 0, gb = 0, noc = 0, rf = 0;
+};
+
+struct Mapping {
+  Tiling tiling;
+  Accesses accesses;
+  double latency_ns = 0;      ///< one copy of the layer
+  double energy_pj = 0;       ///< one copy, DRAM included
+  double onchip_pj = 0;       ///< one copy, DRAM excluded (the reference's reported energy)
+  std::int64_t gb_words = 0;  ///< global buffer the tiling holds
+  double edp() const { return energy_pj * latency_ns; }
+};
+
+/// Why `t` is not a valid tiling of `l` on `pes` PEs with `gb_free` buffer words, or nullopt:
+/// the factors must multiply to M, C, E; M0 <= m0_max; E1 != 1 unless the layer is fully
+/// connected; M1 C1 E1 R < pes; C0 S < ifmap_rf; M0 C0 S < weight_rf; buffer < gb_free.
+std::optional<std::string> invalid(const Layer& l, const Tiling& t, int pes, std::int64_t gb_free,
+                                   const Technology& tech);
+
+/// Global-buffer words tiling `t` holds: C1 C0 ((E1-1) st + R) ((F-1) st + S) + M2 M1 M0 E1 F.
+std::int64_t gb_words(const Layer& l, const Tiling& t);
+
+/// Latency, access counts and energy of `l` under `t` (validity not checked).
+Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech);
+
+/// The valid tiling of minimum EDP (ties: lower latency, then the first found), enumerating every
+/// ordered factorisation of M, C and E with the PE and register-file bounds pruned early; nullopt
+/// if none is valid (the original returned a sentinel 5000).
+std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
+                                 const Technology& tech);
+
+/// Memoised map_layer keyed by (layer shape, chunk, PEs, buffer budget): identical depthwise
+/// channels and repeated cells map once.
+class Mapper {
+ public:
+  explicit Mapper(Technology tech) : tech_(tech) {}
+  std::optional<Mapping> map(const Layer& l, int pes, std::int64_t gb_free);
+  const Technology& technology() const { return tech_; }
+  std::size_t cached() const { return memo_.size(); }
+
+ private:
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                         std::int64_t, std::int64_t, std::int64_t, int, int, int, std::int64_t>;
+  Technology tech_;
+  std::map<Key, std::optional<Mapping>> memo_;
+};
+
+/// The layers of a network for the accelerator: conv2d (a grouped conv becomes `groups` layers
+/// of C/groups -> M/groups; depthwise: single-channel layers) and linear. Every layer is a conv
+/// chunk layer until the IR has shift and adder ops.
+std::vector<Layer> lower(const Network& net);
+
+/// Result of scheduling a network on the three chunks.
+struct ScheduleResult {
+  bool feasible = false;
+  std::string reason;
+  PeSplit pes;
+  double latency_ns = 0;  ///< the largest chunk total
+  double energy_pj = 0;   ///< all chunks, DRAM included
+  double onchip_pj = 0;   ///< all chunks, DRAM excluded
+  std::array<double, 3> chunk_latency_ns{0, 0, 0};
+  std::array<double, 3> chunk_energy_pj{0, 0, 0};
+  std::vector<Mapping> mappings;  ///< per layer, in `layers` order
+};
+
+/// Runs `layers` on the chunks: each chunk takes its layers in order; at each event the chunk
+/// with the least accumulated latency starts its next layer, mapped with the buffer left by the
+/// other chunks' current tiles. `pes` = split_pes of the layers' MACs unless given.
+ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
+                        std::optional<PeSplit> pes = std::nullopt);
+
+}  // namespace coex::chunk

@@ -7,6 +7,7 @@
 
 #include "chunk_model.hpp"
 #include "coex/error.hpp"
+#include "coex/testing/checks.hpp"
 
 namespace coex::chunk {
 namespace {
@@ -176,6 +177,44 @@ TEST(ChunkAccel, ChunksRunConcurrently) {
   mapper.map(a, r.pes.conv, 131070);
   mapper.map(a, r.pes.conv, 131070);
   EXPECT_LE(mapper.cached(), before + 1);
+}
+
+TEST(ChunkAccelTarget, DesignsTradePesForLatencyAndRefuseNetworksWithoutConv) {
+  using coex::testing::load;
+  using coex::testing::PluginUnderTest;
+  auto t = load<HardwareTarget>(PluginUnderTest{
+      "chunk_accel", {{"pe_budgets", {42, 168}}, {"split_override", {100, 40, 40}}}});
+  ASSERT_EQ(t->design_space().size(), 3u);  // pe_budget, gb_words, pe_split
+  const auto net = coex::testing::reference_networks(Task{}, 6)[5];
+  const auto small = t->evaluate(net, {0, 1, 0});
+  const auto large = t->evaluate(net, {1, 1, 0});
+  ASSERT_TRUE(small.feasible && large.feasible) << small.reason << large.reason;
+  EXPECT_GT(small.metrics.get("latency_ms"), large.metrics.get("latency_ms"));
+  EXPECT_NE(large.summary.find("168 PEs (conv 168, shift 0, adder 0)"), std::string::npos)
+      << large.summary;
+  // The override hands the conv chunk 100 PEs of the 168: slower than the workload split.
+  const auto fixed = t->evaluate(net, {1, 1, 1});
+  ASSERT_TRUE(fixed.feasible) << fixed.reason;
+  EXPECT_NE(fixed.summary.find("conv 100"), std::string::npos) << fixed.summary;
+  EXPECT_GT(fixed.metrics.get("latency_ms"), large.metrics.get("latency_ms"));
+  // The figures are the schedule's.
+  Mapper mapper(Technology::asic());
+  const auto direct = schedule(lower(net), mapper);
+  EXPECT_DOUBLE_EQ(large.metrics.get("latency_ms"), direct.latency_ns * 1e-6);
+  EXPECT_DOUBLE_EQ(large.metrics.get("energy_mj"), direct.energy_pj * 1e-9);
+  // A network without conv or linear layers has nothing to run here.
+  Network q;
+  q.add_qf_u(q.add_flatten(q.add_input({1, 4, 4})), 2);
+  const auto r = t->tune(q, {});
+  EXPECT_FALSE(r.feasible);
+  EXPECT_NE(r.reason.find("the network has none"), std::string::npos) << r.reason;
+  // A malformed override names the option.
+  try {
+    load<HardwareTarget>(PluginUnderTest{"chunk_accel", {{"split_override", {1, 2}}}});
+    FAIL() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("'split_override'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
 COEX_HARDWARE_TARGET_CONFORMANCE(RaspberryPi, {"raspberry_pi", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Gpu, {"gpu", {}});
+COEX_HARDWARE_TARGET_CONFORMANCE(ChunkAccel, {"chunk_accel", {{"pe_budgets", {84, 168}}}});
 COEX_SEARCH_SPACE_CONFORMANCE(QfNet, {"qf_net", {}, two_classes()});
 COEX_HARDWARE_TARGET_CONFORMANCE(
     QuantumCircuit, {"quantum_circuit", {{"device", "ibm_falcon"}}, two_classes(), "qf_net"});

@@ -230,13 +230,14 @@ std::vector<Layer> lower(const Network& net) {
 }
 
 ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
-                        std::optional<PeSplit> pes) {
+                        std::optional<PeSplit> pes, std::int64_t gb_words) {
   const Technology& tech = mapper.technology();
+  const std::int64_t buffer = gb_words > 0 ? gb_words : tech.gb_words;
   ScheduleResult r;
   std::array<double, 3> f{0, 0, 0};
   for (const auto& l : layers)
     f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
-  r.pes = pes ? *pes : split_pes(f[0], f[1], f[2], tech);
+  r.pes = pes ? *pes : split_pes(f[0], f[1], f[2], tech);  // the technology's PE budget
   r.mappings.resize(layers.size());
   // Each chunk's layers, in network order.
   std::array<std::vector<std::size_t>, 3> queue;
@@ -255,7 +256,7 @@ ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
     const auto uc = static_cast<std::size_t>(c);
     const std::size_t i = queue[uc][next[uc]++];
     const Layer& l = layers[i];
-    const std::int64_t free = tech.gb_words - held[(uc + 1) % 3] - held[(uc + 2) % 3];
+    const std::int64_t free = buffer - held[(uc + 1) % 3] - held[(uc + 2) % 3];
     const auto m = mapper.map(l, r.pes.of(l.chunk), free);
     if (!m) {
       r.feasible = false;

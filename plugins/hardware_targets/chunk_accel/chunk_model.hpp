@@ -2,8 +2,8 @@
 // (conv/MAC, shift, adder) sharing a global buffer, a row-stationary mapper that picks the valid
 // tiling of minimum energy-delay product per layer, the access-count energy model with each chunk
 // charged its own operator energy, and the event-driven schedule that runs the chunks
-// concurrently. Issue 6 groundwork: the `chunk_accel` target plugin and the IR's shift/adder ops
-// are still to come; conv networks lower already.
+// concurrently. The `chunk_accel` target plugin is built on it; the IR's shift/adder ops are still
+// to come, so networks lower to conv-chunk layers for now.
 #pragma once
 
 #include <array>
@@ -147,8 +147,10 @@ struct ScheduleResult {
 
 /// Runs `layers` on the chunks: each chunk takes its layers in order; at each event the chunk
 /// with the least accumulated latency starts its next layer, mapped with the buffer left by the
-/// other chunks' current tiles. `pes` = split_pes of the layers' MACs unless given.
+/// other chunks' current tiles. `pes` = split_pes of the layers' MACs unless given; `gb_words` =
+/// the mapper's technology's buffer unless positive (a design may size the buffer; the mapper's
+/// memo is keyed by the buffer left, so one mapper serves every size).
 ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
-                        std::optional<PeSplit> pes = std::nullopt);
+                        std::optional<PeSplit> pes = std::nullopt, std::int64_t gb_words = 0);
 
 }  // namespace coex::chunk

@@ -1,0 +1,152 @@
+// Hardware target `chunk_accel`: NASA's chunk-based accelerator (chunk_model.hpp). Design space:
+// PE budget and global-buffer size (and a fixed PE split to compare with the workload split).
+// The IR has no shift or adder ops yet, so every layer runs on the conv chunk for now.
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "chunk_model.hpp"
+#include "coex/error.hpp"
+#include "coex/plugin.hpp"
+#include "coex/plugin_entry.hpp"
+
+namespace coex::plugins::chunk_accel {
+
+namespace ch = coex::chunk;
+
+class ChunkAccel final : public HardwareTarget {
+ public:
+  ChunkAccel(const Options& o, const PluginContext&)
+      : tech_(o.get_string("variant") == "fpga" ? ch::Technology::fpga_variant()
+                                                : ch::Technology::asic()),
+        pe_budgets_(o.get_int_list("pe_budgets")),
+        gb_sizes_(o.get_int_list("gb_words")),
+        objective_(o.get_string("tune_objective")) {
+    tech_.compat_conv_energy = o.get_bool("compat_conv_energy");
+    if (pe_budgets_.empty()) throw ConfigError("option 'pe_budgets' must not be empty");
+    if (gb_sizes_.empty()) throw ConfigError("option 'gb_words' must not be empty");
+    const auto split = o.get_int_list("split_override");
+    if (!split.empty()) {
+      if (split.size() != 3)
+        throw ConfigError("option 'split_override' must be [conv, shift, adder] PEs, got " +
+                          std::to_string(split.size()) + " numbers");
+      override_ = ch::PeSplit{static_cast<int>(split[0]), static_cast<int>(split[1]),
+                              static_cast<int>(split[2])};
+    }
+    std::vector<Dimension> dims{Dimension::categorical_of("pe_budget", pe_budgets_),
+                                Dimension::categorical_of("gb_words", gb_sizes_)};
+    if (override_) dims.push_back(Dimension::categorical("pe_split", {"workload", "override"}));
+    space_ = Space(std::move(dims));
+    mapper_ = std::make_unique<ch::Mapper>(tech_);
+  }
+
+  static OptionSchema schema() {
+    OptionSchema s;
+    s.add_string("variant", "asic",
+                 "asic (the reference's 250 MHz ASIC) or fpga (shift/adder PEs pack 8 ops, memory "
+                 "x0.63, FPGA operator energies)",
+                 {"asic", "fpga"});
+    s.add_int_list("pe_budgets", {84, 168, 336},
+                   "Design space: PE budget in MAC-equivalents (168 in the reference)", 3, 100000,
+                   "PEs");
+    s.add_int_list("gb_words", {65535, 131070},
+                   "Design space: global buffer shared by the chunks (131,070 in the reference)",
+                   64, 1LL << 32, "words");
+    s.add_int_list("split_override", {},
+                   "Optional fixed PE split [conv, shift, adder]; adds a design dimension choosing "
+                   "it or the workload split",
+                   0, 100000, "PEs");
+    s.add_bool("compat_conv_energy", false,
+               "Charge every chunk the conv chunk's multiply energy, as the original code does "
+               "(for parity; coex charges each chunk its own operator)");
+    s.add_string("tune_objective", "edp", "Metric tune() minimises among designs meeting the specs",
+                 {"edp", "latency_ms", "energy_mj"});
+    return s;
+  }
+
+  const Space& design_space() const override { return space_; }
+
+  std::vector<MetricInfo> metrics() const override {
+    return {{"edp", "mJ*ms", Direction::kMinimize, "Energy x latency"},
+            {"latency_ms", "ms", Direction::kMinimize,
+             "Inference latency: the slowest chunk's total (chunks run concurrently)"},
+            {"energy_mj", "mJ", Direction::kMinimize, "Energy per inference, DRAM included"},
+            {"onchip_energy_mj", "mJ", Direction::kMinimize,
+             "Energy without DRAM (what the reference reports)"},
+            {"flops_1e7", "1e7 ops", Direction::kMinimize,
+             "(F_conv + (F_shift + F_adder) / 1.88) / 1e7, the reference's FLOPs figure"}};
+  }
+
+  std::string tune_objective() const override { return objective_; }
+
+  HardwareResult evaluate(const Network& net, const Point& p) const override {
+    space_.check(p);
+    HardwareResult h;
+    h.design = p;
+    const auto layers = ch::lower(net);
+    if (layers.empty()) {
+      h.feasible = false;
+      h.reason = "chunk_accel maps conv and linear layers; the network has none";
+      return h;
+    }
+    ch::Technology t = tech_;
+    t.pe_budget = static_cast<int>(pe_budgets_.at(static_cast<std::size_t>(p.at(0))));
+    t.gb_words = gb_sizes_.at(static_cast<std::size_t>(p.at(1)));
+    std::optional<ch::PeSplit> split;
+    if (override_ && p.at(2) == 1) split = *override_;
+    if (!split) {
+      std::array<double, 3> f{0, 0, 0};
+      for (const auto& l : layers)
+        f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
+      split = ch::split_pes(f[0], f[1], f[2], t);
+    }
+    ch::ScheduleResult r;
+    {
+      // One memo for every candidate and design: the mapper's key holds the PEs and the buffer.
+      std::lock_guard<std::mutex> lock(mu_);
+      r = ch::schedule(layers, *mapper_, split, t.gb_words);
+    }
+    h.feasible = r.feasible;
+    h.reason = r.reason;
+    double f_sum = 0;
+    for (const auto& l : layers)
+      f_sum += static_cast<double>(l.macs() * l.repeat) /
+               (l.chunk == ch::Chunk::kConv ? 1.0 : t.cheap_pe_factor);
+    h.metrics.set("flops_1e7", f_sum / 1e7);
+    if (!r.feasible) return h;
+    h.metrics.set("latency_ms", r.latency_ns * 1e-6);
+    h.metrics.set("energy_mj", r.energy_pj * 1e-9);
+    h.metrics.set("onchip_energy_mj", r.onchip_pj * 1e-9);
+    h.metrics.set("edp", r.latency_ns * 1e-6 * r.energy_pj * 1e-9);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%d PEs (conv %d, shift %d, adder %d), %lld-word buffer",
+                  t.pe_budget, r.pes.conv, r.pes.shift, r.pes.adder,
+                  static_cast<long long>(t.gb_words));
+    h.summary = buf;
+    h.detail = {{"pes", {r.pes.conv, r.pes.shift, r.pes.adder}},
+                {"chunk_latency_ms",
+                 {r.chunk_latency_ns[0] * 1e-6, r.chunk_latency_ns[1] * 1e-6,
+                  r.chunk_latency_ns[2] * 1e-6}},
+                {"layers", layers.size()}};
+    return h;
+  }
+
+ private:
+  ch::Technology tech_;
+  std::vector<std::int64_t> pe_budgets_, gb_sizes_;
+  std::string objective_;
+  std::optional<ch::PeSplit> override_;
+  Space space_;
+  mutable std::mutex mu_;
+  std::unique_ptr<ch::Mapper> mapper_;
+};
+
+}  // namespace coex::plugins::chunk_accel
+
+COEX_PLUGIN(coex::plugins::chunk_accel::ChunkAccel, "chunk_accel", "0.1.0",
+            "NASA's chunk-based accelerator: conv/shift/adder PE chunks sharing a buffer, "
+            "row-stationary mapper (min EDP), concurrent schedule; design: PE budget, buffer")

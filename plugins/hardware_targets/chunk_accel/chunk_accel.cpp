@@ -1,7 +1,6 @@
 // Hardware target `chunk_accel`: NASA's chunk-based accelerator (chunk_model.hpp). Design space:
 // PE budget and global-buffer size (and a fixed PE split to compare with the workload split).
 // The IR has no shift or adder ops yet, so every layer runs on the conv chunk for now.
-#include <array>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -27,8 +26,8 @@ class ChunkAccel final : public HardwareTarget {
         gb_sizes_(o.get_int_list("gb_words")),
         objective_(o.get_string("tune_objective")) {
     tech_.compat_conv_energy = o.get_bool("compat_conv_energy");
-    if (pe_budgets_.empty()) throw ConfigError("option 'pe_budgets' must not be empty");
-    if (gb_sizes_.empty()) throw ConfigError("option 'gb_words' must not be empty");
+    require_choices(pe_budgets_, "pe_budgets");
+    require_choices(gb_sizes_, "gb_words");
     const auto split = o.get_int_list("split_override");
     if (!split.empty()) {
       if (split.size() != 3)
@@ -98,12 +97,8 @@ class ChunkAccel final : public HardwareTarget {
     t.gb_words = gb_sizes_.at(static_cast<std::size_t>(p.at(1)));
     std::optional<ch::PeSplit> split;
     if (override_ && p.at(2) == 1) split = *override_;
-    if (!split) {
-      std::array<double, 3> f{0, 0, 0};
-      for (const auto& l : layers)
-        f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
-      split = ch::split_pes(f[0], f[1], f[2], t);
-    }
+    const auto f = ch::chunk_macs(layers);
+    if (!split) split = ch::split_pes(f[0], f[1], f[2], t);
     ch::ScheduleResult r;
     {
       // One memo for every candidate and design: the mapper's key holds the PEs and the buffer.
@@ -112,11 +107,7 @@ class ChunkAccel final : public HardwareTarget {
     }
     h.feasible = r.feasible;
     h.reason = r.reason;
-    double f_sum = 0;
-    for (const auto& l : layers)
-      f_sum += static_cast<double>(l.macs() * l.repeat) /
-               (l.chunk == ch::Chunk::kConv ? 1.0 : t.cheap_pe_factor);
-    h.metrics.set("flops_1e7", f_sum / 1e7);
+    h.metrics.set("flops_1e7", (f[0] + (f[1] + f[2]) / t.cheap_pe_factor) / 1e7);
     if (!r.feasible) return h;
     h.metrics.set("latency_ms", r.latency_ns * 1e-6);
     h.metrics.set("energy_mj", r.energy_pj * 1e-9);

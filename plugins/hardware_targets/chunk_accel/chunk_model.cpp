@@ -229,14 +229,19 @@ std::vector<Layer> lower(const Network& net) {
   return out;
 }
 
+std::array<double, 3> chunk_macs(const std::vector<Layer>& layers) {
+  std::array<double, 3> f{0, 0, 0};
+  for (const auto& l : layers)
+    f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
+  return f;
+}
+
 ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
                         std::optional<PeSplit> pes, std::int64_t gb_words) {
   const Technology& tech = mapper.technology();
   const std::int64_t buffer = gb_words > 0 ? gb_words : tech.gb_words;
   ScheduleResult r;
-  std::array<double, 3> f{0, 0, 0};
-  for (const auto& l : layers)
-    f[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.macs() * l.repeat);
+  const auto f = chunk_macs(layers);
   r.pes = pes ? *pes : split_pes(f[0], f[1], f[2], tech);  // the technology's PE budget
   r.mappings.resize(layers.size());
   // Each chunk's layers, in network order.

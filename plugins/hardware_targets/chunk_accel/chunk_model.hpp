@@ -132,6 +132,10 @@ class Mapper {
 /// chunk layer until the IR has shift and adder ops.
 std::vector<Layer> lower(const Network& net);
 
+/// MACs per chunk (conv, shift, adder) of `layers`, repeats included: the F_t of the PE split and
+/// of the reference's FLOPs figure.
+std::array<double, 3> chunk_macs(const std::vector<Layer>& layers);
+
 /// Result of scheduling a network on the three chunks.
 struct ScheduleResult {
   bool feasible = false;

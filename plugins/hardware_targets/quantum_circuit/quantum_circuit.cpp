@@ -48,12 +48,12 @@ class QuantumCircuit final : public HardwareTarget {
                                              : ctx.seed),
         objective_(o.get_string("tune_objective")) {
     if (max_qubits_ == 0) max_qubits_ = device_.qubits;
+    require_choices(o.get_string_list("mappings"), "mappings");
+    require_choices(o.get_string_list("ancillas"), "ancillas");
     for (const auto& m : o.get_string_list("mappings"))
       mappings_.push_back(m == "qf_map" ? qf::Mapping::kQfMap : qf::Mapping::kBaseline);
     for (const auto& a : o.get_string_list("ancillas"))
       ancillas_.push_back(a == "shared" ? qf::Ancillas::kShared : qf::Ancillas::kPerNeuron);
-    if (mappings_.empty()) throw ConfigError("option 'mappings' must not be empty");
-    if (ancillas_.empty()) throw ConfigError("option 'ancillas' must not be empty");
     std::vector<std::string> m_labels, a_labels;
     for (auto m : mappings_) m_labels.push_back(qf::mapping_name(m));
     for (auto a : ancillas_) a_labels.push_back(qf::ancillas_name(a));

@@ -1,20 +1,11 @@
 #include "chain_cnn.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include "coex/error.hpp"
 #include "coex/plugin_entry.hpp"
 
 namespace coex::plugins::chain_cnn {
-
-namespace {
-void require_distinct(const std::vector<std::int64_t>& v, const std::string& name) {
-  if (v.empty()) throw ConfigError("option '" + name + "' must not be empty");
-  if (std::set<std::int64_t>(v.begin(), v.end()).size() != v.size())
-    throw ConfigError("option '" + name + "' lists a value twice");
-}
-}  // namespace
 
 OptionSchema ChainCnn::schema() {
   OptionSchema s;
@@ -44,10 +35,10 @@ ChainCnn::ChainCnn(const Options& o, const PluginContext& ctx)
       stride_every_(static_cast<int>(o.get_int("stride_every"))),
       bn_after_activation_(o.get_bool("bn_after_activation")),
       task_(ctx.task) {
-  require_distinct(depths_, "depths");
-  require_distinct(kernels_, "kernels");
-  require_distinct(filters_, "filters");
-  require_distinct(strides_, "strides");
+  require_choices(depths_, "depths");
+  require_choices(kernels_, "kernels");
+  require_choices(filters_, "filters");
+  require_choices(strides_, "strides");
   for (auto k : kernels_)
     if (k % 2 == 0)
       throw ConfigError("option 'kernels': " + std::to_string(k) +

@@ -4,7 +4,6 @@
 // N-LYR follows each layer. The last layer has one neuron per class of the task (its `labels`
 // subset). README.md lists the options.
 #include <algorithm>
-#include <set>
 
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
@@ -15,11 +14,6 @@ namespace coex::plugins::qf_net {
 namespace {
 bool power_of_two(std::int64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
 
-void require_distinct(const std::vector<std::int64_t>& v, const std::string& name) {
-  if (v.empty()) throw ConfigError("option '" + name + "' must not be empty");
-  if (std::set<std::int64_t>(v.begin(), v.end()).size() != v.size())
-    throw ConfigError("option '" + name + "' lists a value twice");
-}
 }  // namespace
 
 class QfNet final : public SearchSpace {
@@ -31,12 +25,10 @@ class QfNet final : public SearchSpace {
         kinds_(o.get_string_list("kinds")),
         norms_(o.get_string("norm")),
         classes_(ctx.task.classes) {
-    require_distinct(resolutions_, "resolutions");
-    require_distinct(depths_, "depths");
-    require_distinct(neurons_, "neurons");
-    if (kinds_.empty()) throw ConfigError("option 'kinds' must not be empty");
-    if (std::set<std::string>(kinds_.begin(), kinds_.end()).size() != kinds_.size())
-      throw ConfigError("option 'kinds' lists a value twice");
+    require_choices(resolutions_, "resolutions");
+    require_choices(depths_, "depths");
+    require_choices(neurons_, "neurons");
+    require_choices(kinds_, "kinds");
     for (auto r : resolutions_)
       if (!power_of_two(r))
         throw ConfigError("option 'resolutions': " + std::to_string(r) +

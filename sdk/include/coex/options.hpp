@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "coex/error.hpp"
 #include "coex/export.hpp"
 
 namespace coex {
@@ -119,5 +121,14 @@ class COEX_API Options {
   const nlohmann::json& at(const std::string& name) const;
   nlohmann::json values_ = nlohmann::json::object();
 };
+
+/// Checks a list option that spans a dimension of a space (its choices): throws
+/// coex::ConfigError naming `option` if `values` is empty or lists a value twice.
+template <class T>
+void require_choices(const std::vector<T>& values, const std::string& option) {
+  if (values.empty()) throw ConfigError("option '" + option + "' must not be empty");
+  if (std::set<T>(values.begin(), values.end()).size() != values.size())
+    throw ConfigError("option '" + option + "' lists a value twice");
+}
 
 }  // namespace coex

@@ -114,10 +114,11 @@ class SystolicArray final : public HardwareTarget {
     const double bytes_per_cycle = dram_gbytes_ * 1e9 / (d.clock_mhz * 1e6);
     double cycles = 0, macs = 0, sram = 0, dram = 0;
     for (const auto& n : net.nodes()) {
-      if (n.op != OpKind::kConv2d && n.op != OpKind::kLinear) continue;
+      if (!coex::is_conv(n.op) && n.op != OpKind::kLinear) continue;
       const Shape in = net.input_shape(n);
-      const double groups = n.op == OpKind::kConv2d ? n.groups : 1;
-      const double k2 = n.op == OpKind::kConv2d ? static_cast<double>(n.kernel) * n.kernel : 1.0;
+      const bool conv = n.op != OpKind::kLinear;
+      const double groups = conv ? n.groups : 1;
+      const double k2 = conv ? static_cast<double>(n.kernel) * n.kernel : 1.0;
       const double T = static_cast<double>(n.shape.h * n.shape.w);    // output pixels
       const double K = static_cast<double>(in.c) / groups * k2;       // reduction length
       const double N = static_cast<double>(n.out_channels) / groups;  // outputs per group

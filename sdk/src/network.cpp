@@ -32,11 +32,12 @@ std::string with_commas(std::int64_t v) {
   return s;
 }
 
-constexpr OpKind kAllOps[] = {
-    OpKind::kInput,         OpKind::kConv2d,  OpKind::kLinear,  OpKind::kBatchNorm,
-    OpKind::kActivation,    OpKind::kMaxPool, OpKind::kAvgPool, OpKind::kGlobalAvgPool,
-    OpKind::kAdd,           OpKind::kConcat,  OpKind::kFlatten, OpKind::kZero,
-    OpKind::kChannelSelect, OpKind::kQfU,     OpKind::kQfP,     OpKind::kQfN};
+constexpr OpKind kAllOps[] = {OpKind::kInput,         OpKind::kConv2d,        OpKind::kLinear,
+                              OpKind::kBatchNorm,     OpKind::kActivation,    OpKind::kMaxPool,
+                              OpKind::kAvgPool,       OpKind::kGlobalAvgPool, OpKind::kAdd,
+                              OpKind::kConcat,        OpKind::kFlatten,       OpKind::kZero,
+                              OpKind::kChannelSelect, OpKind::kQfU,           OpKind::kQfP,
+                              OpKind::kQfN,           OpKind::kShiftConv2d,   OpKind::kAdderConv2d};
 constexpr Activation kAllActs[] = {Activation::kRelu, Activation::kRelu6, Activation::kSigmoid,
                                    Activation::kTanh, Activation::kIdentity};
 
@@ -80,8 +81,16 @@ const char* op_name(OpKind op) {
       return "qf_p";
     case OpKind::kQfN:
       return "qf_n";
+    case OpKind::kShiftConv2d:
+      return "shift_conv2d";
+    case OpKind::kAdderConv2d:
+      return "adder_conv2d";
   }
   return "?";
+}
+
+bool is_conv(OpKind op) {
+  return op == OpKind::kConv2d || op == OpKind::kShiftConv2d || op == OpKind::kAdderConv2d;
 }
 
 const char* activation_name(Activation a) {
@@ -124,19 +133,38 @@ int Network::add_input(Shape shape) {
 
 int Network::add_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
                         int groups, bool bias) {
+  return add_convolution(OpKind::kConv2d, input, out_channels, kernel, stride, padding, groups,
+                         bias);
+}
+
+int Network::add_shift_conv2d(int input, std::int64_t out_channels, int kernel, int stride,
+                              int padding, int groups) {
+  return add_convolution(OpKind::kShiftConv2d, input, out_channels, kernel, stride, padding, groups,
+                         false);
+}
+
+int Network::add_adder_conv2d(int input, std::int64_t out_channels, int kernel, int stride,
+                              int padding, int groups) {
+  return add_convolution(OpKind::kAdderConv2d, input, out_channels, kernel, stride, padding, groups,
+                         false);
+}
+
+int Network::add_convolution(OpKind op, int input, std::int64_t out_channels, int kernel,
+                             int stride, int padding, int groups, bool bias) {
+  const std::string name = op_name(op);
   const Shape in = checked(input).shape;
   if (out_channels <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || groups <= 0)
-    throw InvalidCandidate("conv2d: non-positive channels, kernel, stride or groups");
+    throw InvalidCandidate(name + ": non-positive channels, kernel, stride or groups");
   if (in.c % groups != 0 || out_channels % groups != 0)
-    throw InvalidCandidate("conv2d: channels " + std::to_string(in.c) + "->" +
+    throw InvalidCandidate(name + ": channels " + std::to_string(in.c) + "->" +
                            std::to_string(out_channels) + " not divisible by groups " +
                            std::to_string(groups));
   const std::int64_t ph = in.h + 2 * padding, pw = in.w + 2 * padding;
   if (ph < kernel || pw < kernel)
-    throw InvalidCandidate("conv2d: kernel " + std::to_string(kernel) + " is larger than the " +
+    throw InvalidCandidate(name + ": kernel " + std::to_string(kernel) + " is larger than the " +
                            "padded input " + in.to_string());
   Node n;
-  n.op = OpKind::kConv2d;
+  n.op = op;
   n.inputs = {input};
   n.out_channels = out_channels;
   n.kernel = kernel;
@@ -329,7 +357,7 @@ const Shape& Network::input_shape(const Node& n) const {
 }
 
 std::int64_t Network::macs(const Node& n) const {
-  if (n.op == OpKind::kConv2d) {
+  if (is_conv(n.op)) {
     const Shape& in = input_shape(n);
     return n.shape.elements() * (in.c / n.groups) * n.kernel * n.kernel;
   }
@@ -341,6 +369,8 @@ std::int64_t Network::macs(const Node& n) const {
 std::int64_t Network::trainable_params(const Node& n) const {
   switch (n.op) {
     case OpKind::kConv2d:
+    case OpKind::kShiftConv2d:
+    case OpKind::kAdderConv2d:
       return n.kernel * n.kernel * (input_shape(n).c / n.groups) * n.out_channels +
              (n.bias ? n.out_channels : 0);
     case OpKind::kLinear:
@@ -424,16 +454,21 @@ std::string Network::hash_hex() const {
 }
 
 std::string Network::summary() const {
-  int conv = 0, linear = 0, quantum = 0;
+  int conv = 0, shift = 0, adder = 0, linear = 0, quantum = 0;
   for (const auto& n : nodes_) {
     conv += n.op == OpKind::kConv2d;
+    shift += n.op == OpKind::kShiftConv2d;
+    adder += n.op == OpKind::kAdderConv2d;
     linear += n.op == OpKind::kLinear;
     quantum += n.op == OpKind::kQfU || n.op == OpKind::kQfP || n.op == OpKind::kQfN;
   }
   std::ostringstream os;
   os.setf(std::ios::fixed);
   os.precision(1);
-  os << conv << " conv, " << linear << " linear, ";
+  os << conv << " conv, ";
+  if (shift) os << shift << " shift, ";
+  if (adder) os << adder << " adder, ";
+  os << linear << " linear, ";
   if (quantum) os << quantum << " quantum, ";
   os << with_commas(params()) << " params, " << static_cast<double>(macs()) / 1e6 << " MMAC";
   return os.str();
@@ -489,6 +524,8 @@ std::string Network::to_json_text() const {
     };
     switch (n.op) {
       case OpKind::kConv2d:
+      case OpKind::kShiftConv2d:
+      case OpKind::kAdderConv2d:
         key("out_channels");
         num(n.out_channels);
         window();
@@ -623,6 +660,14 @@ Network Network::from_json(const nlohmann::json& j) {
         break;
       case OpKind::kQfN:
         net.add_qf_n(first());
+        break;
+      case OpKind::kShiftConv2d:
+        net.add_shift_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
+                             e.at("padding"), e.at("groups"));
+        break;
+      case OpKind::kAdderConv2d:
+        net.add_adder_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
+                             e.at("padding"), e.at("groups"));
         break;
     }
   }

@@ -3,6 +3,7 @@
 // and the concurrent schedule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "chunk_model.hpp"
@@ -151,6 +152,52 @@ TEST(ChunkAccel, AllConvNetworkUsesOnlyTheConvChunk) {
     latency += r.mappings[i].latency_ns * static_cast<double>(layers[i].repeat);
   EXPECT_DOUBLE_EQ(r.latency_ns, latency);
   EXPECT_GT(r.energy_pj, r.onchip_pj);
+}
+
+TEST(ChunkAccel, HybridNetworkRunsEachOperatorOnItsChunk) {
+  // conv -> shift -> depthwise adder -> adder: each IR op lowers to its own chunk, the PE split
+  // follows the chunks' MACs, and the three chunks overlap in time.
+  Network net;
+  int x = net.add_input({8, 12, 12});
+  x = net.add_conv2d(x, 16, 3, 1, 1);
+  x = net.add_shift_conv2d(x, 32, 1, 1, 0);
+  x = net.add_adder_conv2d(x, 32, 3, 1, 1, 32);
+  x = net.add_adder_conv2d(x, 16, 1, 1, 0);
+  const auto layers = lower(net);
+  ASSERT_EQ(layers.size(), 4u);
+  EXPECT_EQ(layers[0].chunk, Chunk::kConv);
+  EXPECT_EQ(layers[1].chunk, Chunk::kShift);
+  EXPECT_EQ(layers[2].chunk, Chunk::kAdder);
+  EXPECT_EQ(layers[2].repeat, 32);
+  EXPECT_EQ(layers[3].chunk, Chunk::kAdder);
+  const auto f = chunk_macs(layers);
+  EXPECT_DOUBLE_EQ(f[0], 144.0 * 16 * 8 * 9);
+  EXPECT_DOUBLE_EQ(f[1], 144.0 * 32 * 16);
+  EXPECT_DOUBLE_EQ(f[2], 144.0 * 32 * 9 + 144.0 * 16 * 32);
+  Mapper mapper(Technology::asic());
+  const auto r = schedule(layers, mapper);
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const auto expect = split_pes(f[0], f[1], f[2], Technology::asic());
+  EXPECT_EQ(r.pes.conv, expect.conv);
+  EXPECT_EQ(r.pes.shift, expect.shift);
+  EXPECT_EQ(r.pes.adder, expect.adder);
+  for (int c = 0; c < 3; ++c) EXPECT_GT(r.chunk_latency_ns[static_cast<std::size_t>(c)], 0) << c;
+  const double sum = r.chunk_latency_ns[0] + r.chunk_latency_ns[1] + r.chunk_latency_ns[2];
+  EXPECT_DOUBLE_EQ(r.latency_ns,
+                   *std::max_element(r.chunk_latency_ns.begin(), r.chunk_latency_ns.end()));
+  EXPECT_LT(r.latency_ns, sum);
+  // Charged its own operators, the hybrid network costs less than the same tilings at the conv
+  // chunk's multiply energy.
+  Technology compat;
+  compat.compat_conv_energy = true;
+  double own = 0, as_conv = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const double n = static_cast<double>(layers[i].repeat);
+    own += evaluate(layers[i], r.mappings[i].tiling, Technology::asic()).energy_pj * n;
+    as_conv += evaluate(layers[i], r.mappings[i].tiling, compat).energy_pj * n;
+  }
+  EXPECT_NEAR(own, r.energy_pj, 1e-6 * own);
+  EXPECT_NEAR(as_conv - own, f[1] * (0.2 - 0.018) + f[2] * (0.2 - 0.022), 1e-6 * own);
 }
 
 TEST(ChunkAccel, ChunksRunConcurrently) {

@@ -31,6 +31,13 @@ COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Gpu, {"gpu", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(ChunkAccel, {"chunk_accel", {{"pe_budgets", {84, 168}}}});
 COEX_SEARCH_SPACE_CONFORMANCE(QfNet, {"qf_net", {}, two_classes()});
+COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconv, {"hybrid_mbconv", {}});
+COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconvConvOnly,
+                              {"hybrid_mbconv",
+                               {{"operators", {"conv"}}, {"stage_cells", {1, 1, 1, 1, 1, 1, 1}}},
+                               cifar_like()});
+COEX_HARDWARE_TARGET_CONFORMANCE(
+    ChunkAccelHybrid, {"chunk_accel", {{"pe_budgets", {168}}}, coex::Task{}, "hybrid_mbconv"});
 COEX_HARDWARE_TARGET_CONFORMANCE(
     QuantumCircuit, {"quantum_circuit", {{"device", "ibm_falcon"}}, two_classes(), "qf_net"});
 COEX_CONTROLLER_CONFORMANCE(Random, {"random", {{"batch", 3}}});

@@ -140,6 +140,29 @@ TEST(Imc, HandComputedSmallNetwork) {
   EXPECT_EQ(r.adc_deficit_bits, 7 + 2 - 6);
 }
 
+TEST(Imc, ShiftLayersMapLikeConvolutionsAndAdderLayersAreRefused) {
+  // Power-of-two weights are ordinary crossbar weights; an L1 distance is not a dot product.
+  auto build = [](int kind) {
+    Network n;
+    int x = n.add_input({16, 8, 8});
+    x = kind == 0   ? n.add_conv2d(x, 32, 3, 1, 1, 1, false)
+        : kind == 1 ? n.add_shift_conv2d(x, 32, 3, 1, 1)
+                    : n.add_adder_conv2d(x, 32, 3, 1, 1);
+    n.add_linear(n.add_flatten(x), 10);
+    return n;
+  };
+  imc::Technology t;
+  imc::Design d;
+  const auto conv = imc::evaluate(build(0), d, t), shift = imc::evaluate(build(1), d, t),
+             adder = imc::evaluate(build(2), d, t);
+  ASSERT_TRUE(conv.feasible && shift.feasible);
+  EXPECT_EQ(shift.crossbars, conv.crossbars);
+  EXPECT_DOUBLE_EQ(shift.energy_mj, conv.energy_mj);
+  EXPECT_DOUBLE_EQ(shift.latency_ms, conv.latency_ms);
+  EXPECT_FALSE(adder.feasible);
+  EXPECT_NE(adder.reason.find("adder_conv2d at node 1"), std::string::npos) << adder.reason;
+}
+
 TEST(Imc, DesignChoicesMoveTheMetricsTheExpectedWay) {
   const auto net = coex::testing::reference_networks(Task{}, 6)[5];
   imc::Technology t;

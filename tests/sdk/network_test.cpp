@@ -100,3 +100,51 @@ TEST(Network, JsonRoundTrip) {  // every op kind that has attributes, channel_se
   EXPECT_EQ(m.macs(), n.macs());
   EXPECT_EQ(n.summary(), m.summary());
 }
+
+TEST(Network, ShiftAndAdderConvolutions) {
+  // Shapes, parameters and MACs as conv2d without bias; distinct hashes; JSON round trip; the
+  // summary counts them.
+  auto build = [](OpKind op) {
+    Network n;
+    const int x = n.add_input({8, 9, 9});
+    const int c = op == OpKind::kShiftConv2d   ? n.add_shift_conv2d(x, 16, 3, 2, 1)
+                  : op == OpKind::kAdderConv2d ? n.add_adder_conv2d(x, 16, 3, 2, 1)
+                                               : n.add_conv2d(x, 16, 3, 2, 1, 1, false);
+    n.add_adder_conv2d(c, 16, 5, 1, 2, 16);  // depthwise adder
+    return n;
+  };
+  const Network conv = build(OpKind::kConv2d), shift = build(OpKind::kShiftConv2d),
+                adder = build(OpKind::kAdderConv2d);
+  EXPECT_EQ(shift.node(1).op, OpKind::kShiftConv2d);
+  EXPECT_EQ(shift.node(1).shape, (Shape{16, 5, 5}));
+  EXPECT_EQ(shift.params(shift.node(1)), 3 * 3 * 8 * 16);
+  EXPECT_EQ(adder.macs(adder.node(1)), 5 * 5 * 16 * 8 * 9);
+  EXPECT_EQ(adder.params(adder.node(2)), 5 * 5 * 16);
+  EXPECT_EQ(adder.macs(adder.node(2)), 5 * 5 * 16 * 25);
+  EXPECT_EQ(shift.params(), conv.params());
+  EXPECT_EQ(adder.macs(), conv.macs());
+  EXPECT_NE(conv.hash(), shift.hash());
+  EXPECT_NE(conv.hash(), adder.hash());
+  EXPECT_NE(shift.hash(), adder.hash());
+  EXPECT_TRUE(is_conv(OpKind::kShiftConv2d) && is_conv(OpKind::kAdderConv2d) &&
+              is_conv(OpKind::kConv2d) && !is_conv(OpKind::kLinear));
+  EXPECT_STREQ(op_name(OpKind::kShiftConv2d), "shift_conv2d");
+  EXPECT_STREQ(op_name(OpKind::kAdderConv2d), "adder_conv2d");
+  EXPECT_EQ(shift.summary().rfind("0 conv, 1 shift, 1 adder, 0 linear", 0), 0u) << shift.summary();
+  for (const Network* n : {&shift, &adder}) {
+    const Network m = Network::from_json(nlohmann::json::parse(n->to_json_text()));
+    EXPECT_EQ(m.hash(), n->hash());
+    EXPECT_EQ(m.node(2).groups, 16);
+    EXPECT_EQ(m.node(2).padding, 2);
+    EXPECT_EQ(m.node(1).op, n->node(1).op);
+  }
+  Network bad;
+  const int x = bad.add_input({3, 4, 4});
+  EXPECT_THROW(bad.add_adder_conv2d(x, 8, 3, 1, 1, 2), InvalidCandidate);
+  try {
+    bad.add_shift_conv2d(x, 8, 7, 1, 0);
+    FAIL() << "kernel larger than the input";
+  } catch (const InvalidCandidate& e) {
+    EXPECT_NE(std::string(e.what()).find("shift_conv2d: kernel 7"), std::string::npos) << e.what();
+  }
+}

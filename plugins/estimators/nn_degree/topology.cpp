@@ -86,7 +86,9 @@ Topology analyse(const Network& net) {
       case OpKind::kInput:
         src[i].assign(static_cast<std::size_t>(n.shape.c), image);
         break;
-      case OpKind::kConv2d: {
+      case OpKind::kConv2d:
+      case OpKind::kShiftConv2d:  // the topology is the same whatever a layer's arithmetic
+      case OpKind::kAdderConv2d: {
         // Channels per source set, then the predecessor (the latest conv) and the skips.
         std::vector<std::int64_t> count(sets.size(), 0);
         for (int c : in(0)) ++count[static_cast<std::size_t>(c)];

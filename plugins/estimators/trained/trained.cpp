@@ -39,6 +39,7 @@ class Trained final : public AccuracyEstimator {
     train_.momentum = o.get_real("momentum");
     train_.weight_decay = o.get_real("weight_decay");
     train_.threads = static_cast<int>(o.get_int("threads"));
+    train_.bn_recalibration_images = o.get_int("bn_recalibration_images");
     seed_ = o.get_int("seed") >= 0 ? static_cast<std::uint64_t>(o.get_int("seed")) : ctx.seed;
     // Load now: a missing dataset or a subset too small for the sizes is reported before the
     // run starts.
@@ -64,6 +65,11 @@ class Trained final : public AccuracyEstimator {
     s.add_real("lr_gamma", 0.1, "Learning-rate factor at each milestone", 1e-6, 1);
     s.add_real("momentum", 0.9, "SGD momentum", 0, 0.999);
     s.add_real("weight_decay", 0, "L2 weight decay", 0, 1);
+    s.add_int("bn_recalibration_images", 0,
+              "After training, re-estimate batch-norm statistics as the average over this many "
+              "training images (0 = off; advised for adder layers, whose outputs drift faster "
+              "than the running averages follow)",
+              0, 59000, "images");
     s.add_int("threads", 2, "LibTorch intra-op threads (0 = LibTorch's default)", 0, 256,
               "threads");
     s.add_int("seed", -1,

@@ -1,6 +1,7 @@
 // Hardware target `chunk_accel`: NASA's chunk-based accelerator (chunk_model.hpp). Design space:
 // PE budget and global-buffer size (and a fixed PE split to compare with the workload split).
-// The IR has no shift or adder ops yet, so every layer runs on the conv chunk for now.
+// conv2d and linear run on the conv chunk, shift_conv2d on the shift chunk, adder_conv2d on the
+// adder chunk.
 #include <cstdio>
 #include <memory>
 #include <mutex>

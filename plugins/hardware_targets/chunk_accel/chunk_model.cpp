@@ -208,8 +208,11 @@ std::vector<Layer> lower(const Network& net) {
     const Shape in = net.input_shape(n);
     Layer l;
     l.node = n.id;
-    if (n.op == OpKind::kConv2d) {
+    if (is_conv(n.op)) {
       // Padding folds into H, W: the mapper sees the padded input.
+      l.chunk = n.op == OpKind::kShiftConv2d   ? Chunk::kShift
+                : n.op == OpKind::kAdderConv2d ? Chunk::kAdder
+                                               : Chunk::kConv;
       l.H = in.h + 2 * n.padding;
       l.W = in.w + 2 * n.padding;
       l.C = in.c / n.groups;

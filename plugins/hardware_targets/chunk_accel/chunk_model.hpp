@@ -2,8 +2,7 @@
 // (conv/MAC, shift, adder) sharing a global buffer, a row-stationary mapper that picks the valid
 // tiling of minimum energy-delay product per layer, the access-count energy model with each chunk
 // charged its own operator energy, and the event-driven schedule that runs the chunks
-// concurrently. The `chunk_accel` target plugin is built on it; the IR's shift/adder ops are still
-// to come, so networks lower to conv-chunk layers for now.
+// concurrently. The `chunk_accel` target plugin is built on it.
 #pragma once
 
 #include <array>
@@ -127,9 +126,9 @@ class Mapper {
   std::map<Key, std::optional<Mapping>> memo_;
 };
 
-/// The layers of a network for the accelerator: conv2d (a grouped conv becomes `groups` layers
-/// of C/groups -> M/groups; depthwise: single-channel layers) and linear. Every layer is a conv
-/// chunk layer until the IR has shift and adder ops.
+/// The layers of a network for the accelerator: each convolution (a grouped one becomes `groups`
+/// layers of C/groups -> M/groups; depthwise: single-channel layers) on its operator's chunk
+/// (conv2d -> conv, shift_conv2d -> shift, adder_conv2d -> adder), and linear on the conv chunk.
 std::vector<Layer> lower(const Network& net);
 
 /// MACs per chunk (conv, shift, adder) of `layers`, repeats included: the F_t of the PE split and

@@ -274,7 +274,7 @@ namespace {
 // has nothing to run on the FPGAs.
 std::optional<HardwareResult> without_layers(const Network& net, const Point& design) {
   for (const auto& n : net.nodes())
-    if (n.op == OpKind::kConv2d || n.op == OpKind::kLinear) return std::nullopt;
+    if (is_conv(n.op) || n.op == OpKind::kLinear) return std::nullopt;
   HardwareResult r;
   r.design = design;
   r.feasible = false;

@@ -41,13 +41,15 @@ std::string Tiling::to_string() const {
 std::vector<LayerShape> layers_of(const Network& net, int batch) {
   std::vector<LayerShape> out;
   for (const auto& n : net.nodes()) {
-    if (n.op != OpKind::kConv2d && n.op != OpKind::kLinear) continue;
+    // Shift and adder convolutions run on the same tiled engine and are charged as
+    // multiply-accumulates (one DSP each): the model claims no saving for them.
+    if (!is_conv(n.op) && n.op != OpKind::kLinear) continue;
     const Shape& in = net.input_shape(n);
     LayerShape L;
     L.b = batch;
     L.m = n.out_channels;
     L.n = in.c;
-    if (n.op == OpKind::kConv2d) {
+    if (is_conv(n.op)) {
       L.r = in.h;
       L.c = in.w;
       L.k = n.kernel;

@@ -215,8 +215,11 @@ Workload workload(const Network& net) {
     const double out = static_cast<double>(x.shape.elements());
     switch (x.op) {
       case OpKind::kConv2d:
+      case OpKind::kShiftConv2d:  // run as a convolution with power-of-two weights
       case OpKind::kLinear:
         return 2.0 * static_cast<double>(net.macs(x));
+      case OpKind::kAdderConv2d:  // subtract, absolute value, add per weight use
+        return 3.0 * static_cast<double>(net.macs(x));
       case OpKind::kBatchNorm:
         return 2 * out;
       case OpKind::kActivation:
@@ -250,6 +253,8 @@ Workload workload(const Network& net) {
     Kernel kern;
     switch (node.op) {
       case OpKind::kConv2d:
+      case OpKind::kShiftConv2d:
+      case OpKind::kAdderConv2d:
         kern.cls = node.groups > 1 && node.groups == net.input_shape(node).c ? OpClass::kDepthwise
                                                                              : OpClass::kConv;
         break;
@@ -270,8 +275,11 @@ Workload workload(const Network& net) {
         kern.cls = OpClass::kMemory;
         break;
     }
-    kern.name = node.op == OpKind::kConv2d
-                    ? "conv" + std::to_string(node.kernel) + "x" + std::to_string(node.kernel)
+    kern.name = is_conv(node.op)
+                    ? std::string(node.op == OpKind::kConv2d        ? "conv"
+                                  : node.op == OpKind::kShiftConv2d ? "shift_conv"
+                                                                    : "adder_conv") +
+                          std::to_string(node.kernel) + "x" + std::to_string(node.kernel)
                     : op_name(node.op);
     if (node.op == OpKind::kActivation) kern.name = activation_name(node.activation);
     for (int in : node.inputs) {
@@ -281,14 +289,14 @@ Workload workload(const Network& net) {
     }
     kern.flop = flop_of(node);
     kern.weight_elements = static_cast<double>(net.trainable_params(node));
-    if (node.op == OpKind::kConv2d && node.kernel > 1 && kern.cls == OpClass::kConv)
+    if (is_conv(node.op) && node.kernel > 1 && kern.cls == OpClass::kConv)
       w.workspace_elements =
           std::max(w.workspace_elements,
                    static_cast<double>(net.input_shape(node).c / node.groups) * node.kernel *
                        node.kernel * static_cast<double>(node.shape.h * node.shape.w));
     // Fusion: batch norm and activations that are the only consumer of the tail.
     std::size_t tail = i;
-    const bool fusable_head = node.op == OpKind::kConv2d || node.op == OpKind::kLinear ||
+    const bool fusable_head = is_conv(node.op) || node.op == OpKind::kLinear ||
                               node.op == OpKind::kBatchNorm || node.op == OpKind::kActivation ||
                               node.op == OpKind::kAdd;
     while (fusable_head && consumers[tail].size() == 1) {

@@ -13,19 +13,25 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 Result evaluate(const Network& net, const Design& d, const Technology& t) {
   Result r;
   const std::int64_t R = d.crossbar, C = d.crossbar;
-  // 1. Crossbars per layer, placed contiguously in layer order.
+  // 1. Crossbars per layer, placed contiguously in layer order. A shift convolution is a
+  // convolution whose weights happen to be powers of two: the crossbar stores them like any
+  // other. An adder convolution computes L1 distances, which a crossbar's dot product cannot.
+  int adder = -1;
   for (std::size_t i = 0; i < net.size(); ++i) {
     const Node& n = net.node(static_cast<int>(i));
-    if (n.op != OpKind::kConv2d && n.op != OpKind::kLinear) continue;
+    if (n.op == OpKind::kAdderConv2d && adder < 0) adder = n.id;
+    if (!is_conv(n.op) && n.op != OpKind::kLinear) continue;
+    if (n.op == OpKind::kAdderConv2d) continue;
     const Shape in = net.node(n.inputs.at(0)).shape;
-    const std::int64_t k = n.op == OpKind::kConv2d ? n.kernel : 1;
-    const std::int64_t cin = (n.op == OpKind::kConv2d ? in.c / n.groups : in.c);
+    const bool conv = n.op != OpKind::kLinear;
+    const std::int64_t k = conv ? n.kernel : 1;
+    const std::int64_t cin = (conv ? in.c / n.groups : in.c);
     const std::int64_t rows = ceil_div(k * k * cin, R);
     const std::int64_t cols =
         ceil_div(n.out_channels * t.weight_bits, static_cast<std::int64_t>(t.cell_bits) * C);
     LayerMapping m;
     m.node = n.id;
-    m.crossbars = rows * cols * (n.op == OpKind::kConv2d ? n.groups : 1);
+    m.crossbars = rows * cols * (conv ? n.groups : 1);
     m.first_crossbar = r.crossbars;
     r.crossbars += m.crossbars;
     // Compute: H_o W_o output positions, each b_in bit-serial crossbar reads; a read converts the
@@ -83,7 +89,11 @@ Result evaluate(const Network& net, const Design& d, const Technology& t) {
                static_cast<double>(r.routers) * t.a_router_mm2 * d.bandwidth_flits;
   const int needed = static_cast<int>(std::lround(std::log2(static_cast<double>(R)))) + t.cell_bits;
   r.adc_deficit_bits = std::max(0, needed - d.adc_bits);
-  if (r.layers.empty()) {
+  if (adder >= 0) {
+    r.feasible = false;
+    r.reason = "imc crossbars compute dot products; the adder_conv2d at node " +
+               std::to_string(adder) + " computes L1 distances, which they cannot";
+  } else if (r.layers.empty()) {
     r.feasible = false;
     r.reason = "imc maps conv and linear layers onto crossbars; the network has none";
   } else if (r.tiles > t.max_tiles) {

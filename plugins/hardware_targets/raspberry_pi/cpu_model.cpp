@@ -54,10 +54,12 @@ LayerCost layer_cost(const Network& net, const Node& n) {
   const double macs = static_cast<double>(net.macs(n));
   switch (n.op) {
     case OpKind::kConv2d:
+    case OpKind::kShiftConv2d:  // a convolution with power-of-two weights on a CPU
+    case OpKind::kAdderConv2d:  // subtract, absolute value, add: 3 operations per weight use
       c.kind = n.stride > 1    ? LayerKind::kConvStrided
                : n.kernel == 1 ? LayerKind::kConv1x1
                                : LayerKind::kConv;
-      c.gflop = 2 * macs / 1e9;
+      c.gflop = (n.op == OpKind::kAdderConv2d ? 3 : 2) * macs / 1e9;
       break;
     case OpKind::kLinear:
       c.kind = LayerKind::kLinear;

@@ -49,7 +49,16 @@ enum class OpKind {
          ///< with e = 2p - 1: y_j = (m - |e|^2 + (w_j . e)^2) / m^2.
   kQfN,  ///< N-LYR: per feature, batch-adjust (lifts the mean to 0.5) then individual-adjust
          ///< (a trainable scale <= 1); same shape as its input.
+  // Multiplication-free convolutions (reference/nasa.md section 2). Attributes as kConv2d; no bias.
+  kShiftConv2d,  ///< DeepShift-Q: weights are signed powers of two 2^p, p in [-31, 0] (6 bits),
+                 ///< activations 16-bit fixed point; each MAC is a shift and an add.
+  kAdderConv2d,  ///< AdderNet: y = -sum |x - w| over the window; each MAC is a subtract, an
+                 ///< absolute value and an add.
 };
+
+/// True for the convolutions (conv2d, shift_conv2d, adder_conv2d): ops with a kernel, stride,
+/// padding, groups and a window-sized weight per output channel.
+COEX_API bool is_conv(OpKind op);
 
 enum class Activation { kRelu, kRelu6, kSigmoid, kTanh, kIdentity };
 
@@ -85,6 +94,11 @@ class COEX_API Network {
   /// Convolution with "same" padding (kernel/2, odd kernels): output = ceil(input / stride).
   int add_conv2d_same(int input, std::int64_t out_channels, int kernel, int stride,
                       bool bias = true);
+  /// Shift / adder convolution (no bias); shapes and errors as add_conv2d.
+  int add_shift_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
+                       int groups = 1);
+  int add_adder_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
+                       int groups = 1);
   int add_linear(int input, std::int64_t out_features, bool bias = true);
   int add_batch_norm(int input);
   int add_activation(int input, Activation a);
@@ -116,7 +130,8 @@ class COEX_API Network {
   const Shape& input_shape(const Node& n) const;
 
   /// Multiply-accumulates of one node for one sample (conv, linear; 0 for the others; the
-  /// QuantumFlow U/P layers count their classical simulation, inputs x neurons).
+  /// QuantumFlow U/P layers count their classical simulation, inputs x neurons). A shift or adder
+  /// convolution counts its shift-accumulates or subtract-accumulates, one per weight use.
   std::int64_t macs(const Node& n) const;
   /// Parameters of one node, counted as Keras does: BN counts 4 per channel; a QuantumFlow
   /// N-LYR 3 per feature (its scale and two running factors).
@@ -137,7 +152,8 @@ class COEX_API Network {
   std::uint64_t hash() const;
   /// hash() as 16 lowercase hex digits.
   std::string hash_hex() const;
-  /// "6 conv, 1 linear, 286,518 params, 41.2 MMAC"
+  /// "6 conv, 1 linear, 286,518 params, 41.2 MMAC" (shift, adder and quantum layers counted
+  /// when present: "4 conv, 2 shift, 1 adder, 1 linear, ...")
   std::string summary() const;
 
   /// The IR as compact JSON text: {"nodes":[{"id","op","inputs","shape",...}],"params","macs"}
@@ -151,6 +167,8 @@ class COEX_API Network {
 
  private:
   int push(Node n);
+  int add_convolution(OpKind op, int input, std::int64_t out_channels, int kernel, int stride,
+                      int padding, int groups, bool bias);
   const Node& checked(int id) const;
   std::vector<Node> nodes_;
 };

@@ -1,6 +1,7 @@
 #include "coex/torch/lower.hpp"
 
 #include "coex/error.hpp"
+#include "coex/torch/mult_free.hpp"
 #include "coex/torch/qf_layers.hpp"
 
 namespace coex::torch_bridge {
@@ -29,6 +30,22 @@ IrModuleImpl::IrModuleImpl(const Network& net) : net_(net) {
                                 .bias(n.bias));
         register_module(name, m);
         modules_[i] = nn::AnyModule(m);
+        break;
+      }
+      case OpKind::kShiftConv2d:
+      case OpKind::kAdderConv2d: {
+        if (in_flat)
+          throw Error("coex_torch: " + std::string(op_name(n.op)) + " on a flat tensor (node " +
+                      std::to_string(n.id) + ")");
+        if (n.op == OpKind::kShiftConv2d) {
+          auto m = ShiftConv2d(in.c, n.out_channels, n.kernel, n.stride, n.padding, n.groups);
+          register_module(name, m);
+          modules_[i] = nn::AnyModule(m);
+        } else {
+          auto m = AdderConv2d(in.c, n.out_channels, n.kernel, n.stride, n.padding, n.groups);
+          register_module(name, m);
+          modules_[i] = nn::AnyModule(m);
+        }
         break;
       }
       case OpKind::kLinear: {
@@ -99,6 +116,8 @@ torch::Tensor IrModuleImpl::forward(torch::Tensor x) {
         out[i] = x;
         break;
       case OpKind::kConv2d:
+      case OpKind::kShiftConv2d:
+      case OpKind::kAdderConv2d:
       case OpKind::kLinear:
       case OpKind::kBatchNorm:
       case OpKind::kQfU:

@@ -21,6 +21,33 @@ double evaluate_accuracy(IrModule& model, const Dataset& data, std::int64_t batc
   return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
 }
 
+void recalibrate_batch_norm(IrModule& model, const Dataset& data, std::int64_t images,
+                            std::int64_t batch) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::nn::BatchNormOptions*> options;
+  for (auto& m : model->modules(/*include_self=*/false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->reset_running_stats();
+      options.push_back(&bn->options);
+    } else if (auto* bn1 = m->as<torch::nn::BatchNorm1d>()) {
+      bn1->reset_running_stats();
+      options.push_back(&bn1->options);
+    }
+  }
+  std::vector<c10::optional<double>> momentum;
+  for (auto* o : options) {
+    momentum.push_back(o->momentum());
+    o->momentum(c10::nullopt);  // cumulative average over the batches seen
+  }
+  model->train();
+  const std::int64_t n = std::min(images, data.size());
+  for (std::int64_t b = 0; b < n; b += batch)
+    if (std::min(n, b + batch) - b >= 2)
+      model->forward(data.images.slice(0, b, std::min(n, b + batch)));
+  for (std::size_t i = 0; i < options.size(); ++i) options[i]->momentum(momentum[i]);
+  model->eval();
+}
+
 TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Dataset& eval,
                                const TrainOptions& o) {
   if (o.threads > 0) torch::set_num_threads(o.threads);
@@ -66,6 +93,8 @@ TrainResult train_and_evaluate(IrModule& model, const Dataset& train, const Data
     }
     r.final_loss = batches ? loss_sum / static_cast<double>(batches) : 0.0;
   }
+  if (o.bn_recalibration_images > 0)
+    recalibrate_batch_norm(model, train, o.bn_recalibration_images, o.batch);
   r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.images_per_second =
       r.train_seconds > 0 ? static_cast<double>(n) * o.epochs / r.train_seconds : 0.0;

@@ -1,8 +1,8 @@
 // Multiplication-free layers of NASA (reference/nasa.md section 2) as LibTorch modules: shift
 // convolution (DeepShift-Q: weights rounded to signed powers of two, 16-bit fixed-point
 // activations, straight-through gradients) and adder convolution (AdderNet: y = -sum |x - w|,
-// full-precision weight gradient with adaptive scaling, HardTanh input gradient). Issue 6
-// groundwork: the IR ops that lower to these are still to come.
+// full-precision weight gradient with adaptive scaling, HardTanh input gradient). The IR's
+// shift_conv2d and adder_conv2d lower to these (lower.hpp).
 #pragma once
 
 #include <torch/torch.h>
@@ -33,20 +33,23 @@ class ShiftConv2dImpl : public torch::nn::Module {
 TORCH_MODULE(ShiftConv2d);
 
 /// Adder convolution: y[b, m, i, j] = -sum_{c, p, q} |x[b, c, i s + p - pad, j s + q - pad] -
-/// w[m, c, p, q]| (zero padding), weight N(0, 1) initialised, no bias. Backward:
+/// w[m, c, p, q]| (zero padding; with groups, c runs over the output's group as in conv2d),
+/// weight [out, in/groups, k, k] N(0, 1) initialised, no bias. Backward:
 ///  - AdderNet's (default): dy/dw = x - w (full precision), the layer's weight gradient rescaled
 ///    to eta * sqrt(numel(w)) / |g| * g (eta = 0.2), dy/dx = HardTanh(w - x);
 ///  - `exact_gradient`: the true gradients sign(x - w) and sign(w - x) (for checks).
-/// Vectorised: the forward is one L1 cdist over unfolded patches; the input gradient is computed
-/// in cache-sized chunks (2^18 elements).
+/// Vectorised: the forward is one batched L1 cdist over unfolded patches (one batch entry per
+/// group; a plain broadcast when a group has one output); the input gradient is computed in
+/// cache-sized chunks (2^18 elements). Depthwise layers (groups = in = out) skip the patches and
+/// accumulate |x - w| over the k^2 kernel offsets on strided views of the padded input.
 class AdderConv2dImpl : public torch::nn::Module {
  public:
   COEX_API AdderConv2dImpl(std::int64_t in, std::int64_t out, std::int64_t kernel,
                            std::int64_t stride = 1, std::int64_t padding = 0,
-                           bool exact_gradient = false, double eta = 0.2);
+                           std::int64_t groups = 1, bool exact_gradient = false, double eta = 0.2);
   COEX_API torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor weight;
-  std::int64_t kernel, stride, padding;
+  std::int64_t kernel, stride, padding, groups;
   bool exact_gradient;
   double eta;
 };

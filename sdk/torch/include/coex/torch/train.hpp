@@ -21,6 +21,10 @@ struct TrainOptions {
   double lr_gamma = 0.1;
   double momentum = 0.9;  ///< sgd only
   double weight_decay = 0;
+  /// After training, re-estimate every batch norm's running statistics as the plain average over
+  /// this many training images (train mode, no gradients; 0 = off). Adder layers' outputs are
+  /// large and move fast under SGD, so the exponential running averages lag the final weights.
+  std::int64_t bn_recalibration_images = 0;
   int threads = 0;         ///< intra-op threads (0 = leave as is)
   std::uint64_t seed = 0;  ///< initialisation and shuffling
 };
@@ -31,6 +35,12 @@ struct TrainResult {
   double train_seconds = 0;
   double images_per_second = 0;  ///< training throughput
 };
+
+/// Resets the running statistics of every batch norm in `model` and re-estimates them as the
+/// average over the first `images` images of `data` in batches of `batch` (train mode, no
+/// gradients); leaves the model in eval mode. No effect on a model without batch norm.
+COEX_API void recalibrate_batch_norm(IrModule& model, const Dataset& data, std::int64_t images,
+                                     std::int64_t batch);
 
 /// Top-1 accuracy of `model` on `data` (eval mode, no grad).
 COEX_API double evaluate_accuracy(IrModule& model, const Dataset& data, std::int64_t batch = 256);

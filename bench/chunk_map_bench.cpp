@@ -1,9 +1,9 @@
-// Chunk accelerator mapping speed (issue 6 groundwork): layers mapped per second by the
+// Chunk accelerator mapping speed (issue 6): layers mapped per second by the
 // row-stationary mapper on the reference's 22-cell MBConv network (reference/nasa.md section 1:
 // stem 3x3 -> 16, stages of 1/4/4/4/4/4/1 cells with widths 16..352 and CIFAR strides, every cell
-// k3_e6 conv, 1x1 -> 1504 header, FC), CIFAR 32x32 input; all layers on the conv chunk (the IR's
-// shift and adder ops are still to come). Reports the cold mapper (every layer enumerated) and
-// the memoised one (identical depthwise channels map once), and the schedule's latency/energy.
+// k3_e6, 1x1 -> 1504 header, FC), CIFAR 32x32 input, all conv and with shift/adder inner cells.
+// Reports the cold mapper (every layer enumerated) and the memoised one (identical depthwise
+// channels map once), and the schedule's latency/energy.
 #include <chrono>
 #include <cstdio>
 
@@ -11,7 +11,11 @@
 
 using namespace coex;
 
-int main() {
+namespace {
+
+// The 22-cell network; cell i (0-based) uses `type(i)` for its three layers.
+template <class TypeOf>
+Network mbconv22(TypeOf type) {
   Network net;
   int x = net.add_input({3, 32, 32});
   x = net.add_conv2d(x, 16, 3, 1, 1);  // stem
@@ -19,28 +23,41 @@ int main() {
   const int widths[] = {16, 24, 32, 64, 112, 184, 352};
   const int strides[] = {1, 1, 2, 2, 1, 2, 1};
   std::int64_t c = 16;
+  int cell = 0;
   for (int s = 0; s < 7; ++s)
-    for (int i = 0; i < cells[s]; ++i) {
+    for (int i = 0; i < cells[s]; ++i, ++cell) {
       const int stride = i == 0 ? strides[s] : 1;
       const std::int64_t mid = 6 * c;
-      int y = net.add_conv2d(x, mid, 1, 1, 0);                          // 1x1 expand
-      y = net.add_conv2d(y, mid, 3, stride, 1, static_cast<int>(mid));  // 3x3 depthwise
-      y = net.add_conv2d(y, widths[s], 1, 1, 0);                        // 1x1 project
+      const OpKind t = type(cell);
+      auto layer = [&](int in, std::int64_t out, int k, int st, int groups) {
+        return t == OpKind::kShiftConv2d   ? net.add_shift_conv2d(in, out, k, st, k / 2, groups)
+               : t == OpKind::kAdderConv2d ? net.add_adder_conv2d(in, out, k, st, k / 2, groups)
+                                           : net.add_conv2d(in, out, k, st, k / 2, groups);
+      };
+      int y = layer(x, mid, 1, 1, 1);                       // 1x1 expand
+      y = layer(y, mid, 3, stride, static_cast<int>(mid));  // 3x3 depthwise
+      y = layer(y, widths[s], 1, 1, 1);                     // 1x1 project
       x = (stride == 1 && c == widths[s]) ? net.add_add({x, y}) : y;
       c = widths[s];
     }
   x = net.add_conv2d(x, 1504, 1, 1, 0);  // header
   x = net.add_flatten(net.add_global_avg_pool(x));
   net.add_linear(x, 10);
+  return net;
+}
+
+void bench(const char* name, const Network& net) {
   const auto layers = chunk::lower(net);
   std::int64_t copies = 0;
   for (const auto& l : layers) copies += l.repeat;
   const chunk::Technology tech;
-  // Cold: every distinct layer through the full enumeration (168 PEs, the whole buffer).
+  const auto f = chunk::chunk_macs(layers);
+  const auto pes = chunk::split_pes(f[0], f[1], f[2], tech);
+  // Cold: every distinct layer through the full enumeration on its chunk's PEs, whole buffer.
   const auto t0 = std::chrono::steady_clock::now();
   int mapped = 0;
   for (const auto& l : layers)
-    mapped += chunk::map_layer(l, tech.pe_budget, tech.gb_words, tech) ? 1 : 0;
+    mapped += chunk::map_layer(l, pes.of(l.chunk), tech.gb_words, tech) ? 1 : 0;
   const double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The schedule with a fresh memoised mapper, repeated.
   const int reps = 5;
@@ -52,16 +69,26 @@ int main() {
   }
   const double warm =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() / reps;
-  std::printf(
-      "22-cell MBConv network (CIFAR 32x32, all conv): %zu layers (%lld with depthwise "
-      "channels)\n",
-      layers.size(), static_cast<long long>(copies));
-  std::printf("cold mapper:     %d of %zu layers mapped in %.3f s = %.0f layers/s\n", mapped,
+  std::printf("%s: %zu layers (%lld with depthwise channels), PEs conv %d shift %d adder %d\n",
+              name, layers.size(), static_cast<long long>(copies), pes.conv, pes.shift, pes.adder);
+  std::printf("  cold mapper:     %d of %zu layers mapped in %.3f s = %.0f layers/s\n", mapped,
               layers.size(), cold, static_cast<double>(layers.size()) / cold);
-  std::printf("schedule (memo): %.4f s per network = %.0f layer copies/s\n", warm,
+  std::printf("  schedule (memo): %.4f s per network = %.0f layer copies/s\n", warm,
               static_cast<double>(copies) / warm);
-  std::printf("schedule: %s, latency %.3f ms, energy %.3f mJ (%.3f mJ on chip)\n",
+  std::printf("  schedule: %s, latency %.3f ms, energy %.3f mJ (%.3f mJ on chip)\n",
               r.feasible ? "feasible" : r.reason.c_str(), r.latency_ns * 1e-6, r.energy_pj * 1e-9,
               r.onchip_pj * 1e-9);
+}
+
+}  // namespace
+
+int main() {
+  bench("22-cell MBConv, CIFAR 32x32, all conv", mbconv22([](int) { return OpKind::kConv2d; }));
+  // Hybrid: the first and last 3 cells conv (adder-free ends), the inner 16 alternate shift and
+  // adder.
+  bench("22-cell MBConv, CIFAR 32x32, inner cells shift/adder", mbconv22([](int i) {
+          if (i < 3 || i >= 19) return OpKind::kConv2d;
+          return i % 2 ? OpKind::kShiftConv2d : OpKind::kAdderConv2d;
+        }));
   return 0;
 }

@@ -55,6 +55,14 @@ std::shared_ptr<T> create(const PluginRegistry& registry, const Validated& v,
 
 }  // namespace
 
+PluginContext plugin_context(const RunConfig& c, const fs::path& run_dir) {
+  PluginContext ctx;
+  ctx.task = c.task;
+  ctx.run_dir = fs::absolute(run_dir).string();
+  ctx.seed = derive_seed(c.seed, 2);
+  return ctx;
+}
+
 RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
                           const PluginContext& ctx) {
   // Validate all four first: a typo in the last section is reported before any plugin loads.
@@ -144,10 +152,7 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
                     " already holds a run. Fix: pass --resume to continue it, or --out NEW_DIR");
   // Plugins first: a broken config or plugin leaves no run directory behind.
   PluginRegistry registry(default_plugin_dirs(opt.plugin_paths, c.plugin_paths));
-  PluginContext ctx;
-  ctx.task = c.task;
-  ctx.run_dir = fs::absolute(res.run_dir).string();
-  ctx.seed = derive_seed(c.seed, 2);
+  const PluginContext ctx = plugin_context(c, res.run_dir);
   RunPlugins plugins = create_plugins(c, registry, ctx);
   Problem problem = make_problem(c, plugins);
 

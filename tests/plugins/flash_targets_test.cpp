@@ -21,6 +21,11 @@ TEST(CpuModel, FitReproducesSyntheticMeasurements) {
   cpu_model::Profile truth = cpu_model::preset("rpi4");
   truth.device = "synthetic";
   truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv)].ms_per_layer = 0.031;
+  // Narrow layers slower: half-speed at 8 input channels, and at 4 output channels for 1x1.
+  truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv)].ms_per_gflop_over_cin =
+      8 * truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv)].ms_per_gflop;
+  truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv1x1)].ms_per_gflop_over_cout =
+      4 * truth.kinds[static_cast<std::size_t>(cpu_model::LayerKind::kConv1x1)].ms_per_gflop;
   truth.per_network_ms = 0.4;
   const auto nets = core::generated_networks(170, 7, {1, 28, 28});
   std::vector<Network> fit_nets(nets.begin(), nets.begin() + 120),
@@ -33,6 +38,8 @@ TEST(CpuModel, FitReproducesSyntheticMeasurements) {
     EXPECT_NEAR(cpu_model::latency_ms(p, n, 1) / cpu_model::latency_ms(truth, n, 1), 1.0, 1e-6);
   for (const auto& k : p.kinds) {
     EXPECT_GE(k.ms_per_gflop, 0);
+    EXPECT_GE(k.ms_per_gflop_over_cin, 0);
+    EXPECT_GE(k.ms_per_gflop_over_cout, 0);
     EXPECT_GE(k.ms_per_mb, 0);
     EXPECT_GE(k.ms_per_layer, 0);
   }
@@ -54,18 +61,29 @@ TEST(CpuModel, FitReproducesSyntheticMeasurements) {
 TEST(CpuModel, ProfileRoundTripsThroughJson) {
   // Every kind gets its own coefficients, so a kind written under another kind's key shows.
   auto p = cpu_model::preset("rpi3b");
-  for (std::size_t i = 0; i < p.kinds.size(); ++i)
-    p.kinds[i] = {1.0 + static_cast<double>(i), 0.1 * static_cast<double>(i + 1),
-                  0.01 * static_cast<double>(i + 1)};
+  for (std::size_t i = 0; i < p.kinds.size(); ++i) {
+    const double d = static_cast<double>(i + 1);
+    p.kinds[i] = {d, 2 * d, 3 * d, 0.1 * d, 0.01 * d};
+  }
   p.report = {{"holdout_mape", 0.05}};
   const auto q = cpu_model::Profile::from_json(p.to_json(), "test");
   const auto net = core::generated_networks(1, 1, {1, 28, 28})[0];
   EXPECT_DOUBLE_EQ(cpu_model::latency_ms(p, net, 2), cpu_model::latency_ms(q, net, 2));
   for (std::size_t i = 0; i < p.kinds.size(); ++i) {
     EXPECT_EQ(q.kinds[i].ms_per_gflop, p.kinds[i].ms_per_gflop) << i;
+    EXPECT_EQ(q.kinds[i].ms_per_gflop_over_cin, p.kinds[i].ms_per_gflop_over_cin) << i;
+    EXPECT_EQ(q.kinds[i].ms_per_gflop_over_cout, p.kinds[i].ms_per_gflop_over_cout) << i;
     EXPECT_EQ(q.kinds[i].ms_per_mb, p.kinds[i].ms_per_mb) << i;
     EXPECT_EQ(q.kinds[i].ms_per_layer, p.kinds[i].ms_per_layer) << i;
   }
+  // A profile written before the channel terms loads with them 0.
+  auto old = p.to_json();
+  for (auto& k : old["kinds"]) {
+    k.erase("ms_per_gflop_over_cin");
+    k.erase("ms_per_gflop_over_cout");
+  }
+  const auto o = cpu_model::Profile::from_json(old, "old");
+  for (const auto& k : o.kinds) EXPECT_EQ(k.ms_per_gflop_over_cin + k.ms_per_gflop_over_cout, 0);
   EXPECT_THROW(cpu_model::Profile::from_json({{"device", "x"}}, "f.json"), ConfigError);
   EXPECT_THROW(cpu_model::preset("rpi9"), ConfigError);
 }

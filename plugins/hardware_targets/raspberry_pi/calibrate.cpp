@@ -157,7 +157,8 @@ int run(const Args& a) {
     d << "network,measured_ms";
     for (std::size_t k = 0; k < coex::cpu_model::kKinds; ++k) {
       const char* n = coex::cpu_model::kind_name(static_cast<coex::cpu_model::LayerKind>(k));
-      d << "," << n << "_gflop," << n << "_mb," << n << "_layers";
+      d << "," << n << "_gflop," << n << "_gflop_over_cin," << n << "_gflop_over_cout," << n
+        << "_mb," << n << "_layers";
     }
     d << ",one,summary\n";
     for (std::size_t i = 0; i < nets.size(); ++i) {

@@ -60,10 +60,17 @@ LayerCost layer_cost(const Network& net, const Node& n) {
                : n.kernel == 1 ? LayerKind::kConv1x1
                                : LayerKind::kConv;
       c.gflop = (n.op == OpKind::kAdderConv2d ? 3 : 2) * macs / 1e9;
+      c.gflop_over_cin =
+          c.gflop / static_cast<double>(std::max<std::int64_t>(1, net.input_shape(n).c / n.groups));
+      c.gflop_over_cout =
+          c.gflop / static_cast<double>(std::max<std::int64_t>(1, n.out_channels / n.groups));
       break;
     case OpKind::kLinear:
       c.kind = LayerKind::kLinear;
       c.gflop = 2 * macs / 1e9;
+      c.gflop_over_cin =
+          c.gflop / static_cast<double>(std::max<std::int64_t>(1, net.input_shape(n).c));
+      c.gflop_over_cout = c.gflop / static_cast<double>(std::max<std::int64_t>(1, n.out_channels));
       break;
     case OpKind::kBatchNorm:
       c.kind = LayerKind::kNorm;
@@ -101,6 +108,8 @@ json Profile::to_json() const {
   json k = json::object();
   for (std::size_t i = 0; i < kKinds; ++i)
     k[kind_name(kAllKinds[i])] = {{"ms_per_gflop", kinds[i].ms_per_gflop},
+                                  {"ms_per_gflop_over_cin", kinds[i].ms_per_gflop_over_cin},
+                                  {"ms_per_gflop_over_cout", kinds[i].ms_per_gflop_over_cout},
                                   {"ms_per_mb", kinds[i].ms_per_mb},
                                   {"ms_per_layer", kinds[i].ms_per_layer}};
   return {{"device", device},
@@ -122,8 +131,12 @@ Profile Profile::from_json(const json& j, const std::string& where) {
     p.device = j.at("device").get<std::string>();
     for (std::size_t i = 0; i < kKinds; ++i) {
       const json& k = j.at("kinds").at(kind_name(kAllKinds[i]));
-      p.kinds[i] = {k.at("ms_per_gflop").get<double>(), k.at("ms_per_mb").get<double>(),
-                    k.at("ms_per_layer").get<double>()};
+      p.kinds[i].ms_per_gflop = k.at("ms_per_gflop").get<double>();
+      p.kinds[i].ms_per_mb = k.at("ms_per_mb").get<double>();
+      p.kinds[i].ms_per_layer = k.at("ms_per_layer").get<double>();
+      // Absent from profiles written before the channel terms: 0 (the old model).
+      p.kinds[i].ms_per_gflop_over_cin = k.value("ms_per_gflop_over_cin", 0.0);
+      p.kinds[i].ms_per_gflop_over_cout = k.value("ms_per_gflop_over_cout", 0.0);
     }
     p.per_network_ms = j.at("per_network_ms").get<double>();
     p.calibration_threads = j.at("calibration_threads").get<int>();
@@ -169,7 +182,9 @@ Profile preset(const std::string& name) {
                          kAllKinds[i] == LayerKind::kConv1x1 ||
                          kAllKinds[i] == LayerKind::kConvStrided;
     // Element-wise layers reach a fraction of the convolution throughput.
-    p.kinds[i] = {1000.0 / (compute ? gflops : gflops / 4), 1.0 / gbps, layer_ms};
+    p.kinds[i].ms_per_gflop = 1000.0 / (compute ? gflops : gflops / 4);
+    p.kinds[i].ms_per_mb = 1.0 / gbps;
+    p.kinds[i].ms_per_layer = layer_ms;
   }
   p.cores = 4;
   p.calibration_threads = 1;
@@ -186,18 +201,23 @@ double latency_ms(const Profile& p, const Network& net, int threads) {
     if (n.op == OpKind::kInput) continue;
     const LayerCost c = layer_cost(net, n);
     const auto& k = p.kinds[static_cast<std::size_t>(c.kind)];
-    ms += k.ms_per_gflop * c.gflop * scale + k.ms_per_mb * c.mb + k.ms_per_layer;
+    ms += (k.ms_per_gflop * c.gflop + k.ms_per_gflop_over_cin * c.gflop_over_cin +
+           k.ms_per_gflop_over_cout * c.gflop_over_cout) *
+              scale +
+          k.ms_per_mb * c.mb + k.ms_per_layer;
   }
   return ms;
 }
 
 std::vector<double> features(const Network& net) {
-  std::vector<double> f(3 * kKinds + 1, 0.0);
+  std::vector<double> f(kFeaturesPerKind * kKinds + 1, 0.0);
   for (const auto& c : layer_costs(net)) {
-    const auto k = static_cast<std::size_t>(c.kind);
-    f[3 * k] += c.gflop;
-    f[3 * k + 1] += c.mb;
-    f[3 * k + 2] += 1;
+    const auto k = kFeaturesPerKind * static_cast<std::size_t>(c.kind);
+    f[k] += c.gflop;
+    f[k + 1] += c.gflop_over_cin;
+    f[k + 2] += c.gflop_over_cout;
+    f[k + 3] += c.mb;
+    f[k + 4] += 1;
   }
   f.back() = 1;
   return f;
@@ -211,8 +231,10 @@ Profile fit(const std::vector<Network>& nets, const std::vector<double>& measure
   for (const auto& n : nets) rows.push_back(features(n));
   const std::vector<double> coef = core::fit_relative_nnls(rows, measured);
   Profile p = base;
-  for (std::size_t i = 0; i < kKinds; ++i)
-    p.kinds[i] = {coef[3 * i], coef[3 * i + 1], coef[3 * i + 2]};
+  for (std::size_t i = 0; i < kKinds; ++i) {
+    const double* c = &coef[kFeaturesPerKind * i];
+    p.kinds[i] = {c[0], c[1], c[2], c[3], c[4]};
+  }
   p.per_network_ms = coef.back();
   p.calibrated = true;
   return p;

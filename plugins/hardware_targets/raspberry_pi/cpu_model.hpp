@@ -3,11 +3,16 @@
 // inference times. Shared by the `raspberry_pi` target and the calibration tool.
 //
 //   latency_ms = per_network_ms + sum over layers l of
-//                a_k * GFLOP_l / speedup(threads) + b_k * MB_l + c_k          (k = kind of l)
+//                (a_k + a_in_k / Cin_l + a_out_k / Cout_l) * GFLOP_l / speedup(threads)
+//                + b_k * MB_l + c_k                                           (k = kind of l)
 //
-// FLOP = 2 x MACs (convolutions, linear) or one per output element (other layers); MB = bytes
-// moved (input and output activations and weights, fp32) / 1e6; speedup(t) = 1 + (t-1) x
-// thread_efficiency, relative to the profile's calibration thread count.
+// FLOP = 2 x MACs (convolutions, linear; 3 for adder convolutions) or one per output element
+// (other layers); Cin, Cout = input and output channels per group (convolutions, linear; the
+// channel terms are 0 for other kinds). The channel terms are an efficiency curve: a layer's
+// throughput 1 / (a (1 + h_in / Cin + h_out / Cout)) falls off for narrow layers, as LibTorch's
+// CPU kernels do (3 GFLOP/s for one input channel, 50+ for 64), yet the model stays linear in
+// its coefficients. MB = bytes moved (input and output activations and weights, fp32) / 1e6;
+// speedup(t) = 1 + (t-1) x thread_efficiency, relative to the profile's calibration threads.
 #pragma once
 
 #include <array>
@@ -40,6 +45,8 @@ const char* kind_name(LayerKind k);
 struct LayerCost {
   LayerKind kind = LayerKind::kMemory;
   double gflop = 0;
+  double gflop_over_cin = 0;   ///< GFLOP / input channels per group (convolutions, linear)
+  double gflop_over_cout = 0;  ///< GFLOP / output channels per group (convolutions, linear)
   double mb = 0;
 };
 
@@ -51,9 +58,14 @@ std::vector<LayerCost> layer_costs(const Network& net);
 /// Coefficients of one layer kind.
 struct KindCoefficients {
   double ms_per_gflop = 0;
+  double ms_per_gflop_over_cin = 0;   ///< times GFLOP / Cin (narrow-input slowdown)
+  double ms_per_gflop_over_cout = 0;  ///< times GFLOP / Cout (narrow-output slowdown)
   double ms_per_mb = 0;
   double ms_per_layer = 0;
 };
+
+/// Regression features per layer kind: GFLOP, GFLOP/Cin, GFLOP/Cout, MB, layers.
+constexpr std::size_t kFeaturesPerKind = 5;
 
 /// A device profile: the model's coefficients and the device facts around them.
 struct Profile {
@@ -81,7 +93,8 @@ Profile preset(const std::string& name);
 /// Predicted latency of `net` with `threads` threads (1 .. cores).
 double latency_ms(const Profile& p, const Network& net, int threads);
 
-/// The regression row of a network: per kind (GFLOP, MB, layer count), then 1.
+/// The regression row of a network: per kind (GFLOP, GFLOP/Cin, GFLOP/Cout, MB, layer count),
+/// then 1.
 std::vector<double> features(const Network& net);
 
 /// Fits the coefficients (non-negative least squares on relative error, so that small and large

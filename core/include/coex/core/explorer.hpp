@@ -24,6 +24,11 @@ struct RunPlugins {
   std::shared_ptr<AccuracyEstimator> estimator;
 };
 
+/// The context run() gives the plugins of `config` for a run in `run_dir`: the task, the run
+/// directory and the plugin seed derived from the config's seed. A tool that re-creates a run's
+/// plugins (to re-evaluate chosen candidates) uses it to get the same estimator seeds.
+PluginContext plugin_context(const RunConfig& config, const std::filesystem::path& run_dir);
+
 /// Validates the options of all four plugins against their manifests (no plugin code runs),
 /// then creates them. Throws ConfigError / PluginError.
 RunPlugins create_plugins(const RunConfig& config, const PluginRegistry& registry,

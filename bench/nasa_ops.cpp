@@ -6,7 +6,7 @@
 // repeats the run's figures. Usage:
 //   coex_nasa_ops CONFIG [--set key=value]... [BLOCK,BLOCK,...]
 // where the blocks are the cells' choices in order (conv_k3_e1, skip, ...); default: the best
-// network of the conv-only run in plugins/search_spaces/hybrid_mbconv/README.md.
+// network (#28) of the conv-only run in plugins/hardware_targets/chunk_accel/README.md.
 #include <algorithm>
 #include <cstdio>
 #include <sstream>

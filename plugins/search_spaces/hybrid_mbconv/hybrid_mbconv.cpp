@@ -102,7 +102,7 @@ class HybridMbconv final : public SearchSpace {
     std::int64_t total = 0;
     for (auto c : cells_) total += c;
     if (total == 0) throw ConfigError("option 'stage_cells': every stage has 0 cells");
-    if (choices_end_.empty())
+    if (adder_free_ > 0 && choices_end_.empty())
       throw ConfigError(
           "option 'operators': with only 'adder' and skip = false, the first and "
           "last " +

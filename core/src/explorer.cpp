@@ -50,6 +50,18 @@ std::shared_ptr<T> create(const PluginRegistry& registry, const Validated& v,
     return registry.create_as<T>(*v.manifest, v.options, ctx);
   } catch (const ConfigError& e) {
     throw ConfigError(sel.where + ": " + e.what());
+  } catch (const PluginError& e) {
+    // A constructor's complaint crosses the ABI as text. When it quotes one of the options the
+    // config gave ('name'), point at that option's line; else at the plugin's section.
+    const std::string msg = e.what();
+    std::string where = sel.where;
+    if (sel.options.is_object())
+      for (auto it = sel.options.begin(); it != sel.options.end(); ++it)
+        if (msg.find("'" + it.key() + "'") != std::string::npos) {
+          where = sel.where_of(it.key());
+          break;
+        }
+    throw PluginError(where + ": " + msg);
   }
 }
 

@@ -124,6 +124,18 @@ TEST(CliBadInput, OptionOutOfRange) {
       "option 'delay_ms' of plugin 'counting_estimator': -4 is below the minimum 0", d / "out");
 }
 
+TEST(CliBadInput, ConstructorRejectionPointsAtTheOption) {
+  // The schema accepts kernels = [1, 4, 5]; chain_cnn's constructor rejects the even kernel. The
+  // message points at the option's line and column in the config, then names plugin and library.
+  TempDir d;
+  write_text(d / "c.toml",
+             replace(base_config("random", 5), "kernels = [1, 3, 5]", "kernels = [1, 4, 5]"));
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string());
+  expect_clean_failure(r, "c.toml:8:11: plugin 'chain_cnn' (", d / "out");
+  EXPECT_NE(r.output.find("failed to start: option 'kernels': 4 is even"), std::string::npos)
+      << r.output;
+}
+
 TEST(CliBadInput, MissingDatasetFiles) {
   TempDir d;
   std::string c =

@@ -19,9 +19,11 @@ Result evaluate(const Network& net, const Design& d, const Technology& t) {
   int adder = -1;
   for (std::size_t i = 0; i < net.size(); ++i) {
     const Node& n = net.node(static_cast<int>(i));
-    if (n.op == OpKind::kAdderConv2d && adder < 0) adder = n.id;
+    if (n.op == OpKind::kAdderConv2d) {
+      if (adder < 0) adder = n.id;
+      continue;
+    }
     if (!is_conv(n.op) && n.op != OpKind::kLinear) continue;
-    if (n.op == OpKind::kAdderConv2d) continue;
     const Shape in = net.node(n.inputs.at(0)).shape;
     const bool conv = n.op != OpKind::kLinear;
     const std::int64_t k = conv ? n.kernel : 1;

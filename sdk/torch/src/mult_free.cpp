@@ -38,6 +38,13 @@ torch::Tensor ShiftConv2dImpl::forward(const torch::Tensor& x) {
 
 namespace {
 
+// AdderNet's adaptive gradient scaling of a layer's weight gradient: eta sqrt(numel) / |g| * g.
+torch::Tensor adaptive_scaled(const torch::Tensor& g, double eta) {
+  const auto norm = g.norm();
+  if (!(norm.item<double>() > 0)) return g;
+  return g * (eta * std::sqrt(static_cast<double>(g.numel())) / norm);
+}
+
 // Per group g: y[g, n, m] = -sum_k |x[g, n, k] - w[g, m, k]| on unfolded patches, with AdderNet's
 // backward. x [G, N, K], w [G, M, K].
 struct AdderFunction : public torch::autograd::Function<AdderFunction> {
@@ -82,11 +89,7 @@ struct AdderFunction : public torch::autograd::Function<AdderFunction> {
         if (exact) gw += torch::einsum("gnm,gnmk->gmk", {gc, torch::sign(d)});
       }
     }
-    if (!exact) {
-      const auto norm = gw.norm();
-      if (norm.item<double>() > 0)
-        gw = gw * (eta * std::sqrt(static_cast<double>(gw.numel())) / norm);
-    }
+    if (!exact) gw = adaptive_scaled(gw, eta);
     return {gx, gw, torch::Tensor(), torch::Tensor()};
   }
 };
@@ -138,11 +141,7 @@ struct DepthwiseAdderFunction : public torch::autograd::Function<DepthwiseAdderF
         // AdderNet: d y / d w = x - w (full precision); exact: sign(x - w).
         gw.select(1, p).select(1, q).copy_((g * (exact ? torch::sign(d) : d)).sum({0, 2, 3}));
       }
-    if (!exact) {
-      const auto norm = gw.norm();
-      if (norm.item<double>() > 0)
-        gw = gw * (eta * std::sqrt(static_cast<double>(gw.numel())) / norm);
-    }
+    if (!exact) gw = adaptive_scaled(gw, eta);
     return {gx, gw, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -128,7 +129,7 @@ int Network::add_input(Shape shape) {
   Node n;
   n.op = OpKind::kInput;
   n.shape = shape;
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_conv2d(int input, std::int64_t out_channels, int kernel, int stride, int padding,
@@ -173,7 +174,7 @@ int Network::add_convolution(OpKind op, int input, std::int64_t out_channels, in
   n.groups = groups;
   n.bias = bias;
   n.shape = {out_channels, (ph - kernel) / stride + 1, (pw - kernel) / stride + 1};
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_conv2d_same(int input, std::int64_t out_channels, int kernel, int stride,
@@ -193,7 +194,7 @@ int Network::add_linear(int input, std::int64_t out_features, bool bias) {
   n.out_channels = out_features;
   n.bias = bias;
   n.shape = {out_features, 1, 1};
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_batch_norm(int input) {
@@ -201,7 +202,7 @@ int Network::add_batch_norm(int input) {
   n.op = OpKind::kBatchNorm;
   n.inputs = {input};
   n.shape = checked(input).shape;
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_activation(int input, Activation a) {
@@ -210,7 +211,7 @@ int Network::add_activation(int input, Activation a) {
   n.inputs = {input};
   n.activation = a;
   n.shape = checked(input).shape;
-  return push(n);
+  return push(std::move(n));
 }
 
 static Node pool_node(OpKind op, const Shape& in, int input, int kernel, int stride, int padding) {
@@ -243,7 +244,7 @@ int Network::add_global_avg_pool(int input) {
   n.op = OpKind::kGlobalAvgPool;
   n.inputs = {input};
   n.shape = {checked(input).shape.c, 1, 1};
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_add(const std::vector<int>& inputs) {
@@ -257,7 +258,7 @@ int Network::add_add(const std::vector<int>& inputs) {
   n.op = OpKind::kAdd;
   n.inputs = inputs;
   n.shape = s;
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_concat(const std::vector<int>& inputs) {
@@ -275,7 +276,7 @@ int Network::add_concat(const std::vector<int>& inputs) {
   n.op = OpKind::kConcat;
   n.inputs = inputs;
   n.shape = s;
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_flatten(int input) {
@@ -283,7 +284,7 @@ int Network::add_flatten(int input) {
   n.op = OpKind::kFlatten;
   n.inputs = {input};
   n.shape = {checked(input).shape.elements(), 1, 1};
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_zero(int input) {
@@ -291,7 +292,7 @@ int Network::add_zero(int input) {
   n.op = OpKind::kZero;
   n.inputs = {input};
   n.shape = checked(input).shape;
-  return push(n);
+  return push(std::move(n));
 }
 
 int Network::add_channel_select(int input, const std::vector<std::int64_t>& channels) {
@@ -306,7 +307,7 @@ int Network::add_channel_select(int input, const std::vector<std::int64_t>& chan
   n.inputs = {input};
   n.channels = channels;
   n.shape = {static_cast<std::int64_t>(channels.size()), in.h, in.w};
-  return push(n);
+  return push(std::move(n));
 }
 
 static bool power_of_two(std::int64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
@@ -343,7 +344,7 @@ int Network::add_qf_n(int input) {
   n.op = OpKind::kQfN;
   n.inputs = {input};
   n.shape = in;
-  return push(n);
+  return push(std::move(n));
 }
 
 const Node& Network::output() const {
@@ -474,93 +475,108 @@ std::string Network::summary() const {
   return os.str();
 }
 
+namespace {
+
+/// Appends to a buffer sized in advance by the caller (no bounds checks, no reallocation): the
+/// IR writer below knows an upper bound of every node's text.
+struct TextWriter {
+  char* p;
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p, s, N - 1);
+    p += N - 1;
+  }
+  void str(const char* s) {
+    const std::size_t n = std::strlen(s);
+    std::memcpy(p, s, n);
+    p += n;
+  }
+  void num(std::int64_t v) { p = std::to_chars(p, p + 20, v).ptr; }
+  void ch(char c) { *p++ = c; }
+};
+
+constexpr std::size_t kMaxNumber = 20;  // digits and sign of an int64
+
+}  // namespace
+
 std::string Network::to_json_text() const {
-  // Written directly (no JSON tree): a search stores every candidate's IR, and building a tree
-  // of a few hundred nodes per candidate dominated training-free searches.
-  std::string o;
-  o.reserve(64 + nodes_.size() * 96);
-  auto num = [&](std::int64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    o.append(buf, r.ptr);
-  };
-  auto key = [&](const char* k) {
-    o += ",\"";
-    o += k;
-    o += "\":";
-  };
-  o += "{\"nodes\":[";
+  // Written directly (no JSON tree, no per-append bounds checks): a search stores every
+  // candidate's IR, and writing it dominated training-free searches. Each node's text is at most
+  // a fixed part (keys, names, scalars) plus one number per input and per selected channel.
+  std::size_t bound = 64 + 2 * kMaxNumber;
+  for (const Node& n : nodes_)
+    bound += 256 + 11 * kMaxNumber + (kMaxNumber + 1) * (n.inputs.size() + n.channels.size());
+  std::string text(bound, '\0');
+  TextWriter o{text.data()};
+  o.lit("{\"nodes\":[");
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
-    if (i) o += ',';
-    o += "{\"id\":";
-    num(n.id);
-    key("op");
-    o += '"';
-    o += op_name(n.op);
-    o += '"';
-    key("inputs");
-    o += '[';
+    if (i) o.ch(',');
+    o.lit("{\"id\":");
+    o.num(n.id);
+    o.lit(",\"op\":\"");
+    o.str(op_name(n.op));
+    o.lit("\",\"inputs\":[");
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
-      if (k) o += ',';
-      num(n.inputs[k]);
+      if (k) o.ch(',');
+      o.num(n.inputs[k]);
     }
-    o += ']';
-    key("shape");
-    o += '[';
-    num(n.shape.c);
-    o += ',';
-    num(n.shape.h);
-    o += ',';
-    num(n.shape.w);
-    o += ']';
+    o.lit("],\"shape\":[");
+    o.num(n.shape.c);
+    o.ch(',');
+    o.num(n.shape.h);
+    o.ch(',');
+    o.num(n.shape.w);
+    o.ch(']');
     auto window = [&] {
-      key("kernel");
-      num(n.kernel);
-      key("stride");
-      num(n.stride);
-      key("padding");
-      num(n.padding);
+      o.lit(",\"kernel\":");
+      o.num(n.kernel);
+      o.lit(",\"stride\":");
+      o.num(n.stride);
+      o.lit(",\"padding\":");
+      o.num(n.padding);
+    };
+    auto bias = [&] {
+      if (n.bias)
+        o.lit(",\"bias\":true");
+      else
+        o.lit(",\"bias\":false");
     };
     switch (n.op) {
       case OpKind::kConv2d:
       case OpKind::kShiftConv2d:
       case OpKind::kAdderConv2d:
-        key("out_channels");
-        num(n.out_channels);
+        o.lit(",\"out_channels\":");
+        o.num(n.out_channels);
         window();
-        key("groups");
-        num(n.groups);
-        key("bias");
-        o += n.bias ? "true" : "false";
+        o.lit(",\"groups\":");
+        o.num(n.groups);
+        bias();
         break;
       case OpKind::kLinear:
-        key("out_channels");
-        num(n.out_channels);
-        key("bias");
-        o += n.bias ? "true" : "false";
+        o.lit(",\"out_channels\":");
+        o.num(n.out_channels);
+        bias();
         break;
       case OpKind::kQfU:
       case OpKind::kQfP:
-        key("out_channels");
-        num(n.out_channels);
+        o.lit(",\"out_channels\":");
+        o.num(n.out_channels);
         break;
       case OpKind::kActivation:
-        key("activation");
-        o += '"';
-        o += activation_name(n.activation);
-        o += '"';
+        o.lit(",\"activation\":\"");
+        o.str(activation_name(n.activation));
+        o.ch('"');
         break;
       case OpKind::kChannelSelect:
         // One space-separated string: a network may select thousands of channels, and a JSON
         // array of numbers costs far more to write and parse.
-        key("channels");
-        o += '"';
+        o.lit(",\"channels\":\"");
         for (std::size_t k = 0; k < n.channels.size(); ++k) {
-          if (k) o += ' ';
-          num(n.channels[k]);
+          if (k) o.ch(' ');
+          o.num(n.channels[k]);
         }
-        o += '"';
+        o.ch('"');
         break;
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
@@ -569,15 +585,15 @@ std::string Network::to_json_text() const {
       default:
         break;
     }
-    o += '}';
+    o.ch('}');
   }
-  o += ']';
-  key("params");
-  num(params());
-  key("macs");
-  num(macs());
-  o += '}';
-  return o;
+  o.lit("],\"params\":");
+  o.num(params());
+  o.lit(",\"macs\":");
+  o.num(macs());
+  o.ch('}');
+  text.resize(static_cast<std::size_t>(o.p - text.data()));
+  return text;
 }
 
 nlohmann::json Network::to_json() const { return nlohmann::json::parse(to_json_text()); }

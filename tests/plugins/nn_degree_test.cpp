@@ -43,9 +43,13 @@ TEST(DenseCells, DecodesTheNnMassCellStructure) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     const Node& node = n.node(static_cast<int>(i));
     convs += node.op == OpKind::kConv2d;
+    if (node.op == OpKind::kConcat)  // the previous layer, then the skip links
+      for (std::size_t k = 1; k < node.inputs.size(); ++k)
+        skip_channels += n.node(node.inputs[k]).shape.c;
     if (node.op == OpKind::kChannelSelect) {
       ++selects;
-      skip_channels += static_cast<std::int64_t>(node.channels.size());
+      // A link taking all of a layer's channels is the layer itself, without a select node.
+      EXPECT_LT(static_cast<std::int64_t>(node.channels.size()), n.input_shape(node).c);
     }
   }
   EXPECT_EQ(convs, 12);

@@ -74,9 +74,13 @@ class DenseCells final : public SearchSpace {
           const std::int64_t t = std::min(tc, pool);
           if (t > 0) {
             std::vector<int> parts{in};
-            for (auto& [layer, channels] : skip_channels(c, i, w, t))
-              parts.push_back(
-                  n.add_channel_select(outs[static_cast<std::size_t>(layer)], channels));
+            for (auto& [layer, channels] : skip_channels(c, i, w, t)) {
+              const int source = outs[static_cast<std::size_t>(layer)];
+              // All of a layer's channels, in order, are the layer itself: no select node.
+              parts.push_back(static_cast<std::int64_t>(channels.size()) == w
+                                  ? source
+                                  : n.add_channel_select(source, channels));
+            }
             in = n.add_concat(parts);
           }
         }
@@ -119,20 +123,26 @@ class DenseCells final : public SearchSpace {
       z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
       return z ^ (z >> 31);
     };
-    std::vector<std::int64_t> pool(static_cast<std::size_t>((i - 1) * w));
+    const std::int64_t pool_size = (i - 1) * w;
+    std::vector<std::int64_t> pool(static_cast<std::size_t>(pool_size));
     std::iota(pool.begin(), pool.end(), 0);
-    for (std::int64_t k = 0; k < t; ++k) {  // partial Fisher-Yates
-      const auto span = static_cast<std::uint64_t>(static_cast<std::int64_t>(pool.size()) - k);
-      const auto j = static_cast<std::size_t>(k + static_cast<std::int64_t>(next() % span));
-      std::swap(pool[static_cast<std::size_t>(k)], pool[j]);
+    if (t < pool_size) {  // else every channel is picked: the draw would only permute them
+      for (std::int64_t k = 0; k < t; ++k) {  // partial Fisher-Yates
+        const auto span = static_cast<std::uint64_t>(pool_size - k);
+        const auto j = static_cast<std::size_t>(k + static_cast<std::int64_t>(next() % span));
+        std::swap(pool[static_cast<std::size_t>(k)], pool[j]);
+      }
+      pool.resize(static_cast<std::size_t>(t));
+      std::sort(pool.begin(), pool.end());
     }
-    std::vector<std::int64_t> picked(pool.begin(), pool.begin() + t);
-    std::sort(picked.begin(), picked.end());
+    // Ascending global indices to (layer, channel) without a division per channel.
     std::vector<std::pair<int, std::vector<std::int64_t>>> groups;
-    for (auto g : picked) {
-      const int layer = static_cast<int>(g / w);
+    int layer = 0;
+    std::int64_t first = 0;  // global index of channel 0 of `layer`
+    for (auto g : pool) {
+      for (; g >= first + w; first += w) ++layer;
       if (groups.empty() || groups.back().first != layer) groups.push_back({layer, {}});
-      groups.back().second.push_back(g % w);
+      groups.back().second.push_back(g - first);
     }
     return groups;
   }

@@ -438,11 +438,15 @@ std::uint64_t Network::hash() const {
     x.add(static_cast<std::uint64_t>(n.shape.w));
     if (n.op == OpKind::kChannelSelect)
       for (auto c : n.channels) x.add(static_cast<std::uint64_t>(c));
-    std::vector<std::uint64_t> in;
-    for (int i : n.inputs) in.push_back(h[static_cast<std::size_t>(i)]);
-    if (n.op == OpKind::kAdd) std::sort(in.begin(), in.end());  // commutative
-    x.add(in.size());
-    for (auto v : in) x.add(v);
+    x.add(n.inputs.size());
+    if (n.op == OpKind::kAdd) {  // commutative: inputs in hash order
+      std::vector<std::uint64_t> in;
+      for (int i : n.inputs) in.push_back(h[static_cast<std::size_t>(i)]);
+      std::sort(in.begin(), in.end());
+      for (auto v : in) x.add(v);
+    } else {
+      for (int i : n.inputs) x.add(h[static_cast<std::size_t>(i)]);
+    }
     h[static_cast<std::size_t>(n.id)] = x.h;
   }
   return h.back();
@@ -463,16 +467,21 @@ std::string Network::summary() const {
     linear += n.op == OpKind::kLinear;
     quantum += n.op == OpKind::kQfU || n.op == OpKind::kQfP || n.op == OpKind::kQfN;
   }
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(1);
-  os << conv << " conv, ";
-  if (shift) os << shift << " shift, ";
-  if (adder) os << adder << " adder, ";
-  os << linear << " linear, ";
-  if (quantum) os << quantum << " quantum, ";
-  os << with_commas(params()) << " params, " << static_cast<double>(macs()) / 1e6 << " MMAC";
-  return os.str();
+  // snprintf, not a stream: the core summarises every candidate of a search.
+  char buf[256];
+  int len = std::snprintf(buf, sizeof buf, "%d conv, ", conv);
+  auto count = [&](const char* what, int v, bool always) {
+    if (v || always)
+      len +=
+          std::snprintf(buf + len, sizeof buf - static_cast<std::size_t>(len), "%d %s, ", v, what);
+  };
+  count("shift", shift, false);
+  count("adder", adder, false);
+  count("linear", linear, true);
+  count("quantum", quantum, false);
+  std::snprintf(buf + len, sizeof buf - static_cast<std::size_t>(len), "%s params, %.1f MMAC",
+                with_commas(params()).c_str(), static_cast<double>(macs()) / 1e6);
+  return buf;
 }
 
 namespace {

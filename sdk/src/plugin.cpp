@@ -47,8 +47,13 @@ const char* status_name(CandidateStatus s) {
 }
 
 HardwareResult HardwareTarget::tune(const Network& net, const Specs& specs) const {
+  return best_design(specs, [&](const Point& design) { return evaluate(net, design); });
+}
+
+HardwareResult HardwareTarget::best_design(
+    const Specs& specs, const std::function<HardwareResult(const Point&)>& result_of) const {
   const Space& space = design_space();
-  if (space.empty()) return evaluate(net, {});
+  if (space.empty()) return result_of({});
   const std::string objective = tune_objective();
   Direction dir = Direction::kMinimize;
   for (const auto& m : metrics())
@@ -65,7 +70,7 @@ HardwareResult HardwareTarget::tune(const Network& net, const Specs& specs) cons
   };
   std::optional<HardwareResult> best;
   auto consider = [&](const Point& p) {
-    HardwareResult r = evaluate(net, p);
+    HardwareResult r = result_of(p);
     if (!best || rank(r) < rank(*best)) best = std::move(r);
   };
   const std::uint64_t n = space.cardinality();

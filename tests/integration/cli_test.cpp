@@ -153,7 +153,7 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.1, but this coex expects ABI 3.1"},
+      {"bad_abi", "was built for ABI major 99.2, but this coex expects ABI 3.2"},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "

@@ -69,6 +69,9 @@ Topology analyse(const Network& net) {
   const int image = intern({-1}), none = intern({});
   using Sources = std::vector<int>;
   std::vector<Sources> src(net.size());
+  // Layers that pass their input's channels on unchanged (norm, activation, pooling) share its
+  // Sources: owner[i] is the node whose src holds node i's.
+  std::vector<std::size_t> owner(net.size());
   struct Layer {
     int id;
     std::int64_t channels;
@@ -79,8 +82,9 @@ Topology analyse(const Network& net) {
   std::vector<Layer> layers;
   for (std::size_t i = 0; i < net.size(); ++i) {
     const Node& n = net.node(static_cast<int>(i));
+    owner[i] = i;
     auto in = [&](std::size_t k) -> const Sources& {
-      return src[static_cast<std::size_t>(n.inputs.at(k))];
+      return src[owner[static_cast<std::size_t>(n.inputs.at(k))]];
     };
     switch (n.op) {
       case OpKind::kInput:
@@ -108,7 +112,7 @@ Topology analyse(const Network& net) {
       case OpKind::kActivation:
       case OpKind::kMaxPool:
       case OpKind::kAvgPool:
-        src[i] = in(0);
+        owner[i] = owner[static_cast<std::size_t>(n.inputs.at(0))];
         break;
       case OpKind::kConcat:
         for (std::size_t k = 0; k < n.inputs.size(); ++k)

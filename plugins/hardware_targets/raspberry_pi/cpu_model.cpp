@@ -192,21 +192,28 @@ Profile preset(const std::string& name) {
   return p;
 }
 
-double latency_ms(const Profile& p, const Network& net, int threads) {
-  const int t = std::clamp(threads, 1, std::max(1, p.cores));
-  auto speed = [&](int th) { return 1 + (th - 1) * p.thread_efficiency; };
-  const double scale = speed(p.calibration_threads) / speed(t);
-  double ms = p.per_network_ms;
+LatencyTerms latency_terms(const Profile& p, const Network& net) {
+  LatencyTerms t;
+  t.fixed_ms = p.per_network_ms;
   for (const Node& n : net.nodes()) {
     if (n.op == OpKind::kInput) continue;
     const LayerCost c = layer_cost(net, n);
     const auto& k = p.kinds[static_cast<std::size_t>(c.kind)];
-    ms += (k.ms_per_gflop * c.gflop + k.ms_per_gflop_over_cin * c.gflop_over_cin +
-           k.ms_per_gflop_over_cout * c.gflop_over_cout) *
-              scale +
-          k.ms_per_mb * c.mb + k.ms_per_layer;
+    t.parallel_ms += k.ms_per_gflop * c.gflop + k.ms_per_gflop_over_cin * c.gflop_over_cin +
+                     k.ms_per_gflop_over_cout * c.gflop_over_cout;
+    t.fixed_ms += k.ms_per_mb * c.mb + k.ms_per_layer;
   }
-  return ms;
+  return t;
+}
+
+double latency_ms(const Profile& p, const LatencyTerms& terms, int threads) {
+  const int t = std::clamp(threads, 1, std::max(1, p.cores));
+  auto speed = [&](int th) { return 1 + (th - 1) * p.thread_efficiency; };
+  return terms.fixed_ms + terms.parallel_ms * speed(p.calibration_threads) / speed(t);
+}
+
+double latency_ms(const Profile& p, const Network& net, int threads) {
+  return latency_ms(p, latency_terms(p, net), threads);
 }
 
 std::vector<double> features(const Network& net) {

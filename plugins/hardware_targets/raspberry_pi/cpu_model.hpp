@@ -90,7 +90,15 @@ struct Profile {
 /// Throws coex::ConfigError for another name.
 Profile preset(const std::string& name);
 
-/// Predicted latency of `net` with `threads` threads (1 .. cores).
+/// A network's predicted latency split by what threads speed up:
+/// latency_ms(threads) = fixed_ms + parallel_ms * speedup(calibration threads) / speedup(threads).
+struct LatencyTerms {
+  double parallel_ms = 0;  ///< the GFLOP terms at the profile's calibration threads
+  double fixed_ms = 0;     ///< per network, per layer and memory terms
+};
+LatencyTerms latency_terms(const Profile& p, const Network& net);
+/// Predicted latency with `threads` threads (clamped to 1 .. cores).
+double latency_ms(const Profile& p, const LatencyTerms& terms, int threads);
 double latency_ms(const Profile& p, const Network& net, int threads);
 
 /// The regression row of a network: per kind (GFLOP, GFLOP/Cin, GFLOP/Cout, MB, layer count),

@@ -68,15 +68,36 @@ class RaspberryPi final : public HardwareTarget {
   }
 
   HardwareResult evaluate(const Network& net, const Point& design) const override {
+    return result(cost_of(net), design);
+  }
+
+  /// The thread counts share the network's layer costs: computed once, then each design.
+  HardwareResult tune(const Network& net, const Specs& specs) const override {
+    const NetworkCost cost = cost_of(net);
+    return best_design(specs, [&](const Point& design) { return result(cost, design); });
+  }
+
+ private:
+  struct NetworkCost {
+    cpu_model::LatencyTerms latency;
+    double memory_mb = 0;  ///< weights plus the two largest activation buffers, fp32
+  };
+
+  NetworkCost cost_of(const Network& net) const {
+    return {latency_terms(profile_, net),
+            4.0 *
+                (static_cast<double>(net.params()) +
+                 2.0 * static_cast<double>(net.peak_activation_bytes(1))) /
+                1e6};
+  }
+
+  HardwareResult result(const NetworkCost& cost, const Point& design) const {
     HardwareResult r;
     const int threads = design.empty() ? 1 : static_cast<int>(design[0]);
     r.design = {static_cast<double>(threads)};
-    const double ms = latency_ms(profile_, net, threads);
+    const double ms = latency_ms(profile_, cost.latency, threads);
+    const double mb = cost.memory_mb;
     const double watts = profile_.idle_power_w + profile_.power_per_core_w * threads;
-    const double mb = 4.0 *
-                      (static_cast<double>(net.params()) +
-                       2.0 * static_cast<double>(net.peak_activation_bytes(1))) /
-                      1e6;
     r.metrics.set("latency_ms", ms);
     r.metrics.set("energy_mj", watts * ms);
     r.metrics.set("memory_mb", mb);
@@ -100,7 +121,6 @@ class RaspberryPi final : public HardwareTarget {
     return r;
   }
 
- private:
   Profile profile_;
   double memory_share_;
   Space space_;

@@ -4,6 +4,7 @@
 // with COEX_PLUGIN (coex/plugin_entry.hpp). Objects are used from one thread at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,15 @@ class COEX_API HardwareTarget : public Plugin {
   /// enumerates the design space when it has at most 4096 points, else evaluates 512 seeded
   /// random samples. Targets with structure (pipeline partitions) override it.
   virtual HardwareResult tune(const Network& net, const Specs& specs) const;
+
+ protected:
+  /// The default tune()'s search with the evaluation supplied: `result_of(design)` is the
+  /// result of one point of design_space(). For targets whose designs of one network share most
+  /// of their cost (compute it once, then derive each design's result), which override tune()
+  /// as `return best_design(specs, [&](const Point& d) { ... });`. Empty design space: one call
+  /// with an empty point. Since ABI 3.2.
+  HardwareResult best_design(const Specs& specs,
+                             const std::function<HardwareResult(const Point&)>& result_of) const;
 };
 
 /// Accuracy from an estimator.

@@ -24,8 +24,9 @@
 // QuantumFlow ops qf_u, qf_p, qf_n. Major 2: Node gained `channels` (OpKind::kChannelSelect);
 // PluginContext gained search_space and make_estimator; option type kTable.
 // Minor 1: the multiplication-free convolutions shift_conv2d and adder_conv2d (OpKind values
-// added at the end; Network::add_shift_conv2d / add_adder_conv2d; is_conv).
-#define COEX_ABI_MINOR 1
+// added at the end; Network::add_shift_conv2d / add_adder_conv2d; is_conv). Minor 2:
+// HardwareTarget::best_design (the default tune's search over a caller's evaluation).
+#define COEX_ABI_MINOR 2
 #define COEX_SDK_VERSION "0.1.0"
 
 #define COEX_STR_IMPL(x) #x

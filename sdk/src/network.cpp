@@ -515,8 +515,11 @@ std::string Network::to_json_text() const {
   std::size_t bound = 64 + 2 * kMaxNumber;
   for (const Node& n : nodes_)
     bound += 256 + 11 * kMaxNumber + (kMaxNumber + 1) * (n.inputs.size() + n.channels.size());
-  std::string text(bound, '\0');
-  TextWriter o{text.data()};
+  // A per-thread scratch buffer: sizing a fresh string to the bound would clear (and free) several
+  // times the text's size per call.
+  thread_local std::vector<char> scratch;
+  if (scratch.size() < bound) scratch.resize(bound);
+  TextWriter o{scratch.data()};
   o.lit("{\"nodes\":[");
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
@@ -601,8 +604,7 @@ std::string Network::to_json_text() const {
   o.lit(",\"macs\":");
   o.num(macs());
   o.ch('}');
-  text.resize(static_cast<std::size_t>(o.p - text.data()));
-  return text;
+  return std::string(scratch.data(), o.p);
 }
 
 nlohmann::json Network::to_json() const { return nlohmann::json::parse(to_json_text()); }

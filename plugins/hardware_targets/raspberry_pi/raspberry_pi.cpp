@@ -74,7 +74,9 @@ class RaspberryPi final : public HardwareTarget {
   /// The thread counts share the network's layer costs: computed once, then each design.
   HardwareResult tune(const Network& net, const Specs& specs) const override {
     const NetworkCost cost = cost_of(net);
-    return best_design(specs, [&](const Point& design) { return result(cost, design); });
+    HardwareResult best = best_design(
+        specs, [&](const Point& design) { return result(cost, design, /*describe=*/false); });
+    return result(cost, best.design);
   }
 
  private:
@@ -91,7 +93,8 @@ class RaspberryPi final : public HardwareTarget {
                 1e6};
   }
 
-  HardwareResult result(const NetworkCost& cost, const Point& design) const {
+  /// The design's metrics and feasibility; with `describe`, also its reason, summary and detail.
+  HardwareResult result(const NetworkCost& cost, const Point& design, bool describe = true) const {
     HardwareResult r;
     const int threads = design.empty() ? 1 : static_cast<int>(design[0]);
     r.design = {static_cast<double>(threads)};
@@ -103,6 +106,7 @@ class RaspberryPi final : public HardwareTarget {
     r.metrics.set("memory_mb", mb);
     const double limit = memory_share_ * profile_.memory_mb;
     r.feasible = mb <= limit;
+    if (!describe) return r;
     if (!r.feasible) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "needs %.1f MB, over the %.0f MB allowed on %s", mb, limit,

@@ -135,14 +135,17 @@ class DenseCells final : public SearchSpace {
       pool.resize(static_cast<std::size_t>(t));
       std::sort(pool.begin(), pool.end());
     }
-    // Ascending global indices to (layer, channel) without a division per channel.
+    // Ascending global indices to (layer, channels): one division and one allocation per group.
     std::vector<std::pair<int, std::vector<std::int64_t>>> groups;
-    int layer = 0;
-    std::int64_t first = 0;  // global index of channel 0 of `layer`
-    for (auto g : pool) {
-      for (; g >= first + w; first += w) ++layer;
-      if (groups.empty() || groups.back().first != layer) groups.push_back({layer, {}});
-      groups.back().second.push_back(g - first);
+    for (std::size_t b = 0; b < pool.size();) {
+      const auto layer = static_cast<int>(pool[b] / w);
+      const std::int64_t first = layer * w;
+      std::size_t e = b;
+      while (e < pool.size() && pool[e] < first + w) ++e;
+      std::vector<std::int64_t> channels(e - b);
+      for (std::size_t k = b; k < e; ++k) channels[k - b] = pool[k] - first;
+      groups.emplace_back(layer, std::move(channels));
+      b = e;
     }
     return groups;
   }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -60,6 +61,14 @@ class Progress {
   void operator()(const CandidateRecord& r, const RunStats& s) {
     const double el =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    // On a terminal the line is redrawn at most 20 times a second (a training-free search
+    // finishes hundreds of candidates in that time); finish() draws the last state.
+    if (tty_ && el - drawn_at_ < 0.05 && s.candidates != c_.budget.candidates) {
+      pending_ = s;
+      return;
+    }
+    drawn_at_ = el;
+    pending_.reset();
     std::string eta = "?";
     const std::uint64_t fresh = s.candidates - s.replayed;
     if (c_.budget.candidates && fresh > 0)
@@ -88,13 +97,21 @@ class Progress {
     }
   }
   void finish() {
-    if (tty_) std::fprintf(stderr, "\n");
+    if (!tty_) return;
+    if (pending_) {  // the terminal line shows only the stats
+      drawn_at_ = -1;
+      const RunStats s = *pending_;
+      (*this)(CandidateRecord{}, s);
+    }
+    std::fprintf(stderr, "\n");
   }
 
  private:
   const RunConfig& c_;
   bool tty_;
   std::chrono::steady_clock::time_point start_;
+  double drawn_at_ = -1;             ///< seconds since start_ of the last redraw
+  std::optional<RunStats> pending_;  ///< stats not yet drawn
 };
 
 void print_summary(const RunResult& res) {

@@ -4,6 +4,7 @@
 // non-negative least squares, checks it on held-out networks and writes the profile the
 // `raspberry_pi` target loads. Run on a Pi, it calibrates that Pi; run anywhere else, it profiles
 // that CPU (device host_cpu).
+#include <ATen/native/ConvUtils.h>
 #include <torch/torch.h>
 
 #include <time.h>
@@ -136,6 +137,27 @@ struct Timer {
   }
 };
 
+/// Convolutions of `nets` for which cpu_model::conv_backend() names another kernel than the one
+/// LibTorch selects here (the model's backend rule assumes an x86 build with oneDNN).
+std::size_t backend_mismatches(const std::vector<coex::Network>& nets) {
+  std::size_t bad = 0;
+  for (const auto& net : nets)
+    for (const auto& n : net.nodes()) {
+      if (!coex::is_conv(n.op)) continue;
+      const coex::Shape& in = net.input_shape(n);
+      const auto x = torch::empty({1, in.c, in.h, in.w});
+      const auto w = torch::empty({n.out_channels, in.c / n.groups, n.kernel, n.kernel});
+      const bool dnn = at::native::select_conv_backend(
+                           x, w, c10::nullopt, {n.stride, n.stride}, {n.padding, n.padding}, {1, 1},
+                           false, {0, 0}, n.groups) == at::native::ConvBackend::Mkldnn;
+      const bool model =
+          coex::cpu_model::conv_backend(in.c, in.h, in.w, n.kernel, n.stride, n.groups) ==
+          coex::cpu_model::ConvBackend::kOneDnn;
+      bad += dnn != model;
+    }
+  return bad;
+}
+
 int run(const Args& a) {
   torch::set_num_threads(a.threads);
   const auto nets = coex::core::generated_networks(a.networks + a.holdout, a.seed, a.input);
@@ -184,6 +206,12 @@ int run(const Args& a) {
       if (key == "MemTotal:") break;
     base.memory_mb = kb > 0 ? kb / 1024 : 1024;
   }
+  const std::size_t mismatches = backend_mismatches(nets);
+  if (mismatches)
+    std::printf(
+        "note: LibTorch here picks another convolution kernel than the model assumes for %zu "
+        "layers (not an x86 build with oneDNN?); their kinds are fitted all the same\n",
+        mismatches);
   const std::vector<coex::Network> fit_nets(nets.begin(),
                                             nets.begin() + static_cast<std::ptrdiff_t>(a.networks));
   const std::vector<double> fit_ms(ms.begin(),
@@ -215,6 +243,7 @@ int run(const Args& a) {
               {"repeats", a.repeats},
               {"rounds", a.rounds},
               {"clock", a.cpu_clock ? "thread_cpu" : "wall"},
+              {"conv_backend_mismatches", mismatches},
               {"seed", a.seed},
               {"measured_ms_range",
                {*std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end())}},

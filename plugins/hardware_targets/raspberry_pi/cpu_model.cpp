@@ -17,8 +17,9 @@ using json = nlohmann::json;
 namespace {
 // In enum order: kAllKinds[i] names the coefficients Profile::kinds[i].
 constexpr LayerKind kAllKinds[] = {
-    LayerKind::kConv, LayerKind::kConvStrided, LayerKind::kConv1x1, LayerKind::kLinear,
-    LayerKind::kNorm, LayerKind::kActivation,  LayerKind::kPool,    LayerKind::kMemory};
+    LayerKind::kConv,    LayerKind::kConvStrided,   LayerKind::kConv1x1, LayerKind::kLinear,
+    LayerKind::kNorm,    LayerKind::kActivation,    LayerKind::kPool,    LayerKind::kMemory,
+    LayerKind::kConvDnn, LayerKind::kConvDnnStrided};
 static_assert(std::size(kAllKinds) == kKinds, "every layer kind has its coefficients");
 }  // namespace
 
@@ -40,8 +41,19 @@ const char* kind_name(LayerKind k) {
       return "pool";
     case LayerKind::kMemory:
       return "memory";
+    case LayerKind::kConvDnn:
+      return "conv_dnn";
+    case LayerKind::kConvDnnStrided:
+      return "conv_dnn_strided";
   }
   return "?";
+}
+
+ConvBackend conv_backend(std::int64_t in_channels, std::int64_t in_h, std::int64_t in_w, int kernel,
+                         int stride, int groups) {
+  const bool not_plain_1x1 = stride > 1 || kernel != 1;
+  const bool dnn_worth_it = groups > 1 || kernel > 3 || in_channels * in_h * in_w > 20480;
+  return not_plain_1x1 && dnn_worth_it ? ConvBackend::kOneDnn : ConvBackend::kNative;
 }
 
 LayerCost layer_cost(const Network& net, const Node& n) {
@@ -56,9 +68,15 @@ LayerCost layer_cost(const Network& net, const Node& n) {
     case OpKind::kConv2d:
     case OpKind::kShiftConv2d:  // a convolution with power-of-two weights on a CPU
     case OpKind::kAdderConv2d:  // subtract, absolute value, add: 3 operations per weight use
-      c.kind = n.stride > 1    ? LayerKind::kConvStrided
-               : n.kernel == 1 ? LayerKind::kConv1x1
-                               : LayerKind::kConv;
+    {
+      const Shape& in = net.input_shape(n);
+      if (conv_backend(in.c, in.h, in.w, n.kernel, n.stride, n.groups) == ConvBackend::kOneDnn)
+        c.kind = n.stride > 1 ? LayerKind::kConvDnnStrided : LayerKind::kConvDnn;
+      else
+        c.kind = n.stride > 1    ? LayerKind::kConvStrided
+                 : n.kernel == 1 ? LayerKind::kConv1x1
+                                 : LayerKind::kConv;
+    }
       c.gflop = (n.op == OpKind::kAdderConv2d ? 3 : 2) * macs / 1e9;
       c.gflop_over_cin =
           c.gflop / static_cast<double>(std::max<std::int64_t>(1, net.input_shape(n).c / n.groups));
@@ -130,7 +148,14 @@ Profile Profile::from_json(const json& j, const std::string& where) {
   try {
     p.device = j.at("device").get<std::string>();
     for (std::size_t i = 0; i < kKinds; ++i) {
-      const json& k = j.at("kinds").at(kind_name(kAllKinds[i]));
+      // Profiles written before the oneDNN kinds: their convolutions by kernel and stride.
+      const LayerKind kind = kAllKinds[i];
+      const LayerKind older = kind == LayerKind::kConvDnn          ? LayerKind::kConv
+                              : kind == LayerKind::kConvDnnStrided ? LayerKind::kConvStrided
+                                                                   : kind;
+      const json& kinds = j.at("kinds");
+      const json& k =
+          kinds.contains(kind_name(kind)) ? kinds.at(kind_name(kind)) : kinds.at(kind_name(older));
       p.kinds[i].ms_per_gflop = k.at("ms_per_gflop").get<double>();
       p.kinds[i].ms_per_mb = k.at("ms_per_mb").get<double>();
       p.kinds[i].ms_per_layer = k.at("ms_per_layer").get<double>();
@@ -178,9 +203,9 @@ Profile preset(const std::string& name) {
                       "' (known: rpi3b, rpi4; or a calibrated profile file)");
   }
   for (std::size_t i = 0; i < kKinds; ++i) {
-    const bool compute = kAllKinds[i] == LayerKind::kConv || kAllKinds[i] == LayerKind::kLinear ||
-                         kAllKinds[i] == LayerKind::kConv1x1 ||
-                         kAllKinds[i] == LayerKind::kConvStrided;
+    const LayerKind k = kAllKinds[i];
+    const bool compute = k != LayerKind::kNorm && k != LayerKind::kActivation &&
+                         k != LayerKind::kPool && k != LayerKind::kMemory;
     // Element-wise layers reach a fraction of the convolution throughput.
     p.kinds[i].ms_per_gflop = 1000.0 / (compute ? gflops : gflops / 4);
     p.kinds[i].ms_per_mb = 1.0 / gbps;

@@ -26,20 +26,32 @@
 
 namespace coex::cpu_model {
 
-/// Layer kinds with their own coefficients. Convolutions split by kernel and stride: LibTorch's
-/// CPU kernels differ by an order of magnitude in efficiency between these classes.
+/// Layer kinds with their own coefficients. Convolutions split by the kernel LibTorch's CPU
+/// backend runs for them (conv_backend()) and then by kernel and stride: the two backends differ
+/// by up to 4x in efficiency on the same shape.
 enum class LayerKind {
-  kConv,         ///< kernel > 1, stride 1
-  kConvStrided,  ///< stride > 1
-  kConv1x1,      ///< kernel 1, stride 1
+  kConv,         ///< native im2col + GEMM, kernel > 1, stride 1
+  kConvStrided,  ///< native im2col + GEMM, stride > 1
+  kConv1x1,      ///< native GEMM, kernel 1, stride 1
   kLinear,
   kNorm,
   kActivation,
   kPool,
-  kMemory,  ///< add, concat, channel_select, flatten
+  kMemory,          ///< add, concat, channel_select, flatten
+  kConvDnn,         ///< oneDNN (mkldnn) direct convolution, stride 1
+  kConvDnnStrided,  ///< oneDNN (mkldnn) direct convolution, stride > 1
 };
-constexpr std::size_t kKinds = 8;
+constexpr std::size_t kKinds = 10;
 const char* kind_name(LayerKind k);
+
+/// The CPU convolution kernel LibTorch (1.13, x86 builds with oneDNN) selects for a float
+/// convolution at batch 1 on one thread: oneDNN when the layer is strided or not 1x1, and it is
+/// grouped, its kernel is larger than 3, or its input has more than 20480 elements; else the
+/// native im2col + GEMM kernel. The calibration tool checks this rule against LibTorch's own
+/// choice (at::native::select_conv_backend) on the networks it times.
+enum class ConvBackend { kNative, kOneDnn };
+ConvBackend conv_backend(std::int64_t in_channels, std::int64_t in_h, std::int64_t in_w, int kernel,
+                         int stride, int groups);
 
 /// What one layer costs the model.
 struct LayerCost {

@@ -66,9 +66,8 @@ LayerCost layer_cost(const Network& net, const Node& n) {
   const double macs = static_cast<double>(net.macs(n));
   switch (n.op) {
     case OpKind::kConv2d:
-    case OpKind::kShiftConv2d:  // a convolution with power-of-two weights on a CPU
-    case OpKind::kAdderConv2d:  // subtract, absolute value, add: 3 operations per weight use
-    {
+    case OpKind::kShiftConv2d:    // a convolution with power-of-two weights on a CPU
+    case OpKind::kAdderConv2d: {  // subtract, absolute value, add: 3 operations per weight use
       const Shape& in = net.input_shape(n);
       if (conv_backend(in.c, in.h, in.w, n.kernel, n.stride, n.groups) == ConvBackend::kOneDnn)
         c.kind = n.stride > 1 ? LayerKind::kConvDnnStrided : LayerKind::kConvDnn;
@@ -76,13 +75,12 @@ LayerCost layer_cost(const Network& net, const Node& n) {
         c.kind = n.stride > 1    ? LayerKind::kConvStrided
                  : n.kernel == 1 ? LayerKind::kConv1x1
                                  : LayerKind::kConv;
-    }
       c.gflop = (n.op == OpKind::kAdderConv2d ? 3 : 2) * macs / 1e9;
-      c.gflop_over_cin =
-          c.gflop / static_cast<double>(std::max<std::int64_t>(1, net.input_shape(n).c / n.groups));
+      c.gflop_over_cin = c.gflop / static_cast<double>(std::max<std::int64_t>(1, in.c / n.groups));
       c.gflop_over_cout =
           c.gflop / static_cast<double>(std::max<std::int64_t>(1, n.out_channels / n.groups));
       break;
+    }
     case OpKind::kLinear:
       c.kind = LayerKind::kLinear;
       c.gflop = 2 * macs / 1e9;

@@ -1,11 +1,12 @@
-// Chunk accelerator mapping speed (issue 6): layers mapped per second by the
-// row-stationary mapper on the reference's 22-cell MBConv network (reference/nasa.md section 1:
-// stem 3x3 -> 16, stages of 1/4/4/4/4/4/1 cells with widths 16..352 and CIFAR strides, every cell
-// k3_e6, 1x1 -> 1504 header, FC), CIFAR 32x32 input, all conv and with shift/adder inner cells.
+// Chunk accelerator mapping speed (issue 6): layers mapped per second by the mapper on the
+// reference's 22-cell MBConv network (reference/nasa.md section 1: stem 3x3 -> 16, stages of
+// 1/4/4/4/4/4/1 cells with widths 16..352 and CIFAR strides, every cell k3_e6, 1x1 -> 1504
+// header, FC), CIFAR 32x32 input, all conv and with shift/adder inner cells, under each dataflow.
 // Reports the cold mapper (every layer enumerated) and the memoised one (identical depthwise
 // channels map once), and the schedule's latency/energy.
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "chunk_model.hpp"
 
@@ -46,7 +47,7 @@ Network mbconv22(TypeOf type) {
   return net;
 }
 
-void bench(const char* name, const Network& net) {
+void bench(const char* name, const Network& net, chunk::DataflowChoice df) {
   const auto layers = chunk::lower(net);
   std::int64_t copies = 0;
   for (const auto& l : layers) copies += l.repeat;
@@ -56,8 +57,14 @@ void bench(const char* name, const Network& net) {
   // Cold: every distinct layer through the full enumeration on its chunk's PEs, whole buffer.
   const auto t0 = std::chrono::steady_clock::now();
   int mapped = 0;
-  for (const auto& l : layers)
-    mapped += chunk::map_layer(l, pes.of(l.chunk), tech.gb_words, tech) ? 1 : 0;
+  for (const auto& l : layers) {
+    if (df.automatic) {
+      chunk::Mapper once(tech);
+      mapped += once.map(l, pes.of(l.chunk), tech.gb_words, df) ? 1 : 0;
+    } else {
+      mapped += chunk::map_layer(l, pes.of(l.chunk), tech.gb_words, tech, df.fixed) ? 1 : 0;
+    }
+  }
   const double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The schedule with a fresh memoised mapper, repeated.
   const int reps = 5;
@@ -65,12 +72,15 @@ void bench(const char* name, const Network& net) {
   const auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < reps; ++i) {
     chunk::Mapper mapper(tech);
-    r = chunk::schedule(layers, mapper);
+    r = chunk::schedule(layers, mapper, std::nullopt, 0, df);
   }
   const double warm =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() / reps;
-  std::printf("%s: %zu layers (%lld with depthwise channels), PEs conv %d shift %d adder %d\n",
-              name, layers.size(), static_cast<long long>(copies), pes.conv, pes.shift, pes.adder);
+  std::printf(
+      "%s, dataflow %s: %zu layers (%lld with depthwise channels), PEs conv %d shift %d adder "
+      "%d\n",
+      name, df.automatic ? "auto" : chunk::dataflow_name(df.fixed), layers.size(),
+      static_cast<long long>(copies), pes.conv, pes.shift, pes.adder);
   std::printf("  cold mapper:     %d of %zu layers mapped in %.3f s = %.0f layers/s\n", mapped,
               layers.size(), cold, static_cast<double>(layers.size()) / cold);
   std::printf("  schedule (memo): %.4f s per network = %.0f layer copies/s\n", warm,
@@ -80,15 +90,58 @@ void bench(const char* name, const Network& net) {
               r.onchip_pj * 1e-9);
 }
 
+// AlexNet's CONV1-5 on the 168-PE conv chunk: on-chip energy and latency per dataflow, relative
+// to row-stationary (Eyeriss, ISCA 2016, compared these dataflows on these layers).
+void alexnet() {
+  struct Conv {
+    int c, m, hw, k, stride, pad, groups;
+  };
+  const Conv convs[] = {{3, 96, 227, 11, 4, 0, 1},
+                        {96, 256, 27, 5, 1, 2, 2},
+                        {256, 384, 13, 3, 1, 1, 1},
+                        {384, 384, 13, 3, 1, 1, 2},
+                        {384, 256, 13, 3, 1, 1, 2}};
+  const chunk::Technology tech;
+  double pj[4] = {0, 0, 0, 0}, ns[4] = {0, 0, 0, 0};
+  for (const auto& cv : convs) {
+    chunk::Layer l;
+    l.C = cv.c / cv.groups;
+    l.M = cv.m / cv.groups;
+    l.R = l.S = cv.k;
+    l.stride = cv.stride;
+    l.H = l.W = cv.hw + 2 * cv.pad;
+    l.E = l.F = (l.H - cv.k) / cv.stride + 1;
+    for (chunk::Dataflow d : chunk::kDataflows) {
+      const auto m = chunk::map_layer(l, 168, tech.gb_words, tech, d);
+      if (!m) continue;
+      pj[static_cast<int>(d)] += m->onchip_pj * cv.groups;
+      ns[static_cast<int>(d)] += m->latency_ns * cv.groups;
+    }
+  }
+  std::printf("AlexNet CONV1-5, 168 PEs, least-EDP tilings:\n");
+  for (chunk::Dataflow d : chunk::kDataflows) {
+    const int i = static_cast<int>(d);
+    std::printf("  %s: on-chip %.3f mJ (%.2fx rs), latency %.3f ms (%.2fx rs)\n",
+                chunk::dataflow_name(d), pj[i] * 1e-9, pj[i] / pj[0], ns[i] * 1e-6, ns[i] / ns[0]);
+  }
+}
+
 }  // namespace
 
 int main() {
-  bench("22-cell MBConv, CIFAR 32x32, all conv", mbconv22([](int) { return OpKind::kConv2d; }));
+  alexnet();
+  const Network conv = mbconv22([](int) { return OpKind::kConv2d; });
   // Hybrid: the first and last 3 cells conv (adder-free ends), the inner 16 alternate shift and
   // adder.
-  bench("22-cell MBConv, CIFAR 32x32, inner cells shift/adder", mbconv22([](int i) {
-          if (i < 3 || i >= 19) return OpKind::kConv2d;
-          return i % 2 ? OpKind::kShiftConv2d : OpKind::kAdderConv2d;
-        }));
+  const Network hybrid = mbconv22([](int i) {
+    if (i < 3 || i >= 19) return OpKind::kConv2d;
+    return i % 2 ? OpKind::kShiftConv2d : OpKind::kAdderConv2d;
+  });
+  std::vector<chunk::DataflowChoice> choices;
+  for (chunk::Dataflow d : chunk::kDataflows) choices.push_back(chunk::DataflowChoice::only(d));
+  choices.push_back(chunk::DataflowChoice::any());
+  for (const auto& df : choices) bench("22-cell MBConv, CIFAR 32x32, all conv", conv, df);
+  for (const auto& df : choices)
+    bench("22-cell MBConv, CIFAR 32x32, inner cells shift/adder", hybrid, df);
   return 0;
 }

@@ -1,10 +1,13 @@
 // NASA's chunk-based accelerator model (reference/nasa.md section 5): the PE split fixtures, the
-// operator energy table, the mapper against brute-force enumeration, per-chunk operator energy
-// and the concurrent schedule.
+// operator energy table, the mapper against brute-force enumeration (every dataflow), the
+// stationary dataflows' word counts against a literal run of their loop nests, per-chunk operator
+// energy and the concurrent schedule.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <tuple>
 
 #include "chunk_model.hpp"
 #include "coex/error.hpp"
@@ -44,7 +47,8 @@ TEST(ChunkAccel, OperatorEnergyTable) {
 
 // Every tuple of factors in range (the last factor of each dimension from the product), filtered
 // by invalid(): the definition the mapper must meet, without its divisor lists and early exits.
-std::optional<Mapping> brute_force(const Layer& l, int pes, std::int64_t gb, const Technology& t) {
+std::optional<Mapping> brute_force(const Layer& l, int pes, std::int64_t gb, const Technology& t,
+                                   Dataflow d) {
   std::optional<Mapping> best;
   Tiling x;
   for (x.M0 = 1; x.M0 <= l.M; ++x.M0)
@@ -56,8 +60,8 @@ std::optional<Mapping> brute_force(const Layer& l, int pes, std::int64_t gb, con
             x.C2 = l.C / (x.C0 * x.C1);
             for (x.E1 = 1; x.E1 <= l.E; ++x.E1) {
               x.E3 = l.E / x.E1;
-              if (invalid(l, x, pes, gb, t)) continue;
-              const Mapping m = evaluate(l, x, t);
+              if (invalid(l, x, pes, gb, t, d)) continue;
+              const Mapping m = evaluate(l, x, t, d);
               if (!best || m.edp() < best->edp() ||
                   (m.edp() == best->edp() && m.latency_ns < best->latency_ns))
                 best = m;
@@ -85,22 +89,214 @@ TEST(ChunkAccel, MapperFindsTheBruteForceMinimumAndOnlyValidTilings) {
   fc.C = 16;
   fc.M = 10;
   layers.push_back(fc);
-  int compared = 0;
-  for (const auto& l : layers)
-    for (int pes : {12, 40, 168})
-      for (std::int64_t gb : {std::int64_t{200}, std::int64_t{131070}}) {
-        const auto fast = map_layer(l, pes, gb, t);
-        const auto slow = brute_force(l, pes, gb, t);
-        ASSERT_EQ(fast.has_value(), slow.has_value()) << "C " << l.C << " M " << l.M;
-        if (!fast) continue;
-        EXPECT_FALSE(invalid(l, fast->tiling, pes, gb, t)) << fast->tiling.to_string();
-        EXPECT_DOUBLE_EQ(fast->edp(), slow->edp())
-            << fast->tiling.to_string() << " vs " << slow->tiling.to_string();
-        ++compared;
-      }
-  EXPECT_GE(compared, 30);
-  // Too few PEs for any tiling of a 5x5 layer: no mapping, not a sentinel.
+  std::array<int, 4> compared{0, 0, 0, 0};
+  for (Dataflow d : kDataflows)
+    for (const auto& l : layers)
+      for (int pes : {5, 12, 40, 168})
+        for (std::int64_t gb : {std::int64_t{200}, std::int64_t{131070}}) {
+          const auto fast = map_layer(l, pes, gb, t, d);
+          const auto slow = brute_force(l, pes, gb, t, d);
+          ASSERT_EQ(fast.has_value(), slow.has_value())
+              << dataflow_name(d) << " C " << l.C << " M " << l.M << " PEs " << pes;
+          if (!fast) continue;
+          EXPECT_EQ(fast->dataflow, d);
+          EXPECT_FALSE(invalid(l, fast->tiling, pes, gb, t, d)) << fast->tiling.to_string();
+          EXPECT_DOUBLE_EQ(fast->edp(), slow->edp())
+              << dataflow_name(d) << " " << fast->tiling.to_string() << " vs "
+              << slow->tiling.to_string();
+          ++compared[static_cast<std::size_t>(d)];
+        }
+  for (Dataflow d : kDataflows) EXPECT_GE(compared[static_cast<std::size_t>(d)], 30);
+  // Too few PEs for any row-stationary tiling of a 5x5 layer: no mapping, not a sentinel. The
+  // stationary dataflows need no PE row per filter row and map it.
   EXPECT_FALSE(map_layer(layers[3], 5, 131070, t));
+  for (Dataflow d :
+       {Dataflow::kWeightStationary, Dataflow::kOutputStationary, Dataflow::kInputStationary})
+    EXPECT_TRUE(map_layer(layers[3], 5, 131070, t, d)) << dataflow_name(d);
+}
+
+// Words a stationary dataflow moves, counted by running its loop nest (chunk_model.hpp, Dataflow)
+// MAC by MAC: every PE of every pass has one register per operand, emptied at the pass's start;
+// an operand crosses the NoC when its register holds another one; a psum is read back unless new
+// and written when it leaves the register; register hits cost RF accesses.
+struct Counted {
+  double noc = 0, rf = 0, macs = 0, pe_macs_per_pass = 0;
+};
+
+Counted simulate(const Layer& l, const Tiling& t, Dataflow d) {
+  using Id = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  Counted n;
+  std::set<Id> touched;  // psums written at least once
+  for (std::int64_t m3 = 0; m3 < t.M3; ++m3)
+    for (std::int64_t m2 = 0; m2 < t.M2; ++m2)
+      for (std::int64_t c2 = 0; c2 < t.C2; ++c2)
+        for (std::int64_t e3 = 0; e3 < t.E3; ++e3)
+          for (std::int64_t m1 = 0; m1 < t.M1; ++m1)
+            for (std::int64_t c1 = 0; c1 < t.C1; ++c1)
+              for (std::int64_t e1 = 0; e1 < t.E1; ++e1) {
+                std::optional<Id> w, x, p;
+                double pe_macs = 0;
+                const std::int64_t e = e3 * t.E1 + e1;
+                auto mac = [&](std::int64_t m0, std::int64_t c0, std::int64_t r, std::int64_t s,
+                               std::int64_t f) {
+                  const std::int64_t m = ((m3 * t.M2 + m2) * t.M1 + m1) * t.M0 + m0;
+                  const std::int64_t c = (c2 * t.C1 + c1) * t.C0 + c0;
+                  const Id wid{m, c, r, s, 0}, xid{c, e, r, f, s}, pid{m, e, f, 0, 0};
+                  if (w != wid) n.noc += 1, w = wid;
+                  if (x != xid) n.noc += 1, x = xid;
+                  n.rf += 2;  // the weight and the input, read by the MAC from registers
+                  if (p != pid) {
+                    if (p) n.noc += 1;                            // the previous psum leaves
+                    if (!touched.insert(pid).second) n.noc += 1;  // read back
+                    p = pid;
+                  } else {
+                    n.rf += 2;  // accumulated in the register
+                  }
+                  n.macs += 1;
+                  pe_macs += 1;
+                };
+                // Outer to inner, as documented in the header.
+                for (std::int64_t a = 0; a < (d == Dataflow::kInputStationary ? t.C0 : t.M0); ++a)
+                  for (std::int64_t b = 0; b < (d == Dataflow::kWeightStationary ? t.C0 : l.F); ++b)
+                    for (std::int64_t i = 0; i < (d == Dataflow::kOutputStationary ? t.C0 : l.R);
+                         ++i)
+                      for (std::int64_t j = 0; j < (d == Dataflow::kOutputStationary ? l.R : l.S);
+                           ++j)
+                        for (std::int64_t k = 0; k < (d == Dataflow::kWeightStationary   ? l.F
+                                                      : d == Dataflow::kOutputStationary ? l.S
+                                                                                         : t.M0);
+                             ++k) {
+                          if (d == Dataflow::kWeightStationary) mac(a, b, i, j, k);
+                          if (d == Dataflow::kOutputStationary) mac(a, i, j, k, b);
+                          if (d == Dataflow::kInputStationary) mac(k, a, i, j, b);
+                        }
+                if (p) n.noc += 1;  // the last psum leaves
+                n.pe_macs_per_pass = pe_macs;
+              }
+  return n;
+}
+
+TEST(ChunkAccel, StationaryDataflowsMoveWhatTheirLoopNestsMove) {
+  const Technology tech;
+  std::vector<Layer> layers;
+  for (auto [c, m, e, k, s] : std::vector<std::tuple<int, int, int, int, int>>{
+           {4, 6, 3, 3, 1}, {2, 4, 2, 1, 1}, {3, 2, 2, 3, 2}, {4, 4, 1, 1, 1}, {1, 1, 4, 3, 1}}) {
+    Layer l;
+    l.C = c;
+    l.M = m;
+    l.E = l.F = e;
+    l.R = l.S = k;
+    l.stride = s;
+    l.H = l.W = (e - 1) * s + k;
+    layers.push_back(l);
+  }
+  int checked = 0;
+  for (const auto& l : layers)
+    for (Dataflow d :
+         {Dataflow::kWeightStationary, Dataflow::kOutputStationary, Dataflow::kInputStationary}) {
+      // Every tiling of the layer, valid or not: the counts do not depend on validity.
+      Tiling x;
+      for (x.M0 = 1; x.M0 <= l.M; ++x.M0)
+        for (x.M1 = 1; x.M1 <= l.M / x.M0; ++x.M1)
+          for (x.M2 = 1; x.M2 <= l.M / x.M0 / x.M1; ++x.M2)
+            for (x.C0 = 1; x.C0 <= l.C; ++x.C0)
+              for (x.C1 = 1; x.C1 <= l.C / x.C0; ++x.C1)
+                for (x.E1 = 1; x.E1 <= l.E; ++x.E1) {
+                  x.M3 = l.M / (x.M0 * x.M1 * x.M2);
+                  x.C2 = l.C / (x.C0 * x.C1);
+                  x.E3 = l.E / x.E1;
+                  if (x.M0 * x.M1 * x.M2 * x.M3 != l.M || x.C0 * x.C1 * x.C2 != l.C ||
+                      x.E1 * x.E3 != l.E)
+                    continue;
+                  const Mapping m = evaluate(l, x, tech, d);
+                  const Counted n = simulate(l, x, d);
+                  ASSERT_EQ(n.macs, static_cast<double>(l.macs()));
+                  EXPECT_DOUBLE_EQ(m.accesses.noc, n.noc)
+                      << dataflow_name(d) << " " << x.to_string() << " C " << l.C << " M " << l.M
+                      << " E " << l.E << " k " << l.R;
+                  EXPECT_DOUBLE_EQ(m.accesses.rf, n.rf) << dataflow_name(d) << " " << x.to_string();
+                  // One MAC per PE per cycle: passes x the PE's MACs per pass.
+                  EXPECT_DOUBLE_EQ(m.latency_ns, static_cast<double>(x.M3 * x.M2 * x.C2 * x.E3) *
+                                                     n.pe_macs_per_pass * tech.cycle_ns);
+                  ++checked;
+                }
+    }
+  EXPECT_GT(checked, 300);
+}
+
+TEST(ChunkAccel, LatencyIsMacsOverThePesEachDataflowUses) {
+  // Every dataflow keeps each PE it uses busy: latency x PEs used = MACs x cycle (row-stationary
+  // uses M1 C1 E1 R PEs, the stationary dataflows M1 C1 E1).
+  const Technology t;
+  Layer l;
+  l.C = 24;
+  l.M = 32;
+  l.E = l.F = 14;
+  l.R = l.S = 3;
+  l.H = l.W = 16;
+  for (Dataflow d : kDataflows)
+    for (int pes : {20, 100, 168}) {
+      const auto m = map_layer(l, pes, t.gb_words, t, d);
+      ASSERT_TRUE(m) << dataflow_name(d) << " " << pes;
+      const Tiling& x = m->tiling;
+      const auto used =
+          x.M1 * x.C1 * x.E1 * (d == Dataflow::kRowStationary ? l.R : std::int64_t{1});
+      EXPECT_LT(used, pes);
+      EXPECT_NEAR(m->latency_ns * static_cast<double>(used),
+                  static_cast<double>(l.macs()) * t.cycle_ns, 1e-9 * m->latency_ns)
+          << dataflow_name(d);
+    }
+  // The FPGA variant's shift/adder PEs pack 8 MACs of the held operand's reuse: weight-stationary
+  // reuses a weight over F = 16 output columns, so a pass takes exactly 1/8 of the cycles.
+  Layer s = l;
+  s.chunk = Chunk::kShift;
+  s.E = s.F = 16;
+  s.H = s.W = 18;
+  const auto fpga = Technology::fpga_variant();
+  const auto m = map_layer(s, 100, t.gb_words, t, Dataflow::kWeightStationary);
+  ASSERT_TRUE(m);
+  EXPECT_DOUBLE_EQ(evaluate(s, m->tiling, fpga, Dataflow::kWeightStationary).latency_ns * 8,
+                   m->latency_ns);
+}
+
+TEST(ChunkAccel, RowStationaryIsTheMostEfficientOnAlexNetsConvLayers) {
+  // Eyeriss (Chen, Emer, Sze, ISCA 2016) found row-stationary 1.4x to 2.5x more energy-efficient
+  // than the other dataflows on AlexNet's CONV layers. The model reproduces the ordering per layer
+  // and the band for the five layers together, on the reference's 168-PE array at batch 1 (the
+  // paper: 256 PEs, batch 16, its own access costs; so the band, not a figure).
+  const Technology t;
+  struct Conv {
+    int c, m, hw, k, stride, pad, groups;
+  };
+  // AlexNet CONV1-5 (227x227 input; CONV2, 4, 5 in two groups).
+  const Conv convs[] = {{3, 96, 227, 11, 4, 0, 1},
+                        {96, 256, 27, 5, 1, 2, 2},
+                        {256, 384, 13, 3, 1, 1, 1},
+                        {384, 384, 13, 3, 1, 1, 2},
+                        {384, 256, 13, 3, 1, 1, 2}};
+  std::array<double, 4> total{0, 0, 0, 0};
+  for (const auto& cv : convs) {
+    Layer l;
+    l.C = cv.c / cv.groups;
+    l.M = cv.m / cv.groups;
+    l.R = l.S = cv.k;
+    l.stride = cv.stride;
+    l.H = l.W = cv.hw + 2 * cv.pad;
+    l.E = l.F = (l.H - cv.k) / cv.stride + 1;
+    std::array<double, 4> pj{0, 0, 0, 0};
+    for (Dataflow d : kDataflows) {
+      const auto m = map_layer(l, 168, t.gb_words, t, d);
+      ASSERT_TRUE(m) << dataflow_name(d) << " C " << l.C;
+      pj[static_cast<std::size_t>(d)] = m->onchip_pj * cv.groups;
+      total[static_cast<std::size_t>(d)] += pj[static_cast<std::size_t>(d)];
+    }
+    EXPECT_LT(pj[0], pj[1]) << "CONV with C " << cv.c;
+    EXPECT_LT(pj[0], pj[2]) << "CONV with C " << cv.c;
+  }
+  for (std::size_t d = 1; d < 4; ++d) {
+    EXPECT_GE(total[d] / total[0], 1.4) << dataflow_name(kDataflows[d]);
+    EXPECT_LE(total[d] / total[0], 2.5) << dataflow_name(kDataflows[d]);
+  }
 }
 
 TEST(ChunkAccel, EachChunkPaysItsOwnOperatorEnergy) {
@@ -231,16 +427,16 @@ TEST(ChunkAccelTarget, DesignsTradePesForLatencyAndRefuseNetworksWithoutConv) {
   using coex::testing::PluginUnderTest;
   auto t = load<HardwareTarget>(PluginUnderTest{
       "chunk_accel", {{"pe_budgets", {42, 168}}, {"split_override", {100, 40, 40}}}});
-  ASSERT_EQ(t->design_space().size(), 3u);  // pe_budget, gb_words, pe_split
+  ASSERT_EQ(t->design_space().size(), 4u);  // pe_budget, gb_words, pe_split, dataflow
   const auto net = coex::testing::reference_networks(Task{}, 6)[5];
-  const auto small = t->evaluate(net, {0, 1, 0});
-  const auto large = t->evaluate(net, {1, 1, 0});
+  const auto small = t->evaluate(net, {0, 1, 0, 0});
+  const auto large = t->evaluate(net, {1, 1, 0, 0});
   ASSERT_TRUE(small.feasible && large.feasible) << small.reason << large.reason;
   EXPECT_GT(small.metrics.get("latency_ms"), large.metrics.get("latency_ms"));
   EXPECT_NE(large.summary.find("168 PEs (conv 168, shift 0, adder 0)"), std::string::npos)
       << large.summary;
   // The override hands the conv chunk 100 PEs of the 168: slower than the workload split.
-  const auto fixed = t->evaluate(net, {1, 1, 1});
+  const auto fixed = t->evaluate(net, {1, 1, 1, 0});
   ASSERT_TRUE(fixed.feasible) << fixed.reason;
   EXPECT_NE(fixed.summary.find("conv 100"), std::string::npos) << fixed.summary;
   EXPECT_GT(fixed.metrics.get("latency_ms"), large.metrics.get("latency_ms"));
@@ -261,6 +457,62 @@ TEST(ChunkAccelTarget, DesignsTradePesForLatencyAndRefuseNetworksWithoutConv) {
     FAIL() << "no error";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("'split_override'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ChunkAccelTarget, DataflowIsADesignDimension) {
+  using coex::testing::load;
+  using coex::testing::PluginUnderTest;
+  auto t = load<HardwareTarget>(PluginUnderTest{
+      "chunk_accel", {{"pe_budgets", {5, 168}}, {"dataflows", {"rs", "ws", "os", "is", "auto"}}}});
+  ASSERT_EQ(t->design_space().size(), 3u);  // pe_budget, gb_words, dataflow
+  const auto net = coex::testing::reference_networks(Task{}, 6)[5];
+  const auto layers = lower(net);
+  // 5 PEs: row-stationary needs E1 R < 5 with E1 >= 2, impossible for a 3x3 layer; the stationary
+  // dataflows run it, and the reason names the dataflow.
+  const auto rs = t->evaluate(net, {0, 1, 0});
+  EXPECT_FALSE(rs.feasible);
+  EXPECT_NE(rs.reason.find("dataflow rs"), std::string::npos) << rs.reason;
+  for (double d = 1; d <= 4; ++d) {
+    const auto r = t->evaluate(net, {0, 1, d});
+    EXPECT_TRUE(r.feasible) << d << ": " << r.reason;
+  }
+  // Each design's figures are the schedule's under its dataflow.
+  Mapper mapper(Technology::asic());
+  for (Dataflow d : kDataflows) {
+    const auto h = t->evaluate(net, {1, 1, static_cast<double>(d)});
+    ASSERT_TRUE(h.feasible) << h.reason;
+    const auto direct = schedule(layers, mapper, std::nullopt, 0, DataflowChoice::only(d));
+    EXPECT_DOUBLE_EQ(h.metrics.get("latency_ms"), direct.latency_ns * 1e-6) << dataflow_name(d);
+    EXPECT_DOUBLE_EQ(h.metrics.get("energy_mj"), direct.energy_pj * 1e-9) << dataflow_name(d);
+    EXPECT_NE(h.summary.find(std::string("dataflow ") + dataflow_name(d)), std::string::npos);
+    EXPECT_EQ(h.detail.at("layers_by_dataflow").at(dataflow_name(d)).get<int>(),
+              static_cast<int>(layers.size()));
+  }
+  // auto: each layer under its least-EDP dataflow.
+  const auto any = t->evaluate(net, {1, 1, 4});
+  ASSERT_TRUE(any.feasible) << any.reason;
+  int mapped = 0;
+  for (const auto& [name, n] : any.detail.at("layers_by_dataflow").items()) {
+    EXPECT_TRUE(parse_dataflow(name)) << name;
+    mapped += n.get<int>();
+  }
+  EXPECT_EQ(mapped, static_cast<int>(layers.size()));
+  const auto direct = schedule(layers, mapper, std::nullopt, 0, DataflowChoice::any());
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    for (Dataflow d : kDataflows) {
+      const auto m =
+          map_layer(layers[i], direct.pes.conv, Technology::asic().gb_words, Technology::asic(), d);
+      if (m) {
+        EXPECT_LE(direct.mappings[i].edp(), m->edp()) << i << " " << dataflow_name(d);
+      }
+    }
+  // An unknown dataflow names the option and the choices.
+  try {
+    load<HardwareTarget>(PluginUnderTest{"chunk_accel", {{"dataflows", {"rs", "xs"}}}});
+    FAIL() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("dataflows"), std::string::npos) << e.what();
   }
 }
 

@@ -29,7 +29,8 @@ COEX_HARDWARE_TARGET_CONFORMANCE(FpgaClusterCifar,
 COEX_HARDWARE_TARGET_CONFORMANCE(RaspberryPi, {"raspberry_pi", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Imc, {"imc", {}});
 COEX_HARDWARE_TARGET_CONFORMANCE(Gpu, {"gpu", {}});
-COEX_HARDWARE_TARGET_CONFORMANCE(ChunkAccel, {"chunk_accel", {{"pe_budgets", {84, 168}}}});
+COEX_HARDWARE_TARGET_CONFORMANCE(
+    ChunkAccel, {"chunk_accel", {{"pe_budgets", {84, 168}}, {"dataflows", {"rs", "os", "auto"}}}});
 COEX_SEARCH_SPACE_CONFORMANCE(QfNet, {"qf_net", {}, two_classes()});
 COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconv, {"hybrid_mbconv", {}});
 COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconvConvOnly,

@@ -1,5 +1,6 @@
 // Hardware target `chunk_accel`: NASA's chunk-based accelerator (chunk_model.hpp). Design space:
-// PE budget and global-buffer size (and a fixed PE split to compare with the workload split).
+// PE budget, global-buffer size, (optionally) a fixed PE split against the workload split, and
+// the dataflow.
 // conv2d and linear run on the conv chunk, shift_conv2d on the shift chunk, adder_conv2d on the
 // adder chunk.
 #include <cstdio>
@@ -25,10 +26,15 @@ class ChunkAccel final : public HardwareTarget {
                                                 : ch::Technology::asic()),
         pe_budgets_(o.get_int_list("pe_budgets")),
         gb_sizes_(o.get_int_list("gb_words")),
-        objective_(o.get_string("tune_objective")) {
+        objective_(o.get_string("tune_objective")),
+        dataflow_names_(o.get_string_list("dataflows")) {
     tech_.compat_conv_energy = o.get_bool("compat_conv_energy");
     require_choices(pe_budgets_, "pe_budgets");
     require_choices(gb_sizes_, "gb_words");
+    require_choices(dataflow_names_, "dataflows");
+    for (const auto& name : dataflow_names_)
+      dataflows_.push_back(name == "auto" ? ch::DataflowChoice::any()
+                                          : ch::DataflowChoice::only(*ch::parse_dataflow(name)));
     const auto split = o.get_int_list("split_override");
     if (!split.empty()) {
       if (split.size() != 3)
@@ -40,6 +46,7 @@ class ChunkAccel final : public HardwareTarget {
     std::vector<Dimension> dims{Dimension::categorical_of("pe_budget", pe_budgets_),
                                 Dimension::categorical_of("gb_words", gb_sizes_)};
     if (override_) dims.push_back(Dimension::categorical("pe_split", {"workload", "override"}));
+    dims.push_back(Dimension::categorical("dataflow", dataflow_names_));
     space_ = Space(std::move(dims));
     mapper_ = std::make_unique<ch::Mapper>(tech_);
   }
@@ -63,6 +70,12 @@ class ChunkAccel final : public HardwareTarget {
     s.add_bool("compat_conv_energy", false,
                "Charge every chunk the conv chunk's multiply energy, as the original code does "
                "(for parity; coex charges each chunk its own operator)");
+    s.add_string_list(
+        "dataflows", {"rs"},
+        "Design space: the PE arrays' dataflow. rs = row-stationary (the reference's); ws, os, is "
+        "= weight-, output-, input-stationary (coex's models, see the README); auto = each layer "
+        "the dataflow of least EDP (a reconfigurable array)",
+        {"rs", "ws", "os", "is", "auto"});
     s.add_string("tune_objective", "edp", "Metric tune() minimises among designs meeting the specs",
                  {"edp", "latency_ms", "energy_mj"});
     return s;
@@ -98,13 +111,14 @@ class ChunkAccel final : public HardwareTarget {
     t.gb_words = gb_sizes_.at(static_cast<std::size_t>(p.at(1)));
     std::optional<ch::PeSplit> split;
     if (override_ && p.at(2) == 1) split = *override_;
+    const auto df = static_cast<std::size_t>(p.back());
     const auto f = ch::chunk_macs(layers);
     if (!split) split = ch::split_pes(f[0], f[1], f[2], t);
     ch::ScheduleResult r;
     {
       // One memo for every candidate and design: the mapper's key holds the PEs and the buffer.
       std::lock_guard<std::mutex> lock(mu_);
-      r = ch::schedule(layers, *mapper_, split, t.gb_words);
+      r = ch::schedule(layers, *mapper_, split, t.gb_words, dataflows_.at(df));
     }
     h.feasible = r.feasible;
     h.reason = r.reason;
@@ -114,16 +128,22 @@ class ChunkAccel final : public HardwareTarget {
     h.metrics.set("energy_mj", r.energy_pj * 1e-9);
     h.metrics.set("onchip_energy_mj", r.onchip_pj * 1e-9);
     h.metrics.set("edp", r.latency_ns * 1e-6 * r.energy_pj * 1e-9);
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "%d PEs (conv %d, shift %d, adder %d), %lld-word buffer",
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "%d PEs (conv %d, shift %d, adder %d), %lld-word buffer, dataflow %s",
                   t.pe_budget, r.pes.conv, r.pes.shift, r.pes.adder,
-                  static_cast<long long>(t.gb_words));
+                  static_cast<long long>(t.gb_words), dataflow_names_.at(df).c_str());
     h.summary = buf;
+    nlohmann::json by_dataflow = nlohmann::json::object();
+    for (ch::Dataflow d : ch::kDataflows)
+      if (const int n = r.layers_by_dataflow[static_cast<std::size_t>(d)]; n > 0)
+        by_dataflow[ch::dataflow_name(d)] = n;
     h.detail = {{"pes", {r.pes.conv, r.pes.shift, r.pes.adder}},
                 {"chunk_latency_ms",
                  {r.chunk_latency_ns[0] * 1e-6, r.chunk_latency_ns[1] * 1e-6,
                   r.chunk_latency_ns[2] * 1e-6}},
-                {"layers", layers.size()}};
+                {"layers", layers.size()},
+                {"layers_by_dataflow", std::move(by_dataflow)}};
     return h;
   }
 
@@ -131,6 +151,8 @@ class ChunkAccel final : public HardwareTarget {
   ch::Technology tech_;
   std::vector<std::int64_t> pe_budgets_, gb_sizes_;
   std::string objective_;
+  std::vector<std::string> dataflow_names_;
+  std::vector<ch::DataflowChoice> dataflows_;  ///< per choice of the `dataflow` dimension
   std::optional<ch::PeSplit> override_;
   Space space_;
   mutable std::mutex mu_;
@@ -141,4 +163,5 @@ class ChunkAccel final : public HardwareTarget {
 
 COEX_PLUGIN(coex::plugins::chunk_accel::ChunkAccel, "chunk_accel", "0.1.0",
             "NASA's chunk-based accelerator: conv/shift/adder PE chunks sharing a buffer, "
-            "row-stationary mapper (min EDP), concurrent schedule; design: PE budget, buffer")
+            "per-layer mapper (min EDP), concurrent schedule; design: PE budget, buffer, "
+            "dataflow")

@@ -20,6 +20,26 @@ const char* chunk_name(Chunk c) {
   return "?";
 }
 
+const char* dataflow_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::kRowStationary:
+      return "rs";
+    case Dataflow::kWeightStationary:
+      return "ws";
+    case Dataflow::kOutputStationary:
+      return "os";
+    case Dataflow::kInputStationary:
+      return "is";
+  }
+  return "?";
+}
+
+std::optional<Dataflow> parse_dataflow(const std::string& name) {
+  for (Dataflow d : kDataflows)
+    if (name == dataflow_name(d)) return d;
+  return std::nullopt;
+}
+
 double op_energy_pj(Op op, int bits, bool fpga) {
   if (fpga) {
     if (bits != 8) throw Error("chunk_accel: the FPGA operator energies are for 8 bits only");
@@ -95,6 +115,50 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
   return d;
 }
 
+// The loops of one PE in one pass of a stationary dataflow (not row-stationary), outer to inner,
+// and the reuse each operand gets from them (see Dataflow in the header).
+enum Dim : unsigned { kM = 1, kC = 2, kR = 4, kS = 8, kF = 16 };
+constexpr unsigned kWeightDims = kM | kC | kR | kS;  // w[m][c][r][s]
+constexpr unsigned kInputDims = kC | kR | kS | kF;   // x[c][e st + r][f st + s]
+constexpr unsigned kPsumDims = kM | kF;              // y[m][e][f]
+
+struct PeLoops {
+  std::array<Dim, 5> dim;
+  std::array<std::int64_t, 5> trip;
+};
+
+PeLoops pe_loops(const Layer& l, const Tiling& t, Dataflow d) {
+  switch (d) {
+    case Dataflow::kWeightStationary:
+      return {{kM, kC, kR, kS, kF}, {t.M0, t.C0, l.R, l.S, l.F}};
+    case Dataflow::kOutputStationary:
+      return {{kM, kF, kC, kR, kS}, {t.M0, l.F, t.C0, l.R, l.S}};
+    case Dataflow::kInputStationary:
+    default:
+      return {{kC, kF, kR, kS, kM}, {t.C0, l.F, l.R, l.S, t.M0}};
+  }
+}
+
+// MACs an operand that depends on `dims` stays in its register for: the product of the innermost
+// loops it does not depend on, up to the first loop of more than one trip that it does depend on
+// (a loop of one trip changes nothing).
+double reuse(const PeLoops& p, unsigned dims) {
+  double k = 1;
+  for (std::size_t i = p.dim.size(); i-- > 0;) {
+    if (p.trip[i] == 1) continue;
+    if (p.dim[i] & dims) break;
+    k *= static_cast<double>(p.trip[i]);
+  }
+  return k;
+}
+
+// The MACs the held operand serves per register load: what an FPGA shift/adder PE packs 8 of.
+double held_reuse(const PeLoops& p, Dataflow d) {
+  return reuse(p, d == Dataflow::kWeightStationary   ? kWeightDims
+                  : d == Dataflow::kOutputStationary ? kPsumDims
+                                                     : kInputDims);
+}
+
 }  // namespace
 
 std::int64_t gb_words(const Layer& l, const Tiling& t) {
@@ -103,13 +167,18 @@ std::int64_t gb_words(const Layer& l, const Tiling& t) {
 }
 
 std::optional<std::string> invalid(const Layer& l, const Tiling& t, int pes, std::int64_t gb_free,
-                                   const Technology& tech) {
+                                   const Technology& tech, Dataflow d) {
   if (t.M0 * t.M1 * t.M2 * t.M3 != l.M) return "M factors do not multiply to M";
   if (t.C0 * t.C1 * t.C2 != l.C) return "C factors do not multiply to C";
   if (t.E1 * t.E3 != l.E) return "E factors do not multiply to E";
   if (std::min({t.M0, t.M1, t.M2, t.M3, t.C0, t.C1, t.C2, t.E1, t.E3}) < 1)
     return "a factor is below 1";
   if (t.M0 > tech.m0_max) return "M0 above " + std::to_string(tech.m0_max);
+  if (d != Dataflow::kRowStationary) {
+    if (t.M1 * t.C1 * t.E1 >= pes) return "M1 C1 E1 needs more PEs than the chunk has";
+    if (gb_words(l, t) >= gb_free) return "the tile overflows the global buffer left";
+    return std::nullopt;
+  }
   if (t.E1 == 1 && !l.fully_connected() && l.E > 1) return "E1 = 1 on a layer with E > 1";
   if (t.M1 * t.C1 * t.E1 * l.R >= pes) return "M1 C1 E1 R needs more PEs than the chunk has";
   if (rf_row(l, t.C0, tech) >= tech.ifmap_rf) return "C0 S overflows the ifmap register file";
@@ -119,9 +188,10 @@ std::optional<std::string> invalid(const Layer& l, const Tiling& t, int pes, std
   return std::nullopt;
 }
 
-Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech) {
+Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech, Dataflow d) {
   Mapping m;
   m.tiling = t;
+  m.dataflow = d;
   m.gb_words = gb_words(l, t);
   const double I = static_cast<double>(l.H * l.W * l.C);
   double Wt = static_cast<double>(l.R * l.S * l.C * l.M);
@@ -134,11 +204,31 @@ Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech) {
   const double E3 = double(t.E3), E1 = double(t.E1), R = double(l.R), S = double(l.S),
                F = double(l.F);
   Accesses& a = m.accesses;
+  // DRAM and global buffer: the passes' traffic, the same for every dataflow.
   a.dram = M3 * I + E3 * Wt + O;  // C3 = 1: max(2 C3 - 1, 1) = 1
   a.gb = M3 * M2 * I + std::max(2 * (C2 - 1), 1.0) * O;
-  a.noc = M3 * M2 * M1 * R * e_h * I + E3 * E1 * Wt + std::max(C2 * (C1 * R - 1), 1.0) * O;
-  a.rf = M3 * M2 * M1 * R * e_h * M0 * S * f_w * I + E3 * E1 * F * Wt +
-         std::max(2 * C2 * C1 * R * (C0 * S - 1), 1.0) * O;
+  const bool packed = tech.fpga && l.chunk != Chunk::kConv;
+  if (d == Dataflow::kRowStationary) {
+    a.noc = M3 * M2 * M1 * R * e_h * I + E3 * E1 * Wt + std::max(C2 * (C1 * R - 1), 1.0) * O;
+    a.rf = M3 * M2 * M1 * R * e_h * M0 * S * f_w * I + E3 * E1 * F * Wt +
+           std::max(2 * C2 * C1 * R * (C0 * S - 1), 1.0) * O;
+    m.latency_ns =
+        M3 * M2 * M0 * C2 * static_cast<double>(rf_row(l, t.C0, tech)) * E3 * F * tech.cycle_ns;
+  } else {
+    // Each operand crosses the NoC once per register load; every MAC reads its weight and input
+    // from the PE's registers; a psum is read (unless new) and written once per load and
+    // accumulated in the register in between.
+    const PeLoops p = pe_loops(l, t, d);
+    const double macs = static_cast<double>(l.macs());
+    const double w_words = Wt / static_cast<double>(l.R * l.S * l.C * l.M);  // 6/8 packed
+    const double chains = macs / reuse(p, kPsumDims);
+    a.noc = macs / reuse(p, kWeightDims) * w_words + macs / reuse(p, kInputDims) + 2 * chains - O;
+    a.rf = macs * w_words + macs + 2 * (macs - chains);
+    const double k = held_reuse(p, d);
+    const double per_pe = M0 * C0 * F * R * S;
+    const double cycles = packed ? per_pe / k * std::ceil(k / 8) : per_pe;
+    m.latency_ns = M3 * M2 * C2 * E3 * cycles * tech.cycle_ns;
+  }
   const double scale =
       tech.bits[static_cast<std::size_t>(l.chunk)] / 16.0 * (tech.fpga ? 0.63 : 1.0);
   const double dram = a.dram * tech.e_dram * scale;
@@ -146,44 +236,46 @@ Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech) {
   const double ops = static_cast<double>(l.macs()) * op_energy_of(l, tech);
   m.onchip_pj = ops + onchip;
   m.energy_pj = m.onchip_pj + dram;
-  m.latency_ns =
-      M3 * M2 * M0 * C2 * static_cast<double>(rf_row(l, t.C0, tech)) * E3 * F * tech.cycle_ns;
   return m;
 }
 
 std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
-                                 const Technology& tech) {
+                                 const Technology& tech, Dataflow d) {
   if (pes <= 0) return std::nullopt;
   std::optional<Mapping> best;
   auto better = [](const Mapping& a, const Mapping& b) {
     if (a.edp() != b.edp()) return a.edp() < b.edp();
     return a.latency_ns < b.latency_ns;
   };
+  const bool rs = d == Dataflow::kRowStationary;
+  // PEs per unit of M1 C1 E1 and the register-file rows: row-stationary spreads R PE rows and
+  // holds C0 S (and M0 C0 S) words; the stationary dataflows hold one word.
+  const std::int64_t rows = rs ? l.R : 1;
   const auto dm = divisors(l.M), dc = divisors(l.C), de = divisors(l.E);
   Tiling t;
   for (auto e1 : de) {
-    if (e1 == 1 && l.E > 1 && !l.fully_connected()) continue;
+    if (rs && e1 == 1 && l.E > 1 && !l.fully_connected()) continue;
     t.E1 = e1;
     t.E3 = l.E / e1;
-    if (e1 * l.R >= pes) break;  // divisors ascend: larger E1 only needs more PEs
+    if (e1 * rows >= pes) break;  // divisors ascend: larger E1 only needs more PEs
     for (auto c0 : dc) {
-      if (rf_row(l, c0, tech) >= tech.ifmap_rf) break;
+      if (rs && rf_row(l, c0, tech) >= tech.ifmap_rf) break;
       t.C0 = c0;
       for (auto c1 : divisors(l.C / c0)) {
-        if (c1 * e1 * l.R >= pes) break;
+        if (c1 * e1 * rows >= pes) break;
         t.C1 = c1;
         t.C2 = l.C / c0 / c1;
         for (auto m0 : dm) {
-          if (m0 > tech.m0_max || m0 * rf_row(l, c0, tech) >= tech.weight_rf) break;
+          if (m0 > tech.m0_max || (rs && m0 * rf_row(l, c0, tech) >= tech.weight_rf)) break;
           t.M0 = m0;
           for (auto m1 : divisors(l.M / m0)) {
-            if (m1 * c1 * e1 * l.R >= pes) break;
+            if (m1 * c1 * e1 * rows >= pes) break;
             t.M1 = m1;
             for (auto m2 : divisors(l.M / m0 / m1)) {
               t.M2 = m2;
               t.M3 = l.M / m0 / m1 / m2;
               if (gb_words(l, t) >= gb_free) continue;
-              const Mapping m = evaluate(l, t, tech);
+              const Mapping m = evaluate(l, t, tech, d);
               if (!best || better(m, *best)) best = m;
             }
           }
@@ -194,12 +286,36 @@ std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
   return best;
 }
 
-std::optional<Mapping> Mapper::map(const Layer& l, int pes, std::int64_t gb_free) {
-  const Key k{l.H, l.W,    l.C, l.M, l.R, l.S, l.E, l.F, l.stride, static_cast<int>(l.chunk),
-              pes, gb_free};
+std::optional<Mapping> Mapper::map(const Layer& l, int pes, std::int64_t gb_free, Dataflow d) {
+  const Key k{l.H,
+              l.W,
+              l.C,
+              l.M,
+              l.R,
+              l.S,
+              l.E,
+              l.F,
+              l.stride,
+              static_cast<int>(l.chunk),
+              pes,
+              gb_free,
+              static_cast<int>(d)};
   auto it = memo_.find(k);
   if (it != memo_.end()) return it->second;
-  return memo_.emplace(k, map_layer(l, pes, gb_free, tech_)).first->second;
+  return memo_.emplace(k, map_layer(l, pes, gb_free, tech_, d)).first->second;
+}
+
+std::optional<Mapping> Mapper::map(const Layer& l, int pes, std::int64_t gb_free,
+                                   DataflowChoice choice) {
+  if (!choice.automatic) return map(l, pes, gb_free, choice.fixed);
+  std::optional<Mapping> best;
+  for (Dataflow d : kDataflows) {
+    auto m = map(l, pes, gb_free, d);
+    if (m && (!best || m->edp() < best->edp() ||
+              (m->edp() == best->edp() && m->latency_ns < best->latency_ns)))
+      best = m;
+  }
+  return best;
 }
 
 std::vector<Layer> lower(const Network& net) {
@@ -240,7 +356,8 @@ std::array<double, 3> chunk_macs(const std::vector<Layer>& layers) {
 }
 
 ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
-                        std::optional<PeSplit> pes, std::int64_t gb_words) {
+                        std::optional<PeSplit> pes, std::int64_t gb_words,
+                        DataflowChoice dataflow) {
   const Technology& tech = mapper.technology();
   const std::int64_t buffer = gb_words > 0 ? gb_words : tech.gb_words;
   ScheduleResult r;
@@ -265,16 +382,18 @@ ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
     const std::size_t i = queue[uc][next[uc]++];
     const Layer& l = layers[i];
     const std::int64_t free = buffer - held[(uc + 1) % 3] - held[(uc + 2) % 3];
-    const auto m = mapper.map(l, r.pes.of(l.chunk), free);
+    const auto m = mapper.map(l, r.pes.of(l.chunk), free, dataflow);
     if (!m) {
       r.feasible = false;
       r.reason = "no valid tiling for layer " + std::to_string(i) + " (node " +
                  std::to_string(l.node) + ", " + chunk_name(l.chunk) + " chunk, " +
                  std::to_string(r.pes.of(l.chunk)) + " PEs, " + std::to_string(free) +
-                 " buffer words free)";
+                 " buffer words free, dataflow " +
+                 (dataflow.automatic ? "any" : dataflow_name(dataflow.fixed)) + ")";
       return r;
     }
     r.mappings[i] = *m;
+    ++r.layers_by_dataflow[static_cast<std::size_t>(m->dataflow)];
     const double rep = static_cast<double>(l.repeat);
     r.chunk_latency_ns[uc] += m->latency_ns * rep;
     r.chunk_energy_pj[uc] += m->energy_pj * rep;

@@ -1,8 +1,9 @@
 // NASA's chunk-based accelerator (reference/nasa.md section 5, the NASA-F model): three PE chunks
-// (conv/MAC, shift, adder) sharing a global buffer, a row-stationary mapper that picks the valid
-// tiling of minimum energy-delay product per layer, the access-count energy model with each chunk
-// charged its own operator energy, and the event-driven schedule that runs the chunks
-// concurrently. The `chunk_accel` target plugin is built on it.
+// (conv/MAC, shift, adder) sharing a global buffer, a mapper that picks the valid tiling of
+// minimum energy-delay product per layer, the access-count energy model with each chunk charged
+// its own operator energy, and the event-driven schedule that runs the chunks concurrently. The
+// row-stationary dataflow is the reference's; weight-, output- and input-stationary are coex's
+// models of the same array (see Dataflow). The `chunk_accel` target plugin is built on it.
 #pragma once
 
 #include <array>
@@ -20,6 +21,46 @@ namespace coex::chunk {
 /// The operator a layer runs, i.e. the chunk that executes it.
 enum class Chunk { kConv = 0, kShift = 1, kAdder = 2 };
 const char* chunk_name(Chunk c);
+
+/// How a PE array runs a layer.
+///
+/// kRowStationary is the reference's (section 5): a PE holds a filter row and an ifmap row, R PE
+/// rows are spatial, psums accumulate in the PE over C0 S and across the R rows.
+///
+/// The other three are coex's models; the reference records that the original has them but gives
+/// no formulas. They are the pure stationary dataflows of the Eyeriss taxonomy (Chen, Emer, Sze,
+/// ISCA 2016): one operand stays in the PE's register while the PE loops over the dimension that
+/// operand does not depend on; the other two operands move through the array (NoC) at every MAC.
+/// They share the row-stationary tiling's passes (M3 M2 C2 E3, so the same DRAM and global-buffer
+/// traffic and buffer rule) and spread M1 C1 E1 PEs; each PE runs M0 C0 F R S MACs per pass:
+///
+///   weight-stationary  for m0, c0, r, s: hold w; for f: MAC      (a weight reused F times)
+///   output-stationary  for m0, f: hold psum; for c0, r, s: MAC   (a psum accumulates C0 R S MACs)
+///   input-stationary   for c0, f, r, s: hold x; for m0: MAC      (an input reused M0 times)
+///
+/// Registers do not persist across passes. Word counts are in chunk_model.cpp (evaluate) and are
+/// checked against a literal simulation of these loop nests in the tests.
+enum class Dataflow {
+  kRowStationary = 0,
+  kWeightStationary = 1,
+  kOutputStationary = 2,
+  kInputStationary = 3
+};
+inline constexpr Dataflow kDataflows[] = {Dataflow::kRowStationary, Dataflow::kWeightStationary,
+                                          Dataflow::kOutputStationary, Dataflow::kInputStationary};
+/// "rs", "ws", "os", "is".
+const char* dataflow_name(Dataflow d);
+/// The dataflow named `name` ("rs", "ws", "os", "is"), or nullopt.
+std::optional<Dataflow> parse_dataflow(const std::string& name);
+
+/// The dataflow a schedule maps with: one for every layer, or (automatic) for each layer the
+/// dataflow whose best tiling has the least EDP, as a reconfigurable array would.
+struct DataflowChoice {
+  bool automatic = false;
+  Dataflow fixed = Dataflow::kRowStationary;
+  static DataflowChoice any() { return {true, Dataflow::kRowStationary}; }
+  static DataflowChoice only(Dataflow d) { return {false, d}; }
+};
 
 /// Arithmetic operation priced by op_energy_pj.
 enum class Op { kMult, kAdd, kShift };
@@ -70,7 +111,8 @@ struct Layer {
   bool fully_connected() const { return E == 1 && F == 1 && R == 1 && S == 1; }
 };
 
-/// Row-stationary tiling: M = M0 M1 M2 M3, C = C0 C1 C2 (C3 = 1), E = E1 E3.
+/// Tiling: M = M0 M1 M2 M3, C = C0 C1 C2 (C3 = 1), E = E1 E3. Index 0 is inside a PE, 1 across
+/// PEs, 2 and 3 are passes (global buffer and DRAM).
 struct Tiling {
   std::int64_t M0 = 1, M1 = 1, M2 = 1, M3 = 1, C0 = 1, C1 = 1, C2 = 1, E1 = 1, E3 = 1;
   bool operator==(const Tiling&) const = default;
@@ -84,6 +126,7 @@ struct Accesses {
 
 struct Mapping {
   Tiling tiling;
+  Dataflow dataflow = Dataflow::kRowStationary;
   Accesses accesses;
   double latency_ns = 0;      ///< one copy of the layer
   double energy_pj = 0;       ///< one copy, DRAM included
@@ -92,36 +135,45 @@ struct Mapping {
   double edp() const { return energy_pj * latency_ns; }
 };
 
-/// Why `t` is not a valid tiling of `l` on `pes` PEs with `gb_free` buffer words, or nullopt:
-/// the factors must multiply to M, C, E; M0 <= m0_max; E1 != 1 unless the layer is fully
-/// connected; M1 C1 E1 R < pes; C0 S < ifmap_rf; M0 C0 S < weight_rf; buffer < gb_free.
+/// Why `t` is not a valid tiling of `l` under dataflow `d` on `pes` PEs with `gb_free` buffer
+/// words, or nullopt. Every dataflow: the factors multiply to M, C, E; M0 <= m0_max; buffer <
+/// gb_free. Row-stationary: E1 != 1 unless the layer is fully connected; M1 C1 E1 R < pes;
+/// C0 S < ifmap_rf; M0 C0 S < weight_rf. The others: M1 C1 E1 < pes (one stationary word per PE,
+/// so no register-file bound).
 std::optional<std::string> invalid(const Layer& l, const Tiling& t, int pes, std::int64_t gb_free,
-                                   const Technology& tech);
+                                   const Technology& tech, Dataflow d = Dataflow::kRowStationary);
 
 /// Global-buffer words tiling `t` holds: C1 C0 ((E1-1) st + R) ((F-1) st + S) + M2 M1 M0 E1 F.
 std::int64_t gb_words(const Layer& l, const Tiling& t);
 
-/// Latency, access counts and energy of `l` under `t` (validity not checked).
-Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech);
+/// Latency, access counts and energy of `l` under `t` and dataflow `d` (validity not checked).
+/// Latency: passes x MACs per PE per pass x cycle, i.e. MACs / PEs used x cycle (row-stationary
+/// uses M1 C1 E1 R PEs, the others M1 C1 E1).
+Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech,
+                 Dataflow d = Dataflow::kRowStationary);
 
-/// The valid tiling of minimum EDP (ties: lower latency, then the first found), enumerating every
-/// ordered factorisation of M, C and E with the PE and register-file bounds pruned early; nullopt
-/// if none is valid (the original returned a sentinel 5000).
+/// The valid tiling of minimum EDP under dataflow `d` (ties: lower latency, then the first found),
+/// enumerating every ordered factorisation of M, C and E with the PE and register-file bounds
+/// pruned early; nullopt if none is valid (the original returned a sentinel 5000).
 std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
-                                 const Technology& tech);
+                                 const Technology& tech, Dataflow d = Dataflow::kRowStationary);
 
-/// Memoised map_layer keyed by (layer shape, chunk, PEs, buffer budget): identical depthwise
-/// channels and repeated cells map once.
+/// Memoised map_layer keyed by (layer shape, chunk, PEs, buffer budget, dataflow): identical
+/// depthwise channels and repeated cells map once.
 class Mapper {
  public:
   explicit Mapper(Technology tech) : tech_(tech) {}
-  std::optional<Mapping> map(const Layer& l, int pes, std::int64_t gb_free);
+  std::optional<Mapping> map(const Layer& l, int pes, std::int64_t gb_free,
+                             Dataflow d = Dataflow::kRowStationary);
+  /// The least-EDP mapping over `choice`'s dataflows (ties: the earlier in kDataflows).
+  std::optional<Mapping> map(const Layer& l, int pes, std::int64_t gb_free, DataflowChoice choice);
   const Technology& technology() const { return tech_; }
   std::size_t cached() const { return memo_.size(); }
 
  private:
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                         std::int64_t, std::int64_t, std::int64_t, int, int, int, std::int64_t>;
+  using Key =
+      std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                 std::int64_t, std::int64_t, int, int, int, std::int64_t, int>;
   Technology tech_;
   std::map<Key, std::optional<Mapping>> memo_;
 };
@@ -146,14 +198,18 @@ struct ScheduleResult {
   std::array<double, 3> chunk_latency_ns{0, 0, 0};
   std::array<double, 3> chunk_energy_pj{0, 0, 0};
   std::vector<Mapping> mappings;  ///< per layer, in `layers` order
+  /// Layers (distinct, repeats not counted) mapped under each dataflow, indexed by Dataflow.
+  std::array<int, 4> layers_by_dataflow{0, 0, 0, 0};
 };
 
 /// Runs `layers` on the chunks: each chunk takes its layers in order; at each event the chunk
 /// with the least accumulated latency starts its next layer, mapped with the buffer left by the
 /// other chunks' current tiles. `pes` = split_pes of the layers' MACs unless given; `gb_words` =
 /// the mapper's technology's buffer unless positive (a design may size the buffer; the mapper's
-/// memo is keyed by the buffer left, so one mapper serves every size).
+/// memo is keyed by the buffer left, so one mapper serves every size). Layers map under
+/// `dataflow` (row-stationary unless given).
 ScheduleResult schedule(const std::vector<Layer>& layers, Mapper& mapper,
-                        std::optional<PeSplit> pes = std::nullopt, std::int64_t gb_words = 0);
+                        std::optional<PeSplit> pes = std::nullopt, std::int64_t gb_words = 0,
+                        DataflowChoice dataflow = {});
 
 }  // namespace coex::chunk

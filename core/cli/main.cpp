@@ -116,11 +116,13 @@ class Progress {
 
 void print_summary(const RunResult& res) {
   const auto& s = res.stats;
+  const std::string threads =
+      res.workers > 1 ? ", candidates on " + std::to_string(res.workers) + " threads" : "";
   std::printf(
-      "\nRun %s: %llu candidates in %s (the search; plugin loading and preparation "
+      "\nRun %s: %llu candidates in %s (the search%s; plugin loading and preparation "
       "before it took %s)\n",
       res.run_dir.string().c_str(), static_cast<unsigned long long>(s.candidates),
-      fmt_duration(res.seconds).c_str(), fmt_duration(res.setup_seconds).c_str());
+      fmt_duration(res.seconds).c_str(), threads.c_str(), fmt_duration(res.setup_seconds).c_str());
   std::printf("  pruned by the fast level: %llu   invalid: %llu   evaluated: %llu   failed: %llu\n",
               static_cast<unsigned long long>(s.pruned), static_cast<unsigned long long>(s.invalid),
               static_cast<unsigned long long>(s.evaluated),
@@ -248,6 +250,13 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "Override a config key: key.path=value (TOML value)");
   run->add_option("--out", out, "Run directory (default: the config's output.dir)");
   run->add_flag("--resume", resume, "Continue the run in --out (or start it if new)");
+  unsigned workers = 0;
+  run->add_option("--workers", workers,
+                  "Threads that evaluate a controller's batch of candidates (0 = one per core). "
+                  "Used when the search space, hardware target and estimator are all declared "
+                  "concurrent and the estimator is training-free; results are the same for any "
+                  "value")
+      ->default_val(0);
 
   auto* validate = app.add_subcommand("validate", "Check a config and its plugins without running");
   validate->add_option("CONFIG", config, "Config file (TOML)")->required();
@@ -316,6 +325,7 @@ int main(int argc, char** argv) {
       RunOptions o;
       o.plugin_paths = plugin_paths;
       o.resume = resume;
+      o.workers = workers;
       o.listener = [&](const CandidateRecord& r, const RunStats& s) { progress(r, s); };
       RunResult res = core::run(c, o);
       progress.finish();

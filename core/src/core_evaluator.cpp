@@ -1,7 +1,10 @@
 #include "coex/core/core_evaluator.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "coex/core/reward.hpp"
 #include "coex/core/store.hpp"
@@ -56,6 +59,9 @@ std::uint64_t CoreEvaluator::remaining_candidates() const {
 }
 
 std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
+  // Replayed candidates (a resumed run) go through the sequential loop.
+  if (workers_ > 1 && batch.size() > 1 && static_cast<std::size_t>(next_seq_) >= replay_.size())
+    return evaluate_parallel(batch);
   std::vector<Outcome> out;
   for (const Point& p : batch) {
     if (done()) break;
@@ -119,45 +125,147 @@ void CoreEvaluator::account(const CandidateRecord& r) {
   if (listener_) listener_(r, stats_);
 }
 
-CandidateRecord CoreEvaluator::run_one(const Point& p) {
-  CandidateRecord r;
-  r.seq = next_seq_;
+CoreEvaluator::Work CoreEvaluator::begin(const Point& p, std::int64_t seq) const {
+  Work w;
+  w.t0 = std::chrono::steady_clock::now();
+  CandidateRecord& r = w.r;
+  r.seq = seq;
   r.point = p;
-  const auto t0 = std::chrono::steady_clock::now();
   const Point net_point(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims));
-  const Point hw_point(p.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims), p.end());
   r.description = space_.describe(net_point);
-  Network net;
   try {
-    net = space_.decode(net_point);
+    w.net = space_.decode(net_point);
   } catch (const InvalidCandidate& e) {
     r.outcome.status = CandidateStatus::kInvalid;
     r.outcome.reason = e.what();
     r.outcome.reward = config_.reward.penalty;
-    r.fast_seconds = seconds_since(t0);
-    return r;
+    r.fast_seconds = seconds_since(w.t0);
+    w.invalid = true;
+    return w;
   }
-  r.network_hash = net.hash_hex();
-  r.network_summary = net.summary();
+  r.network_hash = w.net.hash_hex();
+  r.network_summary = w.net.summary();
+  return w;
+}
+
+void CoreEvaluator::finish(Work& w) {
+  CandidateRecord& r = w.r;
+  const Point hw_point(r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
+                       r.point.end());
+  r.network_json = w.net.to_json_text();
+  fast_and_slow(r, w.net, hw_point);
+  r.fast_seconds = seconds_since(w.t0) - r.slow_seconds;
+}
+
+std::string CoreEvaluator::cache_key(const CandidateRecord& r) const {
   std::string key = r.network_hash;
-  if (config_.hardware_mode == HardwareMode::kSearched) key += "|" + Space::key(hw_point);
-  if (auto it = cache_.find(key); it != cache_.end()) {
-    // Same network (and design): the same outcome, without re-running either level.
-    CandidateRecord c = it->second;
-    c.seq = r.seq;
-    c.point = p;
-    c.description = r.description;
-    c.outcome.cached = true;
-    c.trained = false;
-    c.fast_seconds = seconds_since(t0);
-    c.slow_seconds = 0;
-    return c;
+  if (config_.hardware_mode == HardwareMode::kSearched) {
+    const Point hw_point(r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
+                         r.point.end());
+    key += "|" + Space::key(hw_point);
   }
-  r.network_json = net.to_json_text();
-  fast_and_slow(r, net, hw_point);
-  r.fast_seconds = seconds_since(t0) - r.slow_seconds;
-  if (r.outcome.status != CandidateStatus::kFailed) cache_.emplace(key, r);
+  return key;
+}
+
+std::optional<CandidateRecord> CoreEvaluator::cached(const CandidateRecord& r,
+                                                     double fast_seconds) const {
+  auto it = cache_.find(cache_key(r));
+  if (it == cache_.end()) return std::nullopt;
+  // Same network (and design): the same outcome, without re-running either level.
+  CandidateRecord c = it->second;
+  c.seq = r.seq;
+  c.point = r.point;
+  c.description = r.description;
+  c.outcome.cached = true;
+  c.trained = false;
+  c.fast_seconds = fast_seconds;
+  c.slow_seconds = 0;
+  return c;
+}
+
+CandidateRecord CoreEvaluator::run_one(const Point& p) {
+  Work w = begin(p, next_seq_);
+  if (w.invalid) return w.r;
+  if (auto c = cached(w.r, seconds_since(w.t0))) return *c;
+  finish(w);
+  if (w.r.outcome.status != CandidateStatus::kFailed) cache_.emplace(cache_key(w.r), w.r);
+  return w.r;
+}
+
+CandidateRecord CoreEvaluator::settle(CandidateRecord r) {
+  if (r.network_hash.empty()) return r;  // invalid: no network to cache
+  if (auto c = cached(r, r.fast_seconds)) return *c;
+  if (r.outcome.status != CandidateStatus::kFailed) cache_.emplace(cache_key(r), r);
   return r;
+}
+
+std::vector<Outcome> CoreEvaluator::evaluate_parallel(const std::vector<Point>& batch) {
+  // Candidates to run: the batch up to the budget and up to the first point outside the space
+  // (whose error is raised after the points before it are committed, as the sequential loop).
+  std::size_t n = std::min<std::uint64_t>(batch.size(), remaining_candidates());
+  std::optional<std::size_t> bad;
+  for (std::size_t i = 0; i < n && !bad; ++i) {
+    try {
+      problem_.space.check(batch[i]);
+    } catch (const Error&) {
+      bad = i;
+    }
+  }
+  if (bad) n = *bad;
+  struct Slot {
+    CandidateRecord r;
+    std::exception_ptr error;
+    std::atomic<bool> ready{false};
+  };
+  std::vector<Slot> slots(n);
+  std::atomic<std::size_t> next{0};
+  const std::int64_t seq0 = next_seq_;
+  // Takes the next candidate and runs it; false when none is left.
+  auto work_one = [&]() {
+    const std::size_t i = next.fetch_add(1);
+    if (i >= n) return false;
+    try {
+      Work w = begin(batch[i], seq0 + static_cast<std::int64_t>(i));
+      if (!w.invalid) finish(w);
+      slots[i].r = std::move(w.r);
+    } catch (...) {
+      slots[i].error = std::current_exception();
+    }
+    slots[i].ready.store(true, std::memory_order_release);
+    return true;
+  };
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> helpers;
+  const unsigned extra = static_cast<unsigned>(std::min<std::size_t>(workers_ - 1, n));
+  for (unsigned t = 0; t < extra; ++t)
+    helpers.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed) && work_one()) {
+      }
+    });
+  struct Join {
+    std::vector<std::thread>& threads;
+    std::atomic<bool>& stop;
+    ~Join() {
+      stop.store(true);
+      for (auto& t : threads) t.join();
+    }
+  } join{helpers, stop};
+  // This thread commits in batch order, running candidates itself while the next one is not
+  // ready.
+  std::vector<Outcome> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    while (!slots[i].ready.load(std::memory_order_acquire))
+      if (!work_one()) std::this_thread::yield();
+    if (done()) break;
+    if (slots[i].error) std::rethrow_exception(slots[i].error);
+    CandidateRecord r = settle(std::move(slots[i].r));
+    if (store_) store_->commit(r);
+    ++next_seq_;
+    account(r);
+    out.push_back(r.outcome);
+  }
+  if (bad && out.size() == *bad && !done()) problem_.space.check(batch[*bad]);
+  return out;
 }
 
 void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point) {
@@ -243,6 +351,14 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
     const double x = v && std::isfinite(*v) ? *v : 0.0;
     r.outcome.objectives.push_back(maximise_[i - 1] ? x : -x);
   }
+}
+
+unsigned parallel_workers(unsigned requested, bool plugins_concurrent, bool training_free,
+                          const RunConfig& config) {
+  if (!plugins_concurrent || !training_free) return 1;
+  if (config.hardware_mode == HardwareMode::kSearched && config.hardware_redraws > 0) return 1;
+  if (requested == 0) requested = std::max(1u, std::thread::hardware_concurrency());
+  return requested;
 }
 
 }  // namespace coex::core

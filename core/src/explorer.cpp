@@ -99,6 +99,7 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   };
   p.estimator = create<AccuracyEstimator>(registry, e, ectx, c.estimator);
   p.controller = create<Controller>(registry, k, ctx, c.controller);
+  p.concurrent = s.manifest->concurrent && h.manifest->concurrent && e.manifest->concurrent;
 
   // Every metric named by specs, reward and objectives must exist somewhere.
   std::set<std::string> known{"accuracy", "params", "macs"};
@@ -205,6 +206,9 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
                           std::move(replay), opt.listener);
+  evaluator.set_workers(
+      parallel_workers(opt.workers, plugins.concurrent, plugins.estimator->training_free(), c));
+  res.workers = evaluator.workers();
   logger()->info("run '{}': {} network dims, {} hardware dims, mode {}", c.name,
                  problem.network_dims, problem.space.size() - problem.network_dims,
                  c.hardware_mode == HardwareMode::kTuned ? "tuned" : "searched");

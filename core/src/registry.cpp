@@ -120,6 +120,7 @@ json PluginManifest::to_json() const {
               {"sdk_version", sdk_version},
               {"compiler_tag", compiler_tag},
               {"torch_version", torch_version},
+              {"concurrent", concurrent},
               {"library", library_path.filename().string()},
               {"options", schema.to_json()}};
 }
@@ -141,6 +142,7 @@ PluginManifest PluginManifest::read(const fs::path& file) {
     m.sdk_version = j.value("sdk_version", "");
     m.compiler_tag = j.value("compiler_tag", "");
     m.torch_version = j.value("torch_version", "");
+    m.concurrent = j.value("concurrent", false);
     m.schema = OptionSchema::from_json(j.at("options"));
     m.manifest_path = file;
     m.library_path = file.parent_path() / j.at("library").get<std::string>();
@@ -236,6 +238,10 @@ std::shared_ptr<Plugin> PluginRegistry::create(const PluginManifest& m, const Op
     throw PluginError("plugin library " + m.library_path.string() + " is '" + c.d->name + "' (" +
                       c.d->kind + "), but its manifest " + m.manifest_path.string() + " says '" +
                       m.name + "' (" + kind_name(m.kind) + "). Fix: rebuild the plugin");
+  if (m.concurrent && !(c.d->abi_minor >= 3 && (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0))
+    throw PluginError("plugin library " + m.library_path.string() + " is not declared safe for " +
+                      "concurrent calls, but its manifest " + m.manifest_path.string() +
+                      " says it is. Fix: rebuild the plugin");
   void* raw = nullptr;
   char err[2048] = {0};
   const int rc = c.d->create(&options, &context, &raw, err, sizeof err);
@@ -259,6 +265,8 @@ void write_manifest(const fs::path& library, const fs::path& out) {
   m.sdk_version = c.d->sdk_version ? c.d->sdk_version : "";
   m.compiler_tag = c.d->compiler_tag;
   m.torch_version = c.d->torch_version ? c.d->torch_version : "";
+  // The field exists from minor 3 on; an older descriptor ends before it.
+  m.concurrent = c.d->abi_minor >= 3 && (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0;
   m.schema = OptionSchema::from_json(json::parse(c.d->schema_json()));
   m.library_path = library;
   const fs::path tmp = out.string() + ".tmp";

@@ -1,6 +1,8 @@
 // The two-level loop with in-process stand-in plugins: pruning, budgets, cache, store, resume.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "coex/core/core_evaluator.hpp"
@@ -90,7 +92,114 @@ std::vector<Point> all_points() {
   return v;
 }
 
+/// The toy target and estimator made safe for concurrent calls (their counters are shared).
+class LockedTarget : public ToyTarget {
+ public:
+  HardwareResult evaluate(const Network& net, const Point& d) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ToyTarget::evaluate(net, d);
+  }
+
+ private:
+  mutable std::mutex mu_;
+};
+
+class LockedEstimator : public CountingEstimator {
+ public:
+  Estimate estimate(const Network& net, const EstimateContext& c) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return CountingEstimator::estimate(net, c);
+  }
+
+ private:
+  std::mutex mu_;
+};
+
 }  // namespace
+
+TEST(CoreEvaluator, WorkersCommitWhatOneThreadCommits) {
+  // Two batches (the second revisits every network: cache hits across batches; pad repeats
+  // networks within a batch) on 1, 2 and 4 threads: the same records, stats and store.
+  test::TempDir d;
+  std::vector<std::vector<CandidateRecord>> runs;
+  std::vector<RunStats> stats;
+  for (unsigned workers : {1u, 2u, 4u}) {
+    Fixture f;
+    LockedTarget target;
+    LockedEstimator estimator;
+    Store store(d / ("w" + std::to_string(workers) + ".db"));
+    CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
+    ev.set_workers(workers);
+    EXPECT_EQ(ev.workers(), workers);
+    auto points = all_points();
+    EXPECT_EQ(ev.evaluate(points).size(), 16u);
+    std::reverse(points.begin(), points.end());
+    EXPECT_EQ(ev.evaluate(points).size(), 16u);
+    runs.push_back(store.load_all());
+    stats.push_back(ev.stats());
+  }
+  for (std::size_t k = 1; k < runs.size(); ++k) {
+    ASSERT_EQ(runs[k].size(), 32u);
+    for (std::size_t i = 0; i < runs[0].size(); ++i) {
+      const auto &a = runs[0][i], &b = runs[k][i];
+      EXPECT_EQ(b.seq, a.seq);
+      EXPECT_EQ(b.point, a.point) << i;
+      EXPECT_EQ(b.outcome.status, a.outcome.status) << i;
+      EXPECT_EQ(b.outcome.reward, a.outcome.reward) << i;
+      EXPECT_EQ(b.outcome.accuracy, a.outcome.accuracy) << i;
+      EXPECT_EQ(b.outcome.cached, a.outcome.cached) << i;
+      EXPECT_EQ(b.trained, a.trained) << i;
+      EXPECT_EQ(b.network_json, a.network_json) << i;
+      EXPECT_EQ(b.hardware_point, a.hardware_point) << i;
+    }
+    EXPECT_EQ(stats[k].trainings, stats[0].trainings);
+    EXPECT_EQ(stats[k].cached, stats[0].cached);
+    EXPECT_EQ(stats[k].invalid, stats[0].invalid);
+    EXPECT_EQ(stats[k].pruned, stats[0].pruned);
+  }
+  EXPECT_EQ(stats[0].trainings, 7u);     // w = 1..7 (w = 8 is invalid)
+  EXPECT_EQ(stats[0].cached, 7u + 14u);  // pad's repeats, then every valid candidate again
+}
+
+TEST(CoreEvaluator, ParallelWorkersOnlyWhenEveryConditionHolds) {
+  RunConfig c;
+  EXPECT_EQ(parallel_workers(3, true, true, c), 3u);
+  EXPECT_GE(parallel_workers(0, true, true, c), 1u);  // one per core
+  EXPECT_EQ(parallel_workers(3, false, true, c), 1u) << "a plugin not declared concurrent";
+  EXPECT_EQ(parallel_workers(3, true, false, c), 1u) << "a training estimator";
+  c.hardware_mode = HardwareMode::kSearched;
+  EXPECT_EQ(parallel_workers(3, true, true, c), 1u) << "redraws share one random stream";
+  c.hardware_redraws = 0;
+  EXPECT_EQ(parallel_workers(3, true, true, c), 3u);
+}
+
+TEST(CoreEvaluator, WorkersStopAtTheBudgetAndCommitUpToABadPoint) {
+  test::TempDir d;
+  {
+    Fixture f;
+    f.config.budget.candidates = 5;
+    LockedTarget target;
+    LockedEstimator estimator;
+    Store store(d / "budget.db");
+    CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
+    ev.set_workers(2);
+    EXPECT_EQ(ev.evaluate(all_points()).size(), 5u);
+    EXPECT_TRUE(ev.done());
+    EXPECT_TRUE(ev.evaluate(all_points()).empty());
+    EXPECT_EQ(store.count(), 5);
+  }
+  // A point outside the space (w = 9) is the controller's bug: the points before it are
+  // committed, then the error, as on one thread.
+  Fixture f;
+  LockedTarget target;
+  LockedEstimator estimator;
+  Store store(d / "bad.db");
+  CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
+  ev.set_workers(2);
+  EXPECT_THROW(ev.evaluate({{1, 0}, {2, 0}, {3, 0}, {9, 0}, {4, 0}}), Error);
+  EXPECT_EQ(store.count(), 3);
+  EXPECT_EQ(ev.stats().candidates, 3u);
+}
 
 TEST(CoreEvaluator, PrunedCandidatesAreNeverTrained) {
   Fixture f;

@@ -153,7 +153,7 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.2, but this coex expects ABI 3.2"},
+      {"bad_abi", "was built for ABI major 99.3, but this coex expects ABI 3.3"},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
@@ -271,6 +271,77 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
       run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
   EXPECT_EQ(again_run.exit_code, 2);
   EXPECT_NE(again_run.output.find("pass --resume"), std::string::npos);
+}
+
+TEST(CliRun, CandidatesOnTwoThreadsGiveTheRunOfOne) {
+  // A training-free FLASH-style run: dense_cells, raspberry_pi and nn_degree (with a predictor
+  // given) all declare concurrency, so --workers 2 evaluates SHGO's sampling batches on two
+  // threads. The store must be the one --workers 1 writes, candidate by candidate.
+  TempDir d;
+  write_text(d / "p.json", R"({"variant": "out", "model": "log_degree", "theta": [0.2, 0.1]})");
+  write_text(d / "c.toml", R"(name = "par"
+seed = 3
+[search_space]
+plugin = "dense_cells"
+[search_space.options]
+cells = 2
+depth_min = 2
+depth_max = 8
+skips_max = 40
+width_multipliers = [1, 2]
+base_width = 2
+[hardware]
+plugin = "raspberry_pi"
+[controller]
+plugin = "shgo"
+[controller.options]
+sampling = "sobol"
+n = 32
+local = "cobyla"
+local_maxeval = 10
+[estimator]
+plugin = "nn_degree"
+[estimator.options]
+predictor = ")" + (d / "p.json").string() +
+                               R"("
+[specs]
+constraints = ["latency_ms <= 6"]
+[[reward.terms]]
+metric = "latency_ms"
+bad = 6
+good = 1
+[budget]
+candidates = 150
+)");
+  const auto one =
+      run_coex("run " + (d / "c.toml").string() + " --workers 1 --out " + (d / "one").string());
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(one.output.find("candidates on"), std::string::npos) << one.output;
+  const auto two =
+      run_coex("run " + (d / "c.toml").string() + " --workers 2 --out " + (d / "two").string());
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_NE(two.output.find("candidates on 2 threads"), std::string::npos) << two.output;
+  const auto a = core::Store(d / "one" / "coex.db").load_all();
+  const auto b = core::Store(d / "two" / "coex.db").load_all();
+  ASSERT_EQ(a.size(), 150u);
+  ASSERT_EQ(b.size(), a.size());
+  std::size_t pruned = 0, cached = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].seq, a[i].seq);
+    EXPECT_EQ(b[i].point, a[i].point) << i;
+    EXPECT_EQ(b[i].outcome.status, a[i].outcome.status) << i;
+    EXPECT_EQ(b[i].outcome.reward, a[i].outcome.reward) << i;
+    EXPECT_EQ(b[i].outcome.accuracy, a[i].outcome.accuracy) << i;
+    EXPECT_EQ(b[i].outcome.metrics.to_json(), a[i].outcome.metrics.to_json()) << i;
+    EXPECT_EQ(b[i].outcome.cached, a[i].outcome.cached) << i;
+    EXPECT_EQ(b[i].network_json, a[i].network_json) << i;
+    EXPECT_EQ(b[i].hardware_summary, a[i].hardware_summary) << i;
+    pruned += a[i].outcome.status == CandidateStatus::kPruned;
+    cached += a[i].outcome.cached;
+  }
+  // The run exercises the fast level's pruning and the cache (rounded points repeat networks).
+  EXPECT_GT(pruned, 0u);
+  EXPECT_GT(cached, 0u);
 }
 
 TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {

@@ -225,6 +225,38 @@ TEST(Shgo, RespectsEveryStoppingLimit) {
   EXPECT_FALSE(r.x.empty());
 }
 
+TEST(Shgo, PrefetchHandsOverEachSamplingStageInTheOrderItIsEvaluated) {
+  // Every prefetched batch is exactly the run of new points the solver then evaluates, in order;
+  // a prefetch that changes nothing leaves the result as it was; maxfev turns prefetch off.
+  const auto f = [](const Vector& x) { return rosenbrock(x); };
+  for (Sampling sampling : {Sampling::kSobol, Sampling::kSimplicial}) {
+    Options o;
+    o.sampling = sampling;
+    o.iters = 3;
+    o.n = 16;
+    std::vector<Vector> calls;
+    const auto logged = [&](const Vector& x) {
+      calls.push_back(x);
+      return f(x);
+    };
+    const auto plain = coex::shgo::minimize(f, {-5, -5}, {5, 5}, {}, o);
+    std::vector<std::pair<std::size_t, std::vector<Vector>>> batches;  // (calls so far, batch)
+    o.prefetch = [&](const std::vector<Vector>& xs) { batches.emplace_back(calls.size(), xs); };
+    const auto r = coex::shgo::minimize(logged, {-5, -5}, {5, 5}, {}, o);
+    EXPECT_EQ(r.nfev, plain.nfev);
+    EXPECT_EQ(r.fun, plain.fun);
+    ASSERT_GE(batches.size(), 2u);
+    for (const auto& [at, xs] : batches) {
+      ASSERT_LE(at + xs.size(), calls.size());
+      for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(calls[at + i], xs[i]) << i;
+    }
+    o.maxfev = 1000;
+    batches.clear();
+    coex::shgo::minimize(f, {-5, -5}, {5, 5}, {}, o);
+    EXPECT_TRUE(batches.empty());
+  }
+}
+
 TEST(Shgo, SobolPointsStratifyEveryCoordinateAndTheShiftKeepsIt) {
   for (std::uint64_t shift : {0ULL, 12345ULL}) {
     for (std::size_t d : {1u, 3u, 10u, 64u}) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include <boost/random/sobol.hpp>
 #include <nlopt.hpp>
@@ -183,6 +184,28 @@ class Solver {
     return it->second;
   }
 
+  /// add_vertex for each of `us` in order, after handing the new ones to Options::prefetch.
+  void add_vertices(const std::vector<Vector>& us) {
+    if (o_.prefetch && !o_.maxfev && !(o_.maxtime > 0)) {
+      std::vector<Vector> fresh;
+      std::set<Vector> seen;
+      const std::size_t room =
+          o_.maxev ? (o_.maxev > vertices_.size() ? o_.maxev - vertices_.size() : 0) : us.size();
+      for (const auto& u : us) {
+        if (fresh.size() >= room) break;
+        if (!index_.count(u) && seen.insert(u).second) fresh.push_back(to_x(u));
+      }
+      if (fresh.size() > 1) {
+        try {
+          o_.prefetch(fresh);
+        } catch (const Stop&) {
+          throw LimitReached{"stopped by the objective", true};
+        }
+      }
+    }
+    for (const auto& u : us) add_vertex(u);
+  }
+
   // ---------------- simplicial ----------------
 
   static std::size_t ipow(std::size_t b, std::size_t e) {
@@ -209,19 +232,21 @@ class Solver {
     // Corners, in mixed-radix order (first coordinate slowest), then centroids.
     std::vector<std::size_t> a(d_, 0);
     const double md = static_cast<double>(m);
+    std::vector<Vector> us;
     for (;;) {
       Vector u(d_);
       for (std::size_t i = 0; i < d_; ++i) u[i] = static_cast<double>(a[i]) / md;
-      add_vertex(u);
+      us.push_back(std::move(u));
       if (!next_index(a, m + 1)) break;
     }
     std::fill(a.begin(), a.end(), 0);
     for (;;) {
       Vector u(d_);
       for (std::size_t i = 0; i < d_; ++i) u[i] = (2.0 * static_cast<double>(a[i]) + 1) / (2 * md);
-      add_vertex(u);
+      us.push_back(std::move(u));
       if (!next_index(a, m)) break;
     }
+    add_vertices(us);
     return vertices_.size() - before;
   }
 
@@ -318,7 +343,7 @@ class Solver {
     const auto pts = sobol_points(d_, n, sobol_used_, o_.sobol_shift_seed);
     sobol_used_ += n;
     const std::size_t before = vertices_.size();
-    for (const auto& u : pts) add_vertex(u);
+    add_vertices(pts);
     // Earlier local minima join the complex (their f is already known).
     for (const auto& lm : minima_) {
       Vector u = to_u(lm.x);

@@ -103,6 +103,12 @@ struct Options {
   /// Called after every iteration with the iteration number (1-based); returning false ends the
   /// search (message "stopped by the iteration callback").
   std::function<bool(std::size_t iteration)> on_iteration;
+  /// Called with a sampling stage's new points (box coordinates, in the order f and the
+  /// constraints will then be asked for them, at most maxev - vertices) before they are evaluated
+  /// one at a time: a caller whose evaluations are expensive can run them together (in parallel)
+  /// and answer the calls from memory. Not called when maxfev or maxtime is set, which count
+  /// calls one at a time. Exceptions propagate as from f.
+  std::function<void(const std::vector<Vector>& xs)> prefetch;
 };
 
 struct LocalMinimum {

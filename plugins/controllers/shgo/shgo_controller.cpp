@@ -158,6 +158,30 @@ class ShgoController final : public Controller {
         .first->second.outcome;
   }
 
+  /// Evaluates the new points of `xs` as one batch (the first time each is met, in order, at
+  /// most this level's cap), so that outcome() finds them in memory.
+  template <class ToPoint>
+  void prefetch(const std::vector<shgo::Vector>& xs, const ToPoint& to_point) {
+    std::vector<Point> batch;
+    std::vector<std::string> keys;
+    std::set<std::string> seen;
+    const std::uint64_t room =
+        level_cap_ ? (level_cap_ > level_used_ ? level_cap_ - level_used_ : 0) : xs.size();
+    for (const auto& x : xs) {
+      if (batch.size() >= room) break;
+      Point p = to_point(x);
+      std::string key = Space::key(p);
+      if (memo_.count(key) || !seen.insert(key).second) continue;
+      batch.push_back(std::move(p));
+      keys.push_back(std::move(key));
+    }
+    if (batch.size() < 2 || evaluator_->done()) return;
+    const auto out = evaluator_->evaluate(batch);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      memo_.emplace(keys[i], Evaluated{out[i], problem_->space.to_unit(batch[i])});
+    level_used_ += out.size();
+  }
+
   /// Spec constraints, normalised by the bound: >= 0 where the spec holds; -1 when the
   /// candidate has no value for the metric (invalid or failed).
   std::vector<double> constraints_of(const Outcome& o) const {
@@ -211,6 +235,9 @@ class ShgoController final : public Controller {
       used_before = level_used_;
       return progressed;
     };
+    // A sampling stage's points go to the core as one batch (evaluated in parallel when the
+    // plugins allow it), in the order and up to the limits the one-at-a-time calls would use.
+    o.prefetch = [&](const std::vector<shgo::Vector>& xs) { prefetch(xs, to_point); };
     auto r =
         shgo::minimize(f, shgo::Vector(dims.size(), 0.0), shgo::Vector(dims.size(), 1.0), g, o);
     logger()->info("shgo: {} candidates, {} sampled, {} local minima, {} ({})", level_used_,

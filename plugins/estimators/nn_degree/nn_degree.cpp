@@ -48,6 +48,10 @@ std::vector<Sample> samples_for(const std::vector<Labelled>& v, DegreeVariant va
 
 class NnDegree final : public AccuracyEstimator {
  public:
+  /// The predictor is fitted (or loaded) by the constructor; estimate only reads it, so it is safe
+  /// on several threads at once.
+  static constexpr bool kConcurrent = true;
+
   NnDegree(const Options& o, const PluginContext& ctx) {
     const std::string file = o.get_string("predictor");
     if (!file.empty()) {

@@ -21,6 +21,9 @@ namespace ch = coex::chunk;
 
 class ChunkAccel final : public HardwareTarget {
  public:
+  /// evaluate locks the shared mapper memo; the rest reads the options.
+  static constexpr bool kConcurrent = true;
+
   ChunkAccel(const Options& o, const PluginContext&)
       : tech_(o.get_string("variant") == "fpga" ? ch::Technology::fpga_variant()
                                                 : ch::Technology::asic()),

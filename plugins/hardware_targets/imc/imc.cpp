@@ -16,6 +16,9 @@ using coex::imc::Technology;
 
 class Imc final : public HardwareTarget {
  public:
+  /// evaluate and tune read only the options: safe on several threads at once.
+  static constexpr bool kConcurrent = true;
+
   Imc(const Options& o, const PluginContext&) {
     t_.weight_bits = static_cast<int>(o.get_int("weight_bits"));
     t_.cell_bits = static_cast<int>(o.get_int("cell_bits"));

@@ -18,6 +18,9 @@ using namespace coex::cpu_model;
 
 class RaspberryPi final : public HardwareTarget {
  public:
+  /// evaluate and tune read only the loaded profile: safe on several threads at once.
+  static constexpr bool kConcurrent = true;
+
   RaspberryPi(const Options& o, const PluginContext&) : memory_share_(o.get_real("memory_share")) {
     const std::string file = o.get_string("profile");
     if (file.empty()) {

@@ -15,6 +15,9 @@ namespace coex::plugins::dense_cells {
 
 class DenseCells final : public SearchSpace {
  public:
+  /// decode and describe read only the options: safe on several threads at once.
+  static constexpr bool kConcurrent = true;
+
   DenseCells(const Options& o, const PluginContext& ctx)
       : cells_(static_cast<int>(o.get_int("cells"))),
         base_width_(o.get_int("base_width")),

@@ -25,8 +25,9 @@
 // PluginContext gained search_space and make_estimator; option type kTable.
 // Minor 1: the multiplication-free convolutions shift_conv2d and adder_conv2d (OpKind values
 // added at the end; Network::add_shift_conv2d / add_adder_conv2d; is_conv). Minor 2:
-// HardwareTarget::best_design (the default tune's search over a caller's evaluation).
-#define COEX_ABI_MINOR 2
+// HardwareTarget::best_design (the default tune's search over a caller's evaluation). Minor 3:
+// descriptor field `flags` (COEX_PLUGIN_CONCURRENT, from the class's kConcurrent).
+#define COEX_ABI_MINOR 3
 #define COEX_SDK_VERSION "0.1.0"
 
 #define COEX_STR_IMPL(x) #x
@@ -70,6 +71,12 @@ typedef int (*coex_plugin_create_fn)(const coex::Options* options,
 /// Returns the option schema as JSON text (static storage). Never throws.
 typedef const char* (*coex_plugin_schema_fn)();
 
+/// Descriptor flag: the plugin's work calls (SearchSpace::decode and describe,
+/// HardwareTarget::evaluate and tune, AccuracyEstimator::estimate) may run on several threads at
+/// once on one object. Set by COEX_PLUGIN from `static constexpr bool kConcurrent = true;` in the
+/// plugin class.
+#define COEX_PLUGIN_CONCURRENT 1u
+
 struct coex_plugin_descriptor {
   std::uint32_t abi_major;
   std::uint32_t abi_minor;
@@ -82,6 +89,8 @@ struct coex_plugin_descriptor {
   const char* summary;
   coex_plugin_schema_fn schema_json;
   coex_plugin_create_fn create;
+  /// COEX_PLUGIN_* bits. Since ABI 3.3: the host reads it only from plugins of minor >= 3.
+  std::uint32_t flags;
 };
 
 /// Signature of the single exported entry point, named by COEX_PLUGIN_ENTRY_SYMBOL.
@@ -127,6 +136,15 @@ int create_plugin(const Options* options, const PluginContext* context, void** o
   }
 }
 
+/// COEX_PLUGIN_CONCURRENT if T declares `static constexpr bool kConcurrent = true;`.
+template <class T>
+constexpr std::uint32_t flags_of() {
+  if constexpr (requires { T::kConcurrent; })
+    return T::kConcurrent ? COEX_PLUGIN_CONCURRENT : 0u;
+  else
+    return 0u;
+}
+
 template <class T>
 const char* schema_json() noexcept {
   static std::string text;
@@ -144,6 +162,7 @@ const char* schema_json() noexcept {
 ///   COEX_PLUGIN(coex::plugins::chain_cnn::ChainCnn, "chain_cnn", "0.1.0", "Plain chain CNN ...")
 /// CLASS must derive from one of the four kinds, have a constructor
 /// (const coex::Options&, const coex::PluginContext&) and a static coex::OptionSchema schema().
+/// It may declare `static constexpr bool kConcurrent = true;` (see COEX_PLUGIN_CONCURRENT).
 #define COEX_PLUGIN(CLASS, NAME, VERSION, SUMMARY)                                \
   static_assert(coex::detail::kind_of<CLASS>()[0] != '\0',                        \
                 "COEX_PLUGIN: class must derive from a coex plugin kind");        \
@@ -159,6 +178,7 @@ const char* schema_json() noexcept {
                                           VERSION,                                \
                                           SUMMARY,                                \
                                           &coex::detail::schema_json<CLASS>,      \
-                                          &coex::detail::create_plugin<CLASS>};   \
+                                          &coex::detail::create_plugin<CLASS>,    \
+                                          coex::detail::flags_of<CLASS>()};       \
     return &d;                                                                    \
   }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,16 +47,45 @@ class CoreEvaluator final : public Evaluator {
                 HardwareTarget& target, AccuracyEstimator& estimator, Store* store,
                 std::vector<CandidateRecord> replay, Listener listener = {});
 
+  /// Evaluates `batch` in order. With workers() > 1, the candidates' work (decode, fast and slow
+  /// level) runs on that many threads while the calling thread commits finished candidates in
+  /// batch order: the store, the cache, the budget and the listener see exactly what the
+  /// sequential loop gives, so results do not depend on the thread count.
   std::vector<Outcome> evaluate(const std::vector<Point>& batch) override;
   bool done() const override;
   std::uint64_t remaining_candidates() const override;
+
+  /// Threads for a batch's candidates (default 1). Only for plugins whose work calls may run
+  /// concurrently (COEX_PLUGIN_CONCURRENT) and a training-free estimator; hardware redraws
+  /// (searched mode) use one random stream, so they keep one thread. See parallel_workers().
+  void set_workers(unsigned n) { workers_ = n < 1 ? 1 : n; }
+  unsigned workers() const { return workers_; }
 
   const RunStats& stats() const { return stats_; }
   /// Seconds since construction.
   double elapsed() const;
 
  private:
+  /// One candidate in progress: its record and network.
+  struct Work {
+    CandidateRecord r;
+    Network net;
+    std::chrono::steady_clock::time_point t0;
+    bool invalid = false;  ///< decoded to no network; `r` is complete
+  };
+  /// describe, decode, hash and summary (thread-safe for concurrent plugins).
+  Work begin(const Point& p, std::int64_t seq) const;
+  /// IR JSON, fast and slow level (thread-safe for concurrent plugins, without redraws).
+  void finish(Work& w);
   CandidateRecord run_one(const Point& p);
+  /// Key of `r`'s network (and design, in searched mode) in the cache.
+  std::string cache_key(const CandidateRecord& r) const;
+  /// The cache's record for `r`'s network as `r`'s candidate, if the network was seen.
+  std::optional<CandidateRecord> cached(const CandidateRecord& r, double fast_seconds) const;
+  /// A candidate computed without the cache, made what the sequential loop gives: the cached
+  /// record if its network was seen by an earlier candidate, else `r`, now cached.
+  CandidateRecord settle(CandidateRecord r);
+  std::vector<Outcome> evaluate_parallel(const std::vector<Point>& batch);
   void fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point);
   void account(const CandidateRecord& r);
 
@@ -72,8 +102,15 @@ class CoreEvaluator final : public Evaluator {
   /// Per Problem::objective_names entry after accuracy: true if the metric is maximised.
   std::vector<bool> maximise_;
   std::int64_t next_seq_ = 0;
+  unsigned workers_ = 1;
   RunStats stats_;
   std::chrono::steady_clock::time_point start_;
 };
+
+/// Threads a run may evaluate candidates on: `requested` (0 = one per core) when every plugin's
+/// work calls may run concurrently, the estimator is training-free and hardware redraws are off
+/// (tuned mode, or redraws = 0); else 1.
+unsigned parallel_workers(unsigned requested, bool plugins_concurrent, bool training_free,
+                          const RunConfig& config);
 
 }  // namespace coex::core

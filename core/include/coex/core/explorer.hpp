@@ -22,6 +22,8 @@ struct RunPlugins {
   std::shared_ptr<HardwareTarget> target;
   std::shared_ptr<Controller> controller;
   std::shared_ptr<AccuracyEstimator> estimator;
+  /// Search space, hardware target and estimator all declare COEX_PLUGIN_CONCURRENT.
+  bool concurrent = false;
 };
 
 /// The context run() gives the plugins of `config` for a run in `run_dir`: the task, the run
@@ -41,6 +43,9 @@ struct RunOptions {
   std::vector<std::string> plugin_paths;  ///< --plugin-path
   /// Continue the run in an existing run directory (also fine on a new one).
   bool resume = false;
+  /// Threads for a controller's batch (0 = one per core); see parallel_workers(). Results are
+  /// the same for any value.
+  unsigned workers = 0;
   CoreEvaluator::Listener listener;
 };
 
@@ -51,6 +56,7 @@ struct RunResult {
   std::vector<std::size_t> pareto;       ///< indices into records
   double seconds = 0;        ///< the search (controller + evaluator), from the store's opening
   double setup_seconds = 0;  ///< before it: loading and creating plugins (e.g. a predictor fit)
+  unsigned workers = 1;      ///< threads that evaluated candidates
   std::vector<std::string> objective_names;
 };
 

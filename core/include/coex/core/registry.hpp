@@ -30,6 +30,8 @@ struct PluginManifest {
   std::string sdk_version;
   std::string compiler_tag;
   std::string torch_version;
+  /// The descriptor's COEX_PLUGIN_CONCURRENT (false for plugins of ABI minor < 3).
+  bool concurrent = false;
   OptionSchema schema;
   std::filesystem::path manifest_path;
   std::filesystem::path library_path;

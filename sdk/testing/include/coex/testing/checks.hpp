@@ -9,12 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -368,6 +371,93 @@ inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e,
              << "net " << i << ": accuracy " << a.accuracy << " then " << b.accuracy;
   }
   return ::testing::AssertionSuccess();
+}
+
+/// True if the plugin's manifest declares COEX_PLUGIN_CONCURRENT.
+inline bool declared_concurrent(const PluginUnderTest& p) {
+  const core::PluginManifest* m = registry().find_any(p.name);
+  return m && m->concurrent;
+}
+
+namespace detail {
+/// Runs `result(i)` for i < n on one thread, then on `threads` threads at once (each over every
+/// i, starting at a different one); fails naming the first i whose concurrent result differs.
+inline ::testing::AssertionResult same_when_concurrent(
+    std::size_t n, const std::function<std::string(std::size_t)>& result, unsigned threads = 4) {
+  std::vector<std::string> serial(n);
+  for (std::size_t i = 0; i < n; ++i) serial[i] = result(i);
+  std::atomic<long long> first_bad{-1};
+  std::vector<std::string> errors(threads);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        for (std::size_t k = 0; k < n; ++k) {
+          const std::size_t i = (k + t * n / threads) % n;
+          if (result(i) != serial[i]) {
+            long long none = -1;
+            first_bad.compare_exchange_strong(none, static_cast<long long>(i));
+          }
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (!e.empty())
+      return ::testing::AssertionFailure()
+             << "a concurrent call threw (serially it did not): " << e;
+  if (first_bad >= 0)
+    return ::testing::AssertionFailure()
+           << "call " << first_bad << " gives another result when run on " << threads
+           << " threads at once: the plugin declares kConcurrent but shares state";
+  return ::testing::AssertionSuccess();
+}
+}  // namespace detail
+
+/// A search space declared concurrent decodes and describes alike on several threads at once.
+inline ::testing::AssertionResult check_search_space_concurrent(const SearchSpace& s,
+                                                                int samples = 24,
+                                                                std::uint64_t seed = 11) {
+  std::mt19937_64 rng(seed);
+  std::vector<Point> points;
+  for (int i = 0; i < samples; ++i) points.push_back(s.space().sample(rng));
+  return detail::same_when_concurrent(points.size(), [&](std::size_t i) {
+    std::string out = s.describe(points[i]) + "|";
+    try {
+      out += s.decode(points[i]).to_json_text();
+    } catch (const InvalidCandidate& e) {
+      out += std::string("invalid: ") + e.what();
+    }
+    return out;
+  });
+}
+
+/// A hardware target declared concurrent tunes and evaluates alike on several threads at once.
+inline ::testing::AssertionResult check_hardware_concurrent(const HardwareTarget& t,
+                                                            const std::vector<Network>& nets) {
+  std::mt19937_64 rng(5);
+  std::vector<Point> designs;
+  for (std::size_t i = 0; i < nets.size(); ++i)
+    designs.push_back(t.design_space().empty() ? Point{} : t.design_space().sample(rng));
+  auto text = [](const HardwareResult& r) {
+    return std::to_string(r.feasible) + r.reason + "|" + r.summary + "|" + r.detail.dump() + "|" +
+           r.metrics.to_json().dump();
+  };
+  return detail::same_when_concurrent(2 * nets.size(), [&](std::size_t i) {
+    const std::size_t k = i / 2;
+    return i % 2 ? text(t.evaluate(nets[k], designs[k])) : text(t.tune(nets[k], Specs{}));
+  });
+}
+
+/// An estimator declared concurrent estimates alike on several threads at once.
+inline ::testing::AssertionResult check_estimator_concurrent(AccuracyEstimator& e,
+                                                             const std::vector<Network>& nets) {
+  return detail::same_when_concurrent(nets.size(), [&](std::size_t i) {
+    const Estimate a = e.estimate(nets[i]);
+    return std::to_string(a.accuracy) + "|" + a.extras.to_json().dump();
+  });
 }
 
 }  // namespace coex::testing

@@ -38,6 +38,12 @@ TEST_P(CoexSearchSpaceConformance, DecodeAndDescribeAreDeterministicRoundTrips) 
   EXPECT_TRUE(coex::testing::check_search_space(*a, *b));
 }
 
+TEST_P(CoexSearchSpaceConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
+  if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
+  auto s = coex::testing::load<SearchSpace>(GetParam());
+  EXPECT_TRUE(coex::testing::check_search_space_concurrent(*s));
+}
+
 TEST_P(CoexHardwareTargetConformance, OptionsAreDocumented) {
   EXPECT_TRUE(coex::testing::check_schema_documented(GetParam().name));
 }
@@ -49,6 +55,13 @@ TEST_P(CoexHardwareTargetConformance, TuneIsNoWorseThanSampledDesigns) {
   auto t = coex::testing::load<HardwareTarget>(GetParam());
   EXPECT_TRUE(
       coex::testing::check_tune_no_worse_than_sampled(*t, coex::testing::networks_for(GetParam())));
+}
+
+TEST_P(CoexHardwareTargetConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
+  if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
+  auto t = coex::testing::load<HardwareTarget>(GetParam());
+  EXPECT_TRUE(
+      coex::testing::check_hardware_concurrent(*t, coex::testing::networks_for(GetParam())));
 }
 
 TEST_P(CoexControllerConformance, OptionsAreDocumented) {
@@ -70,6 +83,13 @@ TEST_P(CoexEstimatorConformance, OptionsAreDocumented) {
 TEST_P(CoexEstimatorConformance, DeterministicAndInRange) {
   auto e = coex::testing::load<AccuracyEstimator>(GetParam());
   EXPECT_TRUE(coex::testing::check_estimator(*e, coex::testing::networks_for(GetParam(), 2)));
+}
+
+TEST_P(CoexEstimatorConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
+  if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
+  auto e = coex::testing::load<AccuracyEstimator>(GetParam());
+  EXPECT_TRUE(
+      coex::testing::check_estimator_concurrent(*e, coex::testing::networks_for(GetParam(), 4)));
 }
 
 #define COEX_SEARCH_SPACE_CONFORMANCE(Name, ...)             \

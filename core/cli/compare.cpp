@@ -116,6 +116,8 @@ int compare(const CompareArgs& a) {
       j.seed = base.seed + s;
       j.dir = out / c / ("seed-" + std::to_string(j.seed));
       j.argv = {exe.string(), "run", a.config, "--out", j.dir.string(), "--resume"};
+      // Parallel runs share the cores: each evaluates its candidates on one thread.
+      if (a.jobs > 1) j.argv.insert(j.argv.end(), {"--workers", "1"});
       for (const auto& p : a.plugin_paths) j.argv.insert(j.argv.begin() + 1, {"--plugin-path", p});
       for (const auto& s2 : a.sets) j.argv.insert(j.argv.end(), {"--set", s2});
       j.argv.insert(j.argv.end(), {"--set", "seed=" + std::to_string(j.seed)});

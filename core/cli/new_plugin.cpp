@@ -55,6 +55,10 @@ namespace @NAME@ {
 
 class @CLASS@ final : public coex::HardwareTarget {
  public:
+  // evaluate and tune only read the options: safe on several threads at once, so a
+  // run may evaluate candidates in parallel (docs/plugins.md, "Concurrent plugins").
+  static constexpr bool kConcurrent = true;
+
   @CLASS@(const coex::Options& o, const coex::PluginContext&)
       : utilization_(o.get_real("utilization")), mac_pj_(o.get_real("mac_pj")),
         space_({coex::Dimension::categorical("pes", {"64", "256", "1024"}),
@@ -107,6 +111,10 @@ namespace @NAME@ {
 
 class @CLASS@ final : public coex::SearchSpace {
  public:
+  // decode and describe only read the options: safe on several threads at once, so a
+  // run may evaluate candidates in parallel (docs/plugins.md, "Concurrent plugins").
+  static constexpr bool kConcurrent = true;
+
   @CLASS@(const coex::Options& o, const coex::PluginContext& ctx)
       : task_(ctx.task),
         space_({coex::Dimension::integer("depth", 1, o.get_int("max_depth")),
@@ -193,6 +201,10 @@ namespace @NAME@ {
 
 class @CLASS@ final : public coex::AccuracyEstimator {
  public:
+  // estimate only reads the options: safe on several threads at once, so a
+  // run may evaluate candidates in parallel (docs/plugins.md, "Concurrent plugins").
+  static constexpr bool kConcurrent = true;
+
   @CLASS@(const coex::Options& o, const coex::PluginContext&) : ceiling_(o.get_real("ceiling")) {}
 
   static coex::OptionSchema schema() {

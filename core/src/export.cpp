@@ -1,5 +1,6 @@
 #include "coex/core/export.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -116,11 +117,14 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
     if (!r.network_json.empty()) {
       text.replace(text.find(null_network), null_network.size(), "\"network\": " + r.network_json);
     }
-    // Indent the record as an element of the array (dump(1) of the array would do the same).
+    // Indent the record as an element of the array (dump(1) of the array would do the same):
+    // one space at the start of each line, copied line by line (the IR is one long line).
     out += ' ';
-    for (char c : text) {
-      out += c;
-      if (c == '\n') out += ' ';
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t nl = std::min(text.find('\n', at), text.size() - 1);
+      out.append(text, at, nl - at + 1);
+      if (text[nl] == '\n') out += ' ';
+      at = nl + 1;
     }
     out += i + 1 < records.size() ? ",\n" : "\n";
   }

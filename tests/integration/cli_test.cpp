@@ -458,6 +458,43 @@ TEST(CliCompare, UnknownControllerIsOneClearError) {
   EXPECT_FALSE(fs::exists(d / "cmp"));
 }
 
+#ifdef COEX_TEST_RPI_CALIBRATE
+TEST(CliCalibrate, RaspberryPiTimesTheNetworksOfAConfigsSearchSpace) {
+  // --space: the networks timed and fitted are sampled from the config's search space (here
+  // flash_rpi's DenseNet cells, made shallow to keep the test short), on its task's input.
+  TempDir d;
+  const std::string config = std::string(COEX_TEST_SOURCE_DIR) + "/configs/flash_rpi.toml";
+  const auto r = run_coex("calibrate --target raspberry_pi --space " + config +
+                          " --set search_space.options.depth_max=4 --networks 40 --holdout 5 "
+                          "--rounds 1 --repeats 1 --warmup 0 --out " +
+                          (d / "p.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("45 search-space ("), std::string::npos) << r.output;
+  const auto p = nlohmann::json::parse(read_text(d / "p.json"));
+  const auto& report = p.at("report");
+  EXPECT_NE(report.at("networks_from").get<std::string>().find("flash_rpi.toml"),
+            std::string::npos);
+  ASSERT_EQ(report.at("holdout").size(), 5u);
+  for (const auto& row : report.at("holdout")) {
+    EXPECT_GT(row.at("measured_ms").get<double>(), 0);
+    EXPECT_GT(row.at("predicted_ms").get<double>(), 0);
+  }
+  // The profile is one the target loads.
+  const auto v = run_coex("validate " + config + " --set hardware.options.profile=\"" +
+                          (d / "p.json").string() + "\"");
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  // --set belongs to --space; a missing config is one clear error.
+  const auto no_space = run_coex("calibrate --target raspberry_pi --set a=1");
+  EXPECT_EQ(no_space.exit_code, 2) << no_space.output;
+  EXPECT_NE(no_space.output.find("--set applies to the config of --space"), std::string::npos)
+      << no_space.output;
+  const auto missing =
+      run_coex("calibrate --target raspberry_pi --space " + (d / "none.toml").string());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("none.toml"), std::string::npos) << missing.output;
+}
+#endif
+
 TEST(CliCalibrate, GpuFitsMeasurementsTakenElsewhereAndNeedsCudaToMeasure) {
   TempDir d;
 #if !defined(COEX_GPU_CUDA)

@@ -1,5 +1,6 @@
 // coex-calibrate-raspberry_pi: run by `coex calibrate --target raspberry_pi`. Times real LibTorch
-// inference of generated networks on the machine it runs on (batch 1; interleaved rounds, each the
+// inference of generated networks, or of networks sampled from a config's search space (--space),
+// on the machine it runs on (batch 1; interleaved rounds, each the
 // median of repeats, the fastest round kept), fits the per-layer latency model of cpu_model.hpp by
 // non-negative least squares, checks it on held-out networks and writes the profile the
 // `raspberry_pi` target loads. Run on a Pi, it calibrates that Pi; run anywhere else, it profiles
@@ -16,13 +17,18 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "coex/core/calibration.hpp"
+#include "coex/core/config.hpp"
+#include "coex/core/explorer.hpp"
 #include "coex/core/export.hpp"
+#include "coex/core/registry.hpp"
 #include "coex/core/tool_args.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
@@ -42,6 +48,10 @@ struct Args {
   std::uint64_t seed = 1;
   coex::Shape input{1, 28, 28};
   double power_idle = 0, power_core = 0, memory_mb = 0;
+  /// --space CONFIG [--set key=value]...: networks sampled from that config's search space (on
+  /// its task's input) instead of generated ones.
+  std::string space_config;
+  std::vector<std::string> space_sets;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -49,7 +59,7 @@ struct Args {
       "coex calibrate --target raspberry_pi: " + msg +
       ". Usage: coex calibrate --target raspberry_pi [--out FILE] [--device NAME] [--networks N] "
       "[--holdout N] [--threads N] [--repeats N] [--rounds N] [--clock wall|thread_cpu] [--warmup "
-      "N] [--seed N] [--input CxHxW] "
+      "N] [--seed N] [--input CxHxW] [--space CONFIG [--set key=value]...] "
       "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB] [--dump CSV]");
 }
 
@@ -90,6 +100,10 @@ Args parse(int argc, char** argv) {
       a.power_core = num(0, 1e4);
     else if (k == "--memory-mb")
       a.memory_mb = num(1, 1e9);
+    else if (k == "--space")
+      a.space_config = val();
+    else if (k == "--set")
+      a.space_sets.push_back(val());
     else if (k == "--input") {
       const std::string v = val();
       long c = 0, h = 0, w = 0;
@@ -99,7 +113,43 @@ Args parse(int argc, char** argv) {
     } else
       usage_error("unknown option '" + k + "'");
   }
+  if (!a.space_sets.empty() && a.space_config.empty())
+    usage_error("--set applies to the config of --space, which is missing");
   return a;
+}
+
+/// `count` distinct networks decoded from points sampled (seeded) from the search space of the
+/// config `a.space_config`, and that config's input shape in `input`. Only the search space
+/// plugin is created.
+std::vector<coex::Network> space_networks(const Args& a, std::size_t count, coex::Shape& input) {
+  namespace core = coex::core;
+  const core::RunConfig c = core::load_config(a.space_config, a.space_sets);
+  const core::PluginRegistry registry(core::default_plugin_dirs({}, c.plugin_paths));
+  const core::PluginManifest& m =
+      registry.find(c.search_space.plugin, coex::PluginKind::kSearchSpace);
+  const coex::Options o =
+      core::validate_options(c.search_space.plugin, m.schema, c.search_space.options,
+                             [&](const std::string& key) { return c.search_space.where_of(key); });
+  const auto space =
+      registry.create_as<coex::SearchSpace>(m, o, core::plugin_context(c, c.output_dir));
+  input = c.task.input;
+  std::mt19937_64 rng(a.seed);
+  std::vector<coex::Network> nets;
+  std::set<std::string> seen;
+  for (std::size_t tries = 0; nets.size() < count && tries < 100 * count; ++tries) {
+    const coex::Point p = space->space().sample(rng);
+    try {
+      coex::Network n = space->decode(p);
+      if (seen.insert(n.hash_hex()).second) nets.push_back(std::move(n));
+    } catch (const coex::InvalidCandidate&) {
+    }
+  }
+  if (nets.size() < count)
+    throw coex::UserError("--space " + a.space_config + ": only " + std::to_string(nets.size()) +
+                          " distinct valid networks in " + std::to_string(100 * count) +
+                          " samples, " + std::to_string(count) +
+                          " needed. Fix: lower --networks/--holdout");
+  return nets;
 }
 
 /// Batch-1 inference timer of one network. Timing is interleaved over all networks in rounds
@@ -160,15 +210,20 @@ std::size_t backend_mismatches(const std::vector<coex::Network>& nets) {
 
 int run(const Args& a) {
   torch::set_num_threads(a.threads);
-  const auto nets = coex::core::generated_networks(a.networks + a.holdout, a.seed, a.input);
+  coex::Shape input = a.input;
+  const auto nets = a.space_config.empty()
+                        ? coex::core::generated_networks(a.networks + a.holdout, a.seed, a.input)
+                        : space_networks(a, a.networks + a.holdout, input);
+  const std::string source =
+      a.space_config.empty() ? "generated" : "search-space (" + a.space_config + ")";
   std::vector<double> ms;
   std::printf(
-      "coex calibrate: timing %zu generated networks (%d thread%s, median of %d after %d "
+      "coex calibrate: timing %zu %s networks (%d thread%s, median of %d after %d "
       "warm-up runs)\n",
-      nets.size(), a.threads, a.threads == 1 ? "" : "s", a.repeats, a.warmup);
+      nets.size(), source.c_str(), a.threads, a.threads == 1 ? "" : "s", a.repeats, a.warmup);
   std::fflush(stdout);
   std::vector<Timer> timers;
-  for (const auto& n : nets) timers.emplace_back(n, a.input);
+  for (const auto& n : nets) timers.emplace_back(n, input);
   ms.assign(nets.size(), std::numeric_limits<double>::infinity());
   for (int round = 0; round < a.rounds; ++round)
     for (std::size_t i = 0; i < nets.size(); ++i)
@@ -245,6 +300,7 @@ int run(const Args& a) {
               {"clock", a.cpu_clock ? "thread_cpu" : "wall"},
               {"conv_backend_mismatches", mismatches},
               {"seed", a.seed},
+              {"networks_from", source},
               {"measured_ms_range",
                {*std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end())}},
               {"holdout", rows}};

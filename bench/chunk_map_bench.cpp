@@ -93,31 +93,15 @@ void bench(const char* name, const Network& net, chunk::DataflowChoice df) {
 // AlexNet's CONV1-5 on the 168-PE conv chunk: on-chip energy and latency per dataflow, relative
 // to row-stationary (Eyeriss, ISCA 2016, compared these dataflows on these layers).
 void alexnet() {
-  struct Conv {
-    int c, m, hw, k, stride, pad, groups;
-  };
-  const Conv convs[] = {{3, 96, 227, 11, 4, 0, 1},
-                        {96, 256, 27, 5, 1, 2, 2},
-                        {256, 384, 13, 3, 1, 1, 1},
-                        {384, 384, 13, 3, 1, 1, 2},
-                        {384, 256, 13, 3, 1, 1, 2}};
   const chunk::Technology tech;
   double pj[4] = {0, 0, 0, 0}, ns[4] = {0, 0, 0, 0};
-  for (const auto& cv : convs) {
-    chunk::Layer l;
-    l.C = cv.c / cv.groups;
-    l.M = cv.m / cv.groups;
-    l.R = l.S = cv.k;
-    l.stride = cv.stride;
-    l.H = l.W = cv.hw + 2 * cv.pad;
-    l.E = l.F = (l.H - cv.k) / cv.stride + 1;
+  for (const auto& l : chunk::alexnet_conv_layers())
     for (chunk::Dataflow d : chunk::kDataflows) {
       const auto m = chunk::map_layer(l, 168, tech.gb_words, tech, d);
       if (!m) continue;
-      pj[static_cast<int>(d)] += m->onchip_pj * cv.groups;
-      ns[static_cast<int>(d)] += m->latency_ns * cv.groups;
+      pj[static_cast<int>(d)] += m->onchip_pj * static_cast<double>(l.repeat);
+      ns[static_cast<int>(d)] += m->latency_ns * static_cast<double>(l.repeat);
     }
-  }
   std::printf("AlexNet CONV1-5, 168 PEs, least-EDP tilings:\n");
   for (chunk::Dataflow d : chunk::kDataflows) {
     const int i = static_cast<int>(d);

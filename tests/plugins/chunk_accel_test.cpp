@@ -45,6 +45,22 @@ TEST(ChunkAccel, OperatorEnergyTable) {
   EXPECT_THROW(op_energy_pj(Op::kAdd, 4), Error);
 }
 
+// Square conv layers {C, M, E = F, k, stride}, input sized for no padding.
+std::vector<Layer> square_layers(const std::vector<std::array<int, 5>>& shapes) {
+  std::vector<Layer> out;
+  for (auto [c, m, e, k, s] : shapes) {
+    Layer l;
+    l.C = c;
+    l.M = m;
+    l.E = l.F = e;
+    l.R = l.S = k;
+    l.stride = s;
+    l.H = l.W = (e - 1) * s + k;
+    out.push_back(l);
+  }
+  return out;
+}
+
 // Every tuple of factors in range (the last factor of each dimension from the product), filtered
 // by invalid(): the definition the mapper must meet, without its divisor lists and early exits.
 std::optional<Mapping> brute_force(const Layer& l, int pes, std::int64_t gb, const Technology& t,
@@ -73,18 +89,8 @@ std::optional<Mapping> brute_force(const Layer& l, int pes, std::int64_t gb, con
 
 TEST(ChunkAccel, MapperFindsTheBruteForceMinimumAndOnlyValidTilings) {
   const Technology t;
-  std::vector<Layer> layers;
-  for (auto [c, m, e, k, s] : std::vector<std::tuple<int, int, int, int, int>>{
-           {4, 8, 6, 3, 1}, {6, 4, 4, 1, 1}, {8, 12, 3, 3, 2}, {1, 1, 8, 5, 1}, {12, 6, 2, 3, 1}}) {
-    Layer l;
-    l.C = c;
-    l.M = m;
-    l.E = l.F = e;
-    l.R = l.S = k;
-    l.stride = s;
-    l.H = l.W = (e - 1) * s + k;
-    layers.push_back(l);
-  }
+  auto layers = square_layers(
+      {{4, 8, 6, 3, 1}, {6, 4, 4, 1, 1}, {8, 12, 3, 3, 2}, {1, 1, 8, 5, 1}, {12, 6, 2, 3, 1}});
   Layer fc;  // fully connected: E = F = 1
   fc.C = 16;
   fc.M = 10;
@@ -178,18 +184,8 @@ Counted simulate(const Layer& l, const Tiling& t, Dataflow d) {
 
 TEST(ChunkAccel, StationaryDataflowsMoveWhatTheirLoopNestsMove) {
   const Technology tech;
-  std::vector<Layer> layers;
-  for (auto [c, m, e, k, s] : std::vector<std::tuple<int, int, int, int, int>>{
-           {4, 6, 3, 3, 1}, {2, 4, 2, 1, 1}, {3, 2, 2, 3, 2}, {4, 4, 1, 1, 1}, {1, 1, 4, 3, 1}}) {
-    Layer l;
-    l.C = c;
-    l.M = m;
-    l.E = l.F = e;
-    l.R = l.S = k;
-    l.stride = s;
-    l.H = l.W = (e - 1) * s + k;
-    layers.push_back(l);
-  }
+  const auto layers = square_layers(
+      {{4, 6, 3, 3, 1}, {2, 4, 2, 1, 1}, {3, 2, 2, 3, 2}, {4, 4, 1, 1, 1}, {1, 1, 4, 3, 1}});
   int checked = 0;
   for (const auto& l : layers)
     for (Dataflow d :
@@ -265,33 +261,17 @@ TEST(ChunkAccel, RowStationaryIsTheMostEfficientOnAlexNetsConvLayers) {
   // and the band for the five layers together, on the reference's 168-PE array at batch 1 (the
   // paper: 256 PEs, batch 16, its own access costs; so the band, not a figure).
   const Technology t;
-  struct Conv {
-    int c, m, hw, k, stride, pad, groups;
-  };
-  // AlexNet CONV1-5 (227x227 input; CONV2, 4, 5 in two groups).
-  const Conv convs[] = {{3, 96, 227, 11, 4, 0, 1},
-                        {96, 256, 27, 5, 1, 2, 2},
-                        {256, 384, 13, 3, 1, 1, 1},
-                        {384, 384, 13, 3, 1, 1, 2},
-                        {384, 256, 13, 3, 1, 1, 2}};
   std::array<double, 4> total{0, 0, 0, 0};
-  for (const auto& cv : convs) {
-    Layer l;
-    l.C = cv.c / cv.groups;
-    l.M = cv.m / cv.groups;
-    l.R = l.S = cv.k;
-    l.stride = cv.stride;
-    l.H = l.W = cv.hw + 2 * cv.pad;
-    l.E = l.F = (l.H - cv.k) / cv.stride + 1;
+  for (const auto& l : alexnet_conv_layers()) {
     std::array<double, 4> pj{0, 0, 0, 0};
     for (Dataflow d : kDataflows) {
       const auto m = map_layer(l, 168, t.gb_words, t, d);
       ASSERT_TRUE(m) << dataflow_name(d) << " C " << l.C;
-      pj[static_cast<std::size_t>(d)] = m->onchip_pj * cv.groups;
+      pj[static_cast<std::size_t>(d)] = m->onchip_pj * static_cast<double>(l.repeat);
       total[static_cast<std::size_t>(d)] += pj[static_cast<std::size_t>(d)];
     }
-    EXPECT_LT(pj[0], pj[1]) << "CONV with C " << cv.c;
-    EXPECT_LT(pj[0], pj[2]) << "CONV with C " << cv.c;
+    EXPECT_LT(pj[0], pj[1]) << "CONV with C " << l.C;
+    EXPECT_LT(pj[0], pj[2]) << "CONV with C " << l.C;
   }
   for (std::size_t d = 1; d < 4; ++d) {
     EXPECT_GE(total[d] / total[0], 1.4) << dataflow_name(kDataflows[d]);

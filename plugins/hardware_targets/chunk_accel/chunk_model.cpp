@@ -348,6 +348,30 @@ std::vector<Layer> lower(const Network& net) {
   return out;
 }
 
+std::vector<Layer> alexnet_conv_layers() {
+  struct Conv {
+    int c, m, hw, k, stride, pad, groups;
+  };
+  static constexpr Conv convs[] = {{3, 96, 227, 11, 4, 0, 1},
+                                   {96, 256, 27, 5, 1, 2, 2},
+                                   {256, 384, 13, 3, 1, 1, 1},
+                                   {384, 384, 13, 3, 1, 1, 2},
+                                   {384, 256, 13, 3, 1, 1, 2}};
+  std::vector<Layer> out;
+  for (const auto& cv : convs) {
+    Layer l;
+    l.C = cv.c / cv.groups;
+    l.M = cv.m / cv.groups;
+    l.R = l.S = cv.k;
+    l.stride = cv.stride;
+    l.H = l.W = cv.hw + 2 * cv.pad;
+    l.E = l.F = (l.H - cv.k) / cv.stride + 1;
+    l.repeat = cv.groups;
+    out.push_back(l);
+  }
+  return out;
+}
+
 std::array<double, 3> chunk_macs(const std::vector<Layer>& layers) {
   std::array<double, 3> f{0, 0, 0};
   for (const auto& l : layers)

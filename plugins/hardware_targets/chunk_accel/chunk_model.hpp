@@ -183,6 +183,11 @@ class Mapper {
 /// (conv2d -> conv, shift_conv2d -> shift, adder_conv2d -> adder), and linear on the conv chunk.
 std::vector<Layer> lower(const Network& net);
 
+/// AlexNet's CONV1-5 (227 x 227 input) on the conv chunk; CONV2, 4 and 5 run in two groups, so
+/// their layer is one group's and `repeat` = 2. The workload Eyeriss (ISCA 2016) compared
+/// dataflows on.
+std::vector<Layer> alexnet_conv_layers();
+
 /// MACs per chunk (conv, shift, adder) of `layers`, repeats included: the F_t of the PE split and
 /// of the reference's FLOPs figure.
 std::array<double, 3> chunk_macs(const std::vector<Layer>& layers);

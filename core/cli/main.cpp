@@ -202,11 +202,12 @@ int cmd_plugins(const std::vector<std::string>& paths, const std::string& show) 
     if (auto d = did_you_mean(show, names)) msg += ". Did you mean '" + *d + "'?";
     throw PluginError(msg);
   }
-  std::printf("%s (%s) %s\n  %s\n  library: %s\n  ABI %u.%u, SDK %s, %s%s\n\nOptions:\n",
-              m->name.c_str(), kind_name(m->kind), m->version.c_str(), m->summary.c_str(),
-              m->library_path.string().c_str(), m->abi_major, m->abi_minor, m->sdk_version.c_str(),
-              m->compiler_tag.c_str(),
-              m->torch_version.empty() ? "" : (", LibTorch " + m->torch_version).c_str());
+  std::printf(
+      "%s (%s) %s\n  %s\n  library: %s\n  ABI %u.%u, SDK %s, %s%s\n%s\nOptions:\n", m->name.c_str(),
+      kind_name(m->kind), m->version.c_str(), m->summary.c_str(), m->library_path.string().c_str(),
+      m->abi_major, m->abi_minor, m->sdk_version.c_str(), m->compiler_tag.c_str(),
+      m->torch_version.empty() ? "" : (", LibTorch " + m->torch_version).c_str(),
+      m->concurrent ? "  concurrent: its work calls may run on several threads at once\n" : "");
   for (const auto& o : m->schema.specs()) {
     std::string range;
     if (o.min || o.max)

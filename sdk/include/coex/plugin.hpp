@@ -1,7 +1,9 @@
 // The four plugin kinds. A plugin is a class deriving from one of these, constructed as
 //   MyPlugin(const coex::Options& options, const coex::PluginContext& context)
 // with options already validated against its static `coex::OptionSchema schema()`, and exported
-// with COEX_PLUGIN (coex/plugin_entry.hpp). Objects are used from one thread at a time.
+// with COEX_PLUGIN (coex/plugin_entry.hpp). Objects are used from one thread at a time, unless
+// the class declares `static constexpr bool kConcurrent = true;`: then its work calls (decode and
+// describe, evaluate and tune, estimate) may run on several threads at once (docs/plugins.md).
 #pragma once
 
 #include <functional>

@@ -125,6 +125,12 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   return p;
 }
 
+std::shared_ptr<SearchSpace> create_search_space(const RunConfig& c, const PluginRegistry& registry,
+                                                 const PluginContext& ctx) {
+  const Validated s = validate(c.search_space, PluginKind::kSearchSpace, registry);
+  return create<SearchSpace>(registry, s, ctx, c.search_space);
+}
+
 Problem make_problem(const RunConfig& c, const RunPlugins& p) {
   Problem pr;
   pr.network_dims = p.space->space().size();

@@ -224,12 +224,7 @@ TEST(ChunkAccel, LatencyIsMacsOverThePesEachDataflowUses) {
   // Every dataflow keeps each PE it uses busy: latency x PEs used = MACs x cycle (row-stationary
   // uses M1 C1 E1 R PEs, the stationary dataflows M1 C1 E1).
   const Technology t;
-  Layer l;
-  l.C = 24;
-  l.M = 32;
-  l.E = l.F = 14;
-  l.R = l.S = 3;
-  l.H = l.W = 16;
+  const Layer l = square_layers({{24, 32, 14, 3, 1}})[0];
   for (Dataflow d : kDataflows)
     for (int pes : {20, 100, 168}) {
       const auto m = map_layer(l, pes, t.gb_words, t, d);

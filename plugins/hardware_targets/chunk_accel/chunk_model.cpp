@@ -239,14 +239,18 @@ Mapping evaluate(const Layer& l, const Tiling& t, const Technology& tech, Datafl
   return m;
 }
 
+namespace {
+// The mapper's order: less EDP, then lower latency.
+bool better(const Mapping& a, const Mapping& b) {
+  if (a.edp() != b.edp()) return a.edp() < b.edp();
+  return a.latency_ns < b.latency_ns;
+}
+}  // namespace
+
 std::optional<Mapping> map_layer(const Layer& l, int pes, std::int64_t gb_free,
                                  const Technology& tech, Dataflow d) {
   if (pes <= 0) return std::nullopt;
   std::optional<Mapping> best;
-  auto better = [](const Mapping& a, const Mapping& b) {
-    if (a.edp() != b.edp()) return a.edp() < b.edp();
-    return a.latency_ns < b.latency_ns;
-  };
   const bool rs = d == Dataflow::kRowStationary;
   // PEs per unit of M1 C1 E1 and the register-file rows: row-stationary spreads R PE rows and
   // holds C0 S (and M0 C0 S) words; the stationary dataflows hold one word.
@@ -311,9 +315,7 @@ std::optional<Mapping> Mapper::map(const Layer& l, int pes, std::int64_t gb_free
   std::optional<Mapping> best;
   for (Dataflow d : kDataflows) {
     auto m = map(l, pes, gb_free, d);
-    if (m && (!best || m->edp() < best->edp() ||
-              (m->edp() == best->edp() && m->latency_ns < best->latency_ns)))
-      best = m;
+    if (m && (!best || better(*m, *best))) best = m;
   }
   return best;
 }

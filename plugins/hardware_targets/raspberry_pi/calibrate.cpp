@@ -125,13 +125,7 @@ std::vector<coex::Network> space_networks(const Args& a, std::size_t count, coex
   namespace core = coex::core;
   const core::RunConfig c = core::load_config(a.space_config, a.space_sets);
   const core::PluginRegistry registry(core::default_plugin_dirs({}, c.plugin_paths));
-  const core::PluginManifest& m =
-      registry.find(c.search_space.plugin, coex::PluginKind::kSearchSpace);
-  const coex::Options o =
-      core::validate_options(c.search_space.plugin, m.schema, c.search_space.options,
-                             [&](const std::string& key) { return c.search_space.where_of(key); });
-  const auto space =
-      registry.create_as<coex::SearchSpace>(m, o, core::plugin_context(c, c.output_dir));
+  const auto space = core::create_search_space(c, registry, core::plugin_context(c, c.output_dir));
   input = c.task.input;
   std::mt19937_64 rng(a.seed);
   std::vector<coex::Network> nets;

@@ -36,6 +36,12 @@ PluginContext plugin_context(const RunConfig& config, const std::filesystem::pat
 RunPlugins create_plugins(const RunConfig& config, const PluginRegistry& registry,
                           const PluginContext& context);
 
+/// Validates and creates only the search space of `config` (a tool that samples its networks).
+/// Throws ConfigError / PluginError as create_plugins.
+std::shared_ptr<SearchSpace> create_search_space(const RunConfig& config,
+                                                 const PluginRegistry& registry,
+                                                 const PluginContext& context);
+
 /// The Problem the controller solves for this config and these plugins.
 Problem make_problem(const RunConfig& config, const RunPlugins& plugins);
 

@@ -1,5 +1,5 @@
 // Chunk accelerator mapping speed (issue 6): layers mapped per second by the mapper on the
-// reference's 22-cell MBConv network (reference/nasa.md section 1: stem 3x3 -> 16, stages of
+// reference's 22-cell MBConv network (NASA, Shi et al. ICCAD 2022: stem 3x3 -> 16, stages of
 // 1/4/4/4/4/4/1 cells with widths 16..352 and CIFAR strides, every cell k3_e6, 1x1 -> 1504
 // header, FC), CIFAR 32x32 input, all conv and with shift/adder inner cells, under each dataflow.
 // Reports the cold mapper (every layer enumerated) and the memoised one (identical depthwise

@@ -1,6 +1,6 @@
 // The QuantumFlow accuracy table (issue 5): QF-pNet, QF-hNet and a classical MLP of the same size,
 // each with and without N-LYR (batch norm for the MLP), trained on Fashion-MNIST class subsets
-// (reference section 7 structures: 2 classes at 4x4 as 16-4-2, 4 classes at 8x8 as 64-16-4), with
+// (QuantumFlow's structures: 2 classes at 4x4 as 16-4-2, 4 classes at 8x8 as 64-16-4), with
 // test accuracy, the gate cost and qubits of the QF-hNet circuit (trained weights, QF-Map and the
 // baseline) against the classical cost, and the accuracy of a small QF-hNet (16-u2n-p2, 20 qubits)
 // measured on the simulated circuit (first 200 test images). Prints a Markdown table. Usage:

@@ -1,5 +1,5 @@
-// Benchmark: coex's SHGO on the problems of ../shared/reference/shgo.md §5, one line per problem
-// (same format as bench/shgo_scipy.py). Run through bench/shgo_vs_scipy.sh.
+// Benchmark: coex's SHGO on the test problems listed in plugins/controllers/shgo/README.md
+// (Endres et al. 2018 and SciPy's shgo tests), one line per problem (same format as bench/shgo_scipy.py). Run through bench/shgo_vs_scipy.sh.
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-// The three published architectures of co-exploration NAS (reference §2) decode to networks with
+// The three published architectures of co-exploration NAS (Jiang et al., IEEE TCAD 2020) decode to networks with
 // exactly the published parameter counts (32x32x3 input, 10 classes, Keras counting).
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// NASA's chunk-based accelerator model (reference/nasa.md section 5): the PE split fixtures, the
+// NASA's chunk-based accelerator model (NASA, Shi et al., ICCAD 2022; the NASA-F model, TCAS-I 2023): the PE split fixtures, the
 // operator energy table, the mapper against brute-force enumeration (every dataflow), the
 // stationary dataflows' word counts against a literal run of their loop nests, per-chunk operator
 // energy and the concurrent schedule.

@@ -1,4 +1,4 @@
-// Search space hybrid_mbconv (reference/nasa.md section 1): the AddAll candidate sets (19 per
+// Search space hybrid_mbconv (NASA, Shi et al., ICCAD 2022): the AddAll candidate sets (19 per
 // inner cell, 13 per end cell), the reference's stages, the MBConv lowering and the stride
 // adaptation to the input size.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // FLASH's training-free pieces: the dense_cells search space, NN-Mass and NN-Degree computed from
-// the IR (fixtures of ../shared/reference/flash.md and hand-built networks), the least-squares
+// the IR (the NN-Mass/NN-Degree fixtures in the nn_degree README, computed from its formulas, and hand-built networks), the least-squares
 // predictor, rank correlations, and the nn_degree estimator (fit in a run, save, reuse).
 #include <gtest/gtest.h>
 

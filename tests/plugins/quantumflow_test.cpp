@@ -18,7 +18,7 @@ namespace coex::qf {
 namespace {
 
 TEST(QfMap, FixtureK4GatesAndCostsPerNegativeCount) {
-  // reference/quantumflow.md §4: gates (j) and cost, readout 3k-1 = 11 included.
+  // QuantumFlow (Jiang et al., Nat. Commun. 2021), the gate cost model: gates (j) and cost, readout 3k-1 = 11 included.
   const std::vector<std::vector<int>> gates{{},        {4},    {3},    {2, 4}, {2},
                                             {1, 2, 4}, {1, 3}, {1, 4}, {1}};
   const std::vector<int> cost{11, 16, 14, 17, 12, 18, 15, 17, 12};

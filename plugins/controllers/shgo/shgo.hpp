@@ -1,6 +1,6 @@
 // SHGO (simplicial homology global optimisation; Endres, Sandrock, Focke, J. Global Optim. 2018)
 // for boxes with inequality constraints, following scipy.optimize.shgo (see
-// ../shared/reference/shgo.md). The controller `shgo` drives it over a coex Space; tests and
+// README.md). The controller `shgo` drives it over a coex Space; tests and
 // bench/ call it directly on closed-form functions.
 //
 // One iteration: sample the box (simplicial complex or Sobol points), evaluate the constraints

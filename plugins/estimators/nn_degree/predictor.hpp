@@ -1,4 +1,4 @@
-// The accuracy predictor of FLASH (reference §5): ordinary least squares on log NN-Degree (and
+// The accuracy predictor of FLASH (Li et al., ACM TECS 2021): ordinary least squares on log NN-Degree (and
 // optionally log FLOPs), the functional form chosen by leave-one-out error, rank correlations on
 // held-out networks. Pure functions; the plugin (nn_degree.cpp) feeds them.
 #pragma once

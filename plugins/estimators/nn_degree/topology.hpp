@@ -1,5 +1,5 @@
 // NN-Mass and NN-Degree of any IR network, from its topology alone (FLASH / NN-Mass; see
-// README.md for the definitions and ../shared/reference/flash.md §3-4).
+// README.md for the definitions and Li et al., ACM TECS 2021).
 //
 // The network is read as a graph of channels. Every conv2d layer's input channels are traced back
 // through the ops that carry channels unchanged (batch norm, activation, pooling, concat,
@@ -28,7 +28,7 @@ struct CellTopology {
 };
 
 enum class DegreeVariant {
-  kOut,       ///< g_c = w_c + t_c / d_c (reference §4)
+  kOut,       ///< g_c = w_c + t_c / d_c (FLASH's form)
   kInOut,     ///< twice that: incoming and outgoing edges
   kBoundary,  ///< g_c = w_c (d_c - 1) / d_c + t_c / d_c (no regular edges into a cell's first
               ///< layer)

@@ -1,4 +1,4 @@
-// NASA's chunk-based accelerator (reference/nasa.md section 5, the NASA-F model): three PE chunks
+// NASA's chunk-based accelerator (NASA, Shi et al., ICCAD 2022; the NASA-F model, TCAS-I 2023; README.md): three PE chunks
 // (conv/MAC, shift, adder) sharing a global buffer, a mapper that picks the valid tiling of
 // minimum energy-delay product per layer, the access-count energy model with each chunk charged
 // its own operator energy, and the event-driven schedule that runs the chunks concurrently. The
@@ -24,7 +24,7 @@ const char* chunk_name(Chunk c);
 
 /// How a PE array runs a layer.
 ///
-/// kRowStationary is the reference's (section 5): a PE holds a filter row and an ifmap row, R PE
+/// kRowStationary is NASA-F's: a PE holds a filter row and an ifmap row, R PE
 /// rows are spatial, psums accumulate in the PE over C0 S and across the R rows.
 ///
 /// The other three are coex's models; the reference records that the original has them but gives

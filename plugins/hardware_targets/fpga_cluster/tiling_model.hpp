@@ -73,7 +73,7 @@ struct LayerCycles {
   const char* bottleneck = "";
 };
 
-/// Cycles of `layer` on `t` (reference §5). `input_halo`: the input tile includes the halo
+/// Cycles of `layer` on `t` (README.md, "Tiling"). `input_halo`: the input tile includes the halo
 /// ((Tr-1)·S + K rows) instead of the original's Tr.
 LayerCycles layer_cycles(const LayerShape& layer, const Tiling& t, int bits,
                          bool input_halo = false);

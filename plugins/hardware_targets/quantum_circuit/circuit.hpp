@@ -1,4 +1,4 @@
-// QuantumFlow networks as quantum circuits (reference/quantumflow.md sections 3-7): the compiler
+// QuantumFlow networks as quantum circuits (QuantumFlow, Jiang et al., Nature Communications 2021; README.md): the compiler
 // from a coex::Network of qf_u / qf_p / qf_n layers (with their binary weights and N-LYR
 // factors) to a circuit over the basic gate set {X, Z, H, RY, CX, CZ, CCX} with input encoding
 // ops, its resource counts, its execution on the state-vector simulator (exact or with shots),
@@ -115,7 +115,7 @@ std::vector<double> classical_forward(const Network& net, const NetworkParams& p
                                       const std::vector<double>& input);
 
 /// Classical cost of the network's neurons as fully connected layers: per neuron on n = 2^k
-/// inputs 2n + k (reference section 7).
+/// inputs 2n + k (QuantumFlow's QF-Nets).
 std::int64_t network_classical_cost(const Network& net);
 
 }  // namespace coex::qf

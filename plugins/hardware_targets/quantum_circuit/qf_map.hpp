@@ -1,4 +1,4 @@
-// QuantumFlow's weight-to-gate mappings and gate cost model (reference/quantumflow.md §3-4, §7):
+// QuantumFlow's weight-to-gate mappings and gate cost model (QuantumFlow, Jiang et al., Nature Communications 2021; README.md):
 // the sign pattern of a binary weight vector on k qubits realised by multi-controlled Z gates,
 // either by QF-Map (at most k-1 gates, a function of the number of -1 weights alone, plus a
 // permutation of the input amplitudes) or by the baseline sign-flip walk (up to O(2^k) gates).
@@ -38,7 +38,7 @@ int readout_cost(int k);
 /// Cost of one U-LYR neuron by QF-Map: sum of its gates' costs plus the readout.
 int ulayer_cost_qfmap(const std::vector<int>& w, int k);
 /// Cost of one neuron by the baseline: sum of its gates' costs plus the readout. With
-/// `original_zero_gate` (reference §9), a vector with w_0 = -1 is charged as the original code
+/// `original_zero_gate` (README.md, "N-LYR"), a vector with w_0 = -1 is charged as the original code
 /// does: a gate on the all-zero string priced by the formula at 2*0 - 3 = -3 (needed to reproduce
 /// the published Figure 2(d)); coex's default negates the vector instead, at no cost.
 int ulayer_cost_baseline(const std::vector<int>& w, int k, bool original_zero_gate = false);

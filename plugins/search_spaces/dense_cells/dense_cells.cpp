@@ -1,5 +1,5 @@
 // Search space `dense_cells`: DenseNet-type cells with skip links, parameterised as in NN-Mass /
-// FLASH (../shared/reference/flash.md §2). Per cell c: depth d_c and skip budget tc_c; one
+// FLASH (Li et al., ACM TECS 2021; README.md). Per cell c: depth d_c and skip budget tc_c; one
 // global width multiplier wm. Cell c has w_c = base_width * wm * 2^c channels per layer; layer
 // i >= 2 of a cell receives, besides the previous layer's output, t_{c,i} = min(tc_c, (i-1) w_c)
 // channels drawn (seeded, without replacement) from the outputs of layers 0 .. i-2.

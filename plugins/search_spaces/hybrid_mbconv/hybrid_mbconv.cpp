@@ -1,4 +1,4 @@
-// Search space `hybrid_mbconv`: NASA's hybrid MBConv supernet (reference/nasa.md section 1) as a
+// Search space `hybrid_mbconv`: NASA's hybrid MBConv supernet (Shi et al., ICCAD 2022) as a
 // discrete space. A stem, seven stages of MBConv cells, a 1x1 header, global pooling and a
 // classifier; each cell picks one block: operator type (conv, shift, adder), kernel (3, 5) and
 // expansion (1, 3, 6), or skip. The first and last `adder_free_ends` cells cannot use adders.

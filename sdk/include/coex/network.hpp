@@ -41,7 +41,7 @@ enum class OpKind {
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
   kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
   kChannelSelect,  ///< attrs: channels (input channel indices in output order; JSON: "0 3 7")
-  // QuantumFlow layers (reference/quantumflow.md). Inputs and outputs are flat vectors; values
+  // QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021). Inputs and outputs are flat vectors; values
   // between them are probabilities of a qubit being 1. Weights are binary (+1/-1).
   kQfU,  ///< U-LYR, attrs: out_channels (neurons). Input n = 2^k features, amplitude-encoded
          ///< (x/|x|); y_j = (sum_i w_ji x_i)^2 / n.
@@ -49,7 +49,7 @@ enum class OpKind {
          ///< with e = 2p - 1: y_j = (m - |e|^2 + (w_j . e)^2) / m^2.
   kQfN,  ///< N-LYR: per feature, batch-adjust (lifts the mean to 0.5) then individual-adjust
          ///< (a trainable scale <= 1); same shape as its input.
-  // Multiplication-free convolutions (reference/nasa.md section 2). Attributes as kConv2d; no bias.
+  // Multiplication-free convolutions (NASA, Shi et al., ICCAD 2022). Attributes as kConv2d; no bias.
   kShiftConv2d,  ///< DeepShift-Q: weights are signed powers of two 2^p, p in [-31, 0] (6 bits),
                  ///< activations 16-bit fixed point; each MAC is a shift and an add.
   kAdderConv2d,  ///< AdderNet: y = -sum |x - w| over the window; each MAC is a subtract, an

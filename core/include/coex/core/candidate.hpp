@@ -1,4 +1,4 @@
-// The candidate record (DESIGN §4): everything the store keeps about one proposed point.
+// The candidate record (docs/architecture.md, "Data model"): everything the store keeps about one proposed point.
 #pragma once
 
 #include <cstdint>

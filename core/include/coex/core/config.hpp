@@ -26,7 +26,7 @@ struct PluginSelection {
   std::string where_of(const std::string& key) const;
 };
 
-/// How hardware designs are chosen (DESIGN §2).
+/// How hardware designs are chosen (docs/architecture.md, "Hardware modes").
 enum class HardwareMode { kTuned, kSearched };
 
 /// A hardware-metric term of the weighted reward: maps `metric` to [-1, 1] between `bad` and

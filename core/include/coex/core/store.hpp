@@ -1,4 +1,4 @@
-// The run's SQLite store (DESIGN §7): WAL journal, one transaction per candidate, committed as
+// The run's SQLite store (docs/architecture.md, "Store and resume"): WAL journal, one transaction per candidate, committed as
 // soon as the candidate ends, so a run killed at any instant loses nothing already evaluated.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Multiplication-free layers of NASA (reference/nasa.md section 2) as LibTorch modules: shift
+// Multiplication-free layers of NASA (NASA, Shi et al., ICCAD 2022; DeepShift and AdderNet) as LibTorch modules: shift
 // convolution (DeepShift-Q: weights rounded to signed powers of two, 16-bit fixed-point
 // activations, straight-through gradients) and adder convolution (AdderNet: y = -sum |x - w|,
 // full-precision weight gradient with adaptive scaling, HardTanh input gradient). The IR's

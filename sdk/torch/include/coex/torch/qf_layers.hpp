@@ -1,4 +1,4 @@
-// QuantumFlow layers (reference/quantumflow.md sections 3, 5, 6) as LibTorch modules: the
+// QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021; formulas in plugins/hardware_targets/quantum_circuit/README.md) as LibTorch modules: the
 // classical forms that equal the output probabilities of their circuits, trained with binary
 // weights through a straight-through estimator. coex::Network's qf_u / qf_p / qf_n lower to these.
 #pragma once

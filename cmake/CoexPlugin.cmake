@@ -3,7 +3,7 @@
 #                 [NO_MANIFEST] [NO_INSTALL])
 #
 # Builds one plugin as a MODULE library named coex_plugin_<name>.so in the plugin folder and
-# generates its manifest (<name>.coex-plugin.json) right after linking, by asking `coex manifest`
+# links only the SDK (coex::sdk: the headers of sdk/include and libcoex_sdk) and generates its manifest (<name>.coex-plugin.json) right after linking, by asking `coex manifest`
 # to load it with every loader check. TORCH links libcoex_torch and LibTorch with the shared
 # precompiled header.
 function(coex_add_plugin)
@@ -27,7 +27,7 @@ function(coex_add_plugin)
     set_target_properties(${tgt} PROPERTIES BUILD_RPATH "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
   endif()
   target_compile_features(${tgt} PRIVATE cxx_std_20)
-  target_link_libraries(${tgt} PRIVATE coex::core ${P_LIBRARIES})
+  target_link_libraries(${tgt} PRIVATE coex::sdk ${P_LIBRARIES})
   if(P_TORCH)
     if(NOT TARGET coex::torch)
       message(FATAL_ERROR "plugin ${P_NAME} needs LibTorch, but coex was configured without it")
@@ -53,17 +53,26 @@ function(coex_add_plugin)
   endif()
 endfunction()
 
-# coex_add_plugin_test(NAME <test> SOURCES <files...> [PLUGINS <plugin names...>] [LIBRARIES <libs...>])
+# coex_add_plugin_test(NAME <test> SOURCES <files...> [PLUGINS <plugin names...>]
+#                      [LIBRARIES <libs...>] [INCLUDES <dirs...>] [DEFINITIONS <defs...>])
 #
-# A GoogleTest executable for plugins, linked with the conformance kit (coex::testing). The kit
-# finds the plugins under test in COEX_BUILD_PLUGIN_DIR; PLUGINS are built before the test.
+# A GoogleTest executable for a plugin's tests (its `tests/` folder: unit tests and the
+# conformance instantiation), linked with the conformance kit (coex::testing). The kit finds the
+# plugins under test in COEX_BUILD_PLUGIN_DIR; PLUGINS are built before the test. Inside the coex
+# tree, tests are skipped when COEX_BUILD_TESTS is OFF, and the function
+# coex_in_tree_test_options (if defined) adds the suite's shared helpers.
 function(coex_add_plugin_test)
-  cmake_parse_arguments(T "" "NAME" "SOURCES;PLUGINS;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(T "" "NAME" "SOURCES;PLUGINS;LIBRARIES;INCLUDES;DEFINITIONS" ${ARGN})
+  if(DEFINED COEX_BUILD_TESTS AND NOT COEX_BUILD_TESTS)
+    return()
+  endif()
   find_package(GTest REQUIRED)
   include(GoogleTest)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE coex::testing GTest::gtest GTest::gtest_main ${T_LIBRARIES})
-  target_compile_definitions(${T_NAME} PRIVATE COEX_TESTING_PLUGIN_DIR="${COEX_BUILD_PLUGIN_DIR}")
+  target_compile_definitions(${T_NAME} PRIVATE COEX_TESTING_PLUGIN_DIR="${COEX_BUILD_PLUGIN_DIR}"
+                                                ${T_DEFINITIONS})
+  target_include_directories(${T_NAME} PRIVATE ${T_INCLUDES})
   target_compile_features(${T_NAME} PRIVATE cxx_std_20)
   if(CMAKE_LIBRARY_OUTPUT_DIRECTORY)
     set_target_properties(${T_NAME} PROPERTIES BUILD_RPATH "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
@@ -71,5 +80,8 @@ function(coex_add_plugin_test)
   foreach(p ${T_PLUGINS})
     add_dependencies(${T_NAME} coex_plugin_${p})
   endforeach()
+  if(COMMAND coex_in_tree_test_options)
+    coex_in_tree_test_options(${T_NAME})
+  endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 endfunction()

@@ -1,13 +1,15 @@
 #include "compare.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <sstream>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -19,8 +21,9 @@
 #include "coex/core/registry.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
-
-extern char** environ;
+#include "coex/io.hpp"
+#include "command.hpp"
+#include "spawn.hpp"
 
 namespace coex::cli {
 namespace fs = std::filesystem;
@@ -35,13 +38,6 @@ struct Job {
   std::vector<std::string> argv;
 };
 
-fs::path self_exe() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot locate the coex executable (/proc/self/exe): " + ec.message());
-  return p;
-}
-
 std::string last_error_line(const fs::path& log) {
   std::ifstream in(log);
   std::string line, last;
@@ -50,27 +46,8 @@ std::string last_error_line(const fs::path& log) {
   return last;
 }
 
-/// Starts `argv` (argv[0] a path) with coex's environment; stdout and stderr go to `log` when
-/// given, else stay the parent's.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log = "") {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  if (!log.empty()) {
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  }
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw Error("cannot start " + args[0] + ": " + std::strerror(rc));
-  return pid;
-}
-
 /// Starts a comparison run in its own folder, logging to compare.log there.
-pid_t spawn(const Job& j) {
+pid_t start_job(const Job& j) {
   std::error_code ec;
   fs::create_directories(j.dir, ec);
   if (ec) throw UserError("cannot create " + j.dir.string() + ": " + ec.message());
@@ -146,7 +123,7 @@ int compare(const CompareArgs& a) {
         ++next;
         continue;
       }
-      running.emplace(spawn(j), std::pair(next, std::chrono::steady_clock::now()));
+      running.emplace(start_job(j), std::pair(next, std::chrono::steady_clock::now()));
       ++next;
     }
     if (running.empty()) break;
@@ -198,25 +175,33 @@ int compare(const CompareArgs& a) {
   return 0;
 }
 
-int calibrate(const std::string& target, const std::vector<std::string>& args) {
-  const fs::path bin = self_exe().parent_path();
-  const fs::path tool = bin / ("coex-calibrate-" + target);
-  if (!fs::exists(tool)) {
-    std::string known;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(bin, ec)) {
-      const std::string n = e.path().filename().string();
-      if (n.rfind("coex-calibrate-", 0) == 0) known += " " + n.substr(15);
-    }
-    throw UserError("hardware target '" + target + "' has no calibration tool (looked for " +
-                    tool.string() + "). Targets with one:" + (known.empty() ? " none" : known));
-  }
-  std::vector<std::string> argv{tool.string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = spawn(argv);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+Command add_compare(CLI::App& app, const GlobalOptions& global) {
+  struct Args {
+    CompareArgs compare;
+    std::string controllers;
+    double target = std::numeric_limits<double>::quiet_NaN();
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmp = app.add_subcommand(
+      "compare", "Run every controller x seed on the same problem and compare them statistically");
+  cmp->add_option("CONFIG", a->compare.config, "Config file (TOML)")->required();
+  cmp->add_option("--controllers", a->controllers, "Comma-separated controllers, e.g. rl,random")
+      ->required();
+  cmp->add_option("--seeds", a->compare.seeds, "Seeds per controller (config seed, seed+1, ...)")
+      ->default_val(10);
+  cmp->add_option("--jobs", a->compare.jobs, "Runs at once (separate processes)")->default_val(1);
+  cmp->add_option("--out", a->compare.out, "Comparison folder (default: <output.dir>-compare)");
+  cmp->add_option("--target", a->target,
+                  "Reward for 'evaluations to target' (default: median final best reward)");
+  cmp->add_option("--set", a->compare.sets, "Override a config key in every run: key.path=value");
+  return {cmp, [a, &global] {
+            std::stringstream ss(a->controllers);
+            for (std::string c; std::getline(ss, c, ',');)
+              if (!c.empty()) a->compare.controllers.push_back(c);
+            if (!std::isnan(a->target)) a->compare.target = a->target;
+            a->compare.plugin_paths = global.plugin_paths;
+            return compare(a->compare);
+          }};
 }
 
 }  // namespace coex::cli

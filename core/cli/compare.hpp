@@ -1,7 +1,6 @@
-// `coex compare` and `coex calibrate` (both run child processes). `coex compare`: every controller
-// x seed on the same problem and budget, each run a separate `coex run` process with its own run
-// directory and store, then the statistics of coex/core/compare.hpp as a terminal table and CSV
-// files.
+// `coex compare`: every controller x seed on the same problem and budget, each run a separate `coex
+// run` process with its own run directory and store, then the statistics of coex/core/compare.hpp
+// as a terminal table and CSV files.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +27,5 @@ struct CompareArgs {
 /// is resumed from its store. Throws coex::UserError (exit 2) for bad input or a failed run,
 /// naming the run and its log.
 int compare(const CompareArgs& args);
-
-/// `coex calibrate --target NAME ARGS...`: runs the target's calibration tool
-/// `coex-calibrate-NAME` from coex's own bin folder (kept apart so that coex itself never links
-/// LibTorch) with ARGS and returns its exit code. Throws coex::UserError when the target has no
-/// tool.
-int calibrate(const std::string& target, const std::vector<std::string>& args);
 
 }  // namespace coex::cli

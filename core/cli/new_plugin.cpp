@@ -3,6 +3,11 @@
 // but working model, a test file instantiating the conformance kit, and a README.
 #include "new_plugin.hpp"
 
+#include <cstdio>
+#include <memory>
+
+#include "command.hpp"
+
 #include <array>
 #include <cctype>
 #include <filesystem>
@@ -300,6 +305,29 @@ void new_plugin(const std::string& kind, const std::string& name, const fs::path
   write(dir / (name + ".cpp"), substitute(k->second[0], vars));
   write(dir / "tests" / (name + "_test.cpp"), substitute(kTest, vars));
   write(dir / "README.md", substitute(kReadme, vars));
+}
+
+Command add_new_plugin(CLI::App& app) {
+  struct Args {
+    std::string kind, name, dir;
+  };
+  auto a = std::make_shared<Args>();
+  auto* scaffold =
+      app.add_subcommand("new-plugin", "Write a buildable, testable plugin skeleton into DIR");
+  scaffold->add_option("--kind", a->kind, "hardware_target, search_space, controller or estimator")
+      ->required();
+  scaffold->add_option("--name", a->name, "Plugin name (lower_snake_case)")->required();
+  scaffold->add_option("DIR", a->dir, "Folder to create")->required();
+  return {scaffold, [a] {
+            new_plugin(a->kind, a->name, a->dir);
+            std::printf(
+                "wrote %s plugin '%s' in %s: build it with\n  cmake -S %s -B %s/build "
+                "-DCMAKE_PREFIX_PATH=<coex prefix> && "
+                "cmake --build %s/build && ctest --test-dir %s/build\n",
+                a->kind.c_str(), a->name.c_str(), a->dir.c_str(), a->dir.c_str(), a->dir.c_str(),
+                a->dir.c_str(), a->dir.c_str());
+            return 0;
+          }};
 }
 
 }  // namespace coex::cli

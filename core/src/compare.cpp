@@ -7,7 +7,6 @@
 #include <map>
 #include <sstream>
 
-#include "coex/core/explorer.hpp"
 #include "coex/core/pareto.hpp"
 #include "coex/error.hpp"
 

@@ -136,7 +136,19 @@ class Reader {
     s.where = where(t->get("plugin"));
     if (const toml::table* o = table(*t, "options", false, section + ".options")) {
       s.options = to_json(*o);
-      for (const auto& [k, v] : *o) s.option_where[std::string(k.str())] = where(&v);
+      for (const auto& [k, v] : *o) {
+        const std::string key(k.str());
+        s.option_where[key] = where(&v);
+        // Entries of table lists ([[...options.key]]) and their fields: "key[i]", "key[i].f".
+        if (const toml::array* a = v.as_array())
+          for (std::size_t i = 0; i < a->size(); ++i)
+            if (const toml::table* e = a->get(i)->as_table()) {
+              const std::string entry = key + "[" + std::to_string(i) + "]";
+              s.option_where[entry] = where(e);
+              for (const auto& [fk, fv] : *e)
+                s.option_where[entry + "." + std::string(fk.str())] = where(&fv);
+            }
+      }
     }
     return s;
   }
@@ -253,34 +265,10 @@ Task dataset_task(const std::string& name, const std::string& where) {
            : std::string()));
 }
 
-RunConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
-  if (!fs::exists(file))
-    throw ConfigError(file.string() + ": config file not found. Fix: check the path (ready " +
-                      "configs are in configs/)");
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw ConfigError(file.string() + ":" + std::to_string(b.line) + ":" +
-                      std::to_string(b.column) +
-                      ": malformed TOML: " + std::string(e.description()));
-  }
-  for (const auto& o : overrides) apply_override(root, o);
+namespace {
 
-  Reader r(file.string());
-  r.only_keys(root, "",
-              {"name", "seed", "plugin_paths", "task", "search_space", "hardware", "controller",
-               "estimator", "specs", "reward", "budget", "objectives", "output"});
-  RunConfig c;
-  c.file = file;
-  c.name = r.str(root, "name", file.stem().string());
-  c.seed = static_cast<std::uint64_t>(r.num(root, "seed", 0, 0, 9.0e15));
-  c.plugin_paths = r.strings(root, "plugin_paths");
-  for (auto& p : c.plugin_paths)
-    if (fs::path(p).is_relative()) p = (file.parent_path() / p).string();
-
-  // [task]
+/// [task]: dataset, data_dir, resize, input, classes, labels.
+void parse_task(const Reader& r, const toml::table& root, RunConfig& c) {
   {
     const toml::table* t = r.table(root, "task", false, "task");
     toml::table empty;
@@ -328,7 +316,10 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
       c.task.classes = static_cast<int>(c.task.labels.size());
     }
   }
+}
 
+/// [search_space], [hardware] (with mode and redraws), [controller], [estimator].
+void parse_plugins(const Reader& r, const toml::table& root, RunConfig& c) {
   c.search_space = r.selection(root, "search_space", {});
   c.hardware = r.selection(root, "hardware", {"mode", "redraws"});
   c.controller = r.selection(root, "controller", {});
@@ -345,8 +336,10 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
              "hardware.mode must be \"tuned\" or \"searched\", not \"" + mode + "\"");
     c.hardware_redraws = static_cast<int>(r.num(h, "redraws", 10, 0, 1000));
   }
+}
 
-  // [specs]
+/// [specs]: constraints such as "latency_ms <= 10".
+void parse_specs(const Reader& r, const toml::table& root, RunConfig& c) {
   if (const toml::table* s = r.table(root, "specs", false, "specs")) {
     r.only_keys(*s, "specs", {"constraints"});
     if (const toml::node* n = s->get("constraints")) {
@@ -359,8 +352,10 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
       }
     }
   }
+}
 
-  // [reward]
+/// [reward]: kind, penalty, alpha, accuracy window, hardware terms.
+void parse_reward(const Reader& r, const toml::table& root, RunConfig& c) {
   if (const toml::table* t = r.table(root, "reward", false, "reward")) {
     r.only_keys(*t, "reward",
                 {"kind", "penalty", "alpha", "accuracy_window", "terms", "compat_jump"});
@@ -404,8 +399,10 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
       }
     }
   }
+}
 
-  // [budget]
+/// [budget]: candidates, trainings, seconds.
+void parse_budget(const Reader& r, const toml::table& root, RunConfig& c) {
   if (const toml::table* t = r.table(root, "budget", false, "budget")) {
     r.only_keys(*t, "budget", {"candidates", "trainings", "seconds"});
     c.budget.candidates = static_cast<std::uint64_t>(r.num(*t, "candidates", 0, 0, 1e12));
@@ -413,26 +410,33 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
     c.budget.seconds = r.num(*t, "seconds", 0, 0, 1e9);
   }
   if (c.budget.candidates == 0 && c.budget.trainings == 0 && c.budget.seconds == 0)
-    throw ConfigError(file.string() + ": no budget: set at least one of [budget] candidates, " +
+    throw ConfigError(c.file.string() + ": no budget: set at least one of [budget] candidates, " +
                       "trainings or seconds");
+}
 
-  // [objectives]
+/// [objectives]: hardware metrics of the Pareto front.
+void parse_objectives(const Reader& r, const toml::table& root, RunConfig& c) {
   if (const toml::table* t = r.table(root, "objectives", false, "objectives")) {
     r.only_keys(*t, "objectives", {"hardware"});
     c.objectives = r.strings(*t, "hardware");
   }
   if (c.objectives.empty())
     for (const auto& term : c.reward.terms) c.objectives.push_back(term.metric);
+}
 
-  // [output]
+/// [output]: the run directory.
+void parse_output(const Reader& r, const toml::table& root, RunConfig& c) {
   std::string out = "runs/" + c.name;
   if (const toml::table* t = r.table(root, "output", false, "output")) {
     r.only_keys(*t, "output", {"dir"});
     out = r.str(*t, "dir", out);
   }
   c.output_dir = out;
+}
 
-  // Fingerprint: everything that determines the candidate sequence.
+/// What determines the candidate sequence (everything but budget, output and name) as a
+/// fingerprint, and the resolved config as TOML text.
+void fingerprint(const toml::table& root, RunConfig& c) {
   toml::table fp = root;
   fp.erase("budget");
   fp.erase("output");
@@ -445,6 +449,45 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
   std::ostringstream resolved;
   resolved << toml::toml_formatter(root);
   c.resolved_toml = resolved.str();
+}
+
+}  // namespace
+
+RunConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
+  if (!fs::exists(file))
+    throw ConfigError(file.string() + ": config file not found. Fix: check the path (ready " +
+                      "configs are in configs/)");
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(file.string() + ":" + std::to_string(b.line) + ":" +
+                      std::to_string(b.column) +
+                      ": malformed TOML: " + std::string(e.description()));
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Reader r(file.string());
+  r.only_keys(root, "",
+              {"name", "seed", "plugin_paths", "task", "search_space", "hardware", "controller",
+               "estimator", "specs", "reward", "budget", "objectives", "output"});
+  RunConfig c;
+  c.file = file;
+  c.name = r.str(root, "name", file.stem().string());
+  c.seed = static_cast<std::uint64_t>(r.num(root, "seed", 0, 0, 9.0e15));
+  c.plugin_paths = r.strings(root, "plugin_paths");
+  for (auto& p : c.plugin_paths)
+    if (fs::path(p).is_relative()) p = (file.parent_path() / p).string();
+
+  parse_task(r, root, c);
+  parse_plugins(r, root, c);
+  parse_specs(r, root, c);
+  parse_reward(r, root, c);
+  parse_budget(r, root, c);
+  parse_objectives(r, root, c);
+  parse_output(r, root, c);
+  fingerprint(root, c);
   return c;
 }
 

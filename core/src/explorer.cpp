@@ -11,6 +11,7 @@
 #include "coex/core/pareto.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
 #include "coex/log.hpp"
 
 namespace coex::core {
@@ -143,22 +144,6 @@ Problem make_problem(const RunConfig& c, const RunPlugins& p) {
   pr.seed = derive_seed(c.seed, 1);
   pr.max_candidates = c.budget.candidates;
   return pr;
-}
-
-std::vector<std::size_t> pareto_of(const std::vector<CandidateRecord>& records) {
-  std::vector<std::size_t> idx;
-  std::vector<std::vector<double>> pts;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
-    if (r.outcome.status != CandidateStatus::kEvaluated || r.outcome.violation > 0) continue;
-    if (!seen.insert(r.network_hash + "|" + Space::key(r.hardware_point)).second) continue;
-    idx.push_back(i);
-    pts.push_back(r.outcome.objectives);
-  }
-  std::vector<std::size_t> out;
-  for (std::size_t k : pareto_front(pts)) out.push_back(idx[k]);
-  return out;
 }
 
 RunResult run(const RunConfig& c, const RunOptions& opt) {

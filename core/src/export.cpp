@@ -6,42 +6,18 @@
 #include <set>
 #include <sstream>
 
-#include <unistd.h>
-
-#include "coex/core/explorer.hpp"
+#include "coex/core/pareto.hpp"
 #include "coex/core/store.hpp"
+#include "coex/csv.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
 
 namespace coex::core {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-void write_file_atomic(const fs::path& file, const std::string& text) {
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    o << text;
-    o.flush();
-    if (!o) throw Error("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec)
-    throw Error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
-}
-
 namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"') o += '"';
-    o += ch;
-  }
-  return o + "\"";
-}
 
 std::string num(double v) {
   if (!std::isfinite(v)) return "";

@@ -238,7 +238,7 @@ std::shared_ptr<Plugin> PluginRegistry::create(const PluginManifest& m, const Op
     throw PluginError("plugin library " + m.library_path.string() + " is '" + c.d->name + "' (" +
                       c.d->kind + "), but its manifest " + m.manifest_path.string() + " says '" +
                       m.name + "' (" + kind_name(m.kind) + "). Fix: rebuild the plugin");
-  if (m.concurrent && !(c.d->abi_minor >= 3 && (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0))
+  if (m.concurrent && (c.d->flags & COEX_PLUGIN_CONCURRENT) == 0)
     throw PluginError("plugin library " + m.library_path.string() + " is not declared safe for " +
                       "concurrent calls, but its manifest " + m.manifest_path.string() +
                       " says it is. Fix: rebuild the plugin");
@@ -265,8 +265,8 @@ void write_manifest(const fs::path& library, const fs::path& out) {
   m.sdk_version = c.d->sdk_version ? c.d->sdk_version : "";
   m.compiler_tag = c.d->compiler_tag;
   m.torch_version = c.d->torch_version ? c.d->torch_version : "";
-  // The field exists from minor 3 on; an older descriptor ends before it.
-  m.concurrent = c.d->abi_minor >= 3 && (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0;
+  // `flags` exists since ABI 3.3; the loader accepts only major 4, whose descriptor has it.
+  m.concurrent = (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0;
   m.schema = OptionSchema::from_json(json::parse(c.d->schema_json()));
   m.library_path = library;
   const fs::path tmp = out.string() + ".tmp";
@@ -303,6 +303,16 @@ Options validate_options(const std::string& plugin_name, const OptionSchema& sch
                           plugin_name + "': " + *e +
                           (s->unit.empty() ? "" : " (unit: " + s->unit + ")") +
                           ". See `coex plugins show " + plugin_name + "`");
+      if (s->type == OptionSpec::Type::kTableList && !s->fields.empty())
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          const std::string entry = s->name + "[" + std::to_string(i) + "]";
+          v[i] = validate_fields(
+              s->fields, v[i],
+              "entry " + std::to_string(i) + " of option '" + s->name + "' of plugin '" +
+                  plugin_name + "'",
+              [&](const std::string& k) { return where(k.empty() ? entry : entry + "." + k); },
+              " See `coex plugins show " + plugin_name + "` for the fields.");
+        }
       out[it.key()] = v;
     }
   for (const auto& s : schema.specs()) {

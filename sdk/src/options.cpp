@@ -183,8 +183,58 @@ OptionSchema& OptionSchema::add_string_list(std::string name, std::vector<std::s
 OptionSchema& OptionSchema::add_table(std::string name, std::string doc) {
   return add({std::move(name), Type::kTable, json::object(), {}, {}, {}, "", std::move(doc)});
 }
-OptionSchema& OptionSchema::add_table_list(std::string name, std::string doc) {
-  return add({std::move(name), Type::kTableList, json::array(), {}, {}, {}, "", std::move(doc)});
+OptionSchema& OptionSchema::add_table_list(std::string name, std::string doc,
+                                           std::vector<OptionSpec> fields) {
+  OptionSpec s{std::move(name), Type::kTableList, json::array(), {}, {}, {}, "", std::move(doc)};
+  s.fields = std::move(fields);
+  return add(std::move(s));
+}
+OptionSchema& OptionSchema::add_required(std::string name, OptionSpec::Type type, std::string doc,
+                                         std::optional<double> min, std::optional<double> max,
+                                         std::string unit) {
+  return add({std::move(name), type, nullptr, min, max, {}, std::move(unit), std::move(doc)});
+}
+OptionSchema& OptionSchema::add_optional_real(std::string name, std::string doc,
+                                              std::optional<double> min, std::optional<double> max,
+                                              std::string unit) {
+  OptionSpec s{std::move(name), Type::kReal,   nullptr, min, max, {},
+               std::move(unit), std::move(doc)};
+  s.optional = true;
+  return add(std::move(s));
+}
+
+json validate_fields(const std::vector<OptionSpec>& fields, const json& entry,
+                     const std::string& what,
+                     const std::function<std::string(const std::string&)>& where,
+                     const std::string& fix) {
+  if (!entry.is_object())
+    throw ConfigError(where("") + ": " + what + " must be a table, got " +
+                      describe_json_type(entry) + "." + fix);
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.name);
+  json out = json::object();
+  for (auto it = entry.begin(); it != entry.end(); ++it) {
+    const OptionSpec* f = nullptr;
+    for (const auto& c : fields)
+      if (c.name == it.key()) f = &c;
+    if (!f) {
+      std::string msg = where(it.key()) + ": unknown field '" + it.key() + "' in " + what + ".";
+      if (auto m = did_you_mean(it.key(), names)) msg += " Did you mean '" + *m + "'?";
+      throw ConfigError(msg + fix);
+    }
+    if (auto err = check_option_value(*f, it.value()))
+      throw ConfigError(where(it.key()) + ": field '" + it.key() + "' of " + what + ": " + *err +
+                        (f->unit.empty() ? "" : " (unit: " + f->unit + ")") + "." + fix);
+    out[it.key()] = it.value();
+  }
+  for (const auto& f : fields) {
+    if (out.contains(f.name)) continue;
+    if (f.required())
+      throw ConfigError(where("") + ": " + what + " needs field '" + f.name + "' (" + f.doc + ")." +
+                        fix);
+    if (!f.default_value.is_null()) out[f.name] = f.default_value;
+  }
+  return out;
 }
 
 const OptionSpec* OptionSchema::find(const std::string& name) const {
@@ -202,6 +252,12 @@ json OptionSchema::to_json() const {
     if (s.max) j["max"] = *s.max;
     if (!s.choices.empty()) j["choices"] = s.choices;
     if (!s.unit.empty()) j["unit"] = s.unit;
+    if (s.optional) j["optional"] = true;
+    if (!s.fields.empty()) {
+      OptionSchema f;
+      f.specs_ = s.fields;
+      j["fields"] = f.to_json();
+    }
     a.push_back(j);
   }
   return a;
@@ -228,6 +284,8 @@ OptionSchema OptionSchema::from_json(const json& j) {
     if (e.contains("choices")) s.choices = e["choices"].get<std::vector<std::string>>();
     s.unit = e.value("unit", "");
     s.doc = e.value("doc", "");
+    s.optional = e.value("optional", false);
+    if (e.contains("fields")) s.fields = from_json(e["fields"]).specs_;
     schema.specs_.push_back(std::move(s));
   }
   return schema;

@@ -14,8 +14,8 @@
 #include <regex>
 #include <thread>
 
-#include "coex/core/calibration.hpp"
 #include "coex/core/store.hpp"
+#include "coex/tools/networks.hpp"
 #include "gpu_model.hpp"
 #include "test_support.hpp"
 
@@ -124,6 +124,33 @@ TEST(CliBadInput, OptionOutOfRange) {
       "option 'delay_ms' of plugin 'counting_estimator': -4 is below the minimum 0", d / "out");
 }
 
+TEST(CliBadInput, TableListEntryFieldsAreValidatedWithTheirLine) {
+  // [[hardware.options.boards]] entries are checked against the fields fpga_cluster declares:
+  // a typo points at its line and column, with a suggestion; a missing field names the entry.
+  TempDir d;
+  const std::string custom = "pool = [\"mine\"]\n[[hardware.options.boards]]\nname = \"mine\"\n";
+  write_text(d / "c.toml", replace(base_config("random", 5), "pool = [\"zcu102\", \"pynq_z1\"]",
+                                   custom + "dsps = 100\nbram18k = 200"));
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "c.toml:17:8: unknown field 'dsps' in entry 0 of option 'boards' of plugin 'fpga_cluster'. "
+      "Did you mean 'dsp'?",
+      d / "out");
+  write_text(d / "c.toml", replace(base_config("random", 5), "pool = [\"zcu102\", \"pynq_z1\"]",
+                                   custom + "bram18k = 200"));
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "c.toml:15:1: entry 0 of option 'boards' of plugin 'fpga_cluster' needs field 'dsp'",
+      d / "out");
+  write_text(d / "c.toml", replace(base_config("random", 5), "pool = [\"zcu102\", \"pynq_z1\"]",
+                                   custom + "dsp = 100\nbram18k = 200\nclock_mhz = 9000"));
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      "c.toml:19:13: field 'clock_mhz' of entry 0 of option 'boards' of plugin 'fpga_cluster': "
+      "9000 is above the maximum 2000 (unit: MHz)",
+      d / "out");
+}
+
 TEST(CliBadInput, ConstructorRejectionPointsAtTheOption) {
   // The schema accepts kernels = [1, 4, 5]; chain_cnn's constructor rejects the even kernel. The
   // message points at the option's line and column in the config, then names plugin and library.
@@ -153,7 +180,7 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.3, but this coex expects ABI 3.3"},
+      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 4.0"},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
@@ -207,6 +234,17 @@ TEST(CliPlugins, ListsFromManifestsWithoutLoadingLibTorch) {
   const auto show = run_coex("plugins show fpga_cluster");
   EXPECT_NE(show.output.find("bram_check"), std::string::npos);
   EXPECT_NE(show.output.find("link_gbps            real [Gbit/s] in [0.001, 10000], default 10"),
+            std::string::npos)
+      << show.output;
+  // The fields of table-list entries are listed under their option.
+  EXPECT_NE(show.output.find("each entry ([[...options.boards]]) has the fields:"),
+            std::string::npos)
+      << show.output;
+  EXPECT_NE(
+      show.output.find("        dsp                  int in [1, 1000000], default (required)"),
+      std::string::npos)
+      << show.output;
+  EXPECT_NE(show.output.find("        clock_mhz            real [MHz] in [1, 2000], default 100"),
             std::string::npos)
       << show.output;
 }
@@ -511,7 +549,7 @@ TEST(CliCalibrate, GpuFitsMeasurementsTakenElsewhereAndNeedsCudaToMeasure) {
   gpu::Profile truth = gpu::default_profile();
   truth.ops[0] = {0.45, 0.8};
   truth.launch_us = 6;
-  const auto nets = core::generated_networks(24, 11, {3, 64, 64}, 10, {16, 64, 256, 512});
+  const auto nets = coex::tools::generated_networks(24, 11, {3, 64, 64}, 10, {16, 64, 256, 512});
   fs::create_directories(d / "networks");
   std::string csv = "network,device,precision,batch,latency_ms\n";
   for (std::size_t i = 0; i < nets.size(); ++i) {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "coex/core/export.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin.hpp"
 #include "coex/plugin_entry.hpp"
@@ -266,7 +266,7 @@ class ShgoController final : public Controller {
 
   void write_report() const {
     if (!run_dir_.empty())
-      core::write_file_atomic(run_dir_ + "/shgo_minima.json", report_.dump(2) + "\n");
+      write_file_atomic(run_dir_ + "/shgo_minima.json", report_.dump(2) + "\n");
   }
 
   std::string run_dir_;

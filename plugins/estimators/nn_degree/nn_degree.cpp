@@ -14,11 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/export.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin.hpp"
 #include "coex/plugin_entry.hpp"
+#include "coex/stats.hpp"
 #include "predictor.hpp"
 #include "topology.hpp"
 
@@ -246,7 +247,7 @@ class NnDegree final : public AccuracyEstimator {
                               {"predicted", pred[i]}});
     std::filesystem::create_directories(dir);
     const std::string path = dir + "/nn_degree_predictor.json";
-    core::write_file_atomic(path, j.dump(2) + "\n");
+    write_file_atomic(path, j.dump(2) + "\n");
     logger()->info("nn_degree: predictor saved to {}", path);
   }
 

@@ -6,7 +6,6 @@
 #include <limits>
 #include <numeric>
 
-#include "coex/core/stats.hpp"
 #include "coex/error.hpp"
 
 namespace coex::nn_degree {
@@ -67,38 +66,6 @@ double loo_rmse(Model m, const std::vector<Sample>& s) {
     se += e * e;
   }
   return std::sqrt(se / static_cast<double>(s.size()));
-}
-
-double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
-  const std::size_t n = std::min(x.size(), y.size());
-  double nc = 0, nd = 0, tx = 0, ty = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const double dx = x[i] - x[j], dy = y[i] - y[j];
-      if (dx == 0) tx += 1;
-      if (dy == 0) ty += 1;
-      if (dx == 0 || dy == 0) continue;
-      (dx * dy > 0 ? nc : nd) += 1;
-    }
-  const double n0 = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
-  const double den = std::sqrt((n0 - tx) * (n0 - ty));
-  return den > 0 ? (nc - nd) / den : std::numeric_limits<double>::quiet_NaN();
-}
-
-double spearman_rho(const std::vector<double>& x, const std::vector<double>& y) {
-  const std::size_t n = std::min(x.size(), y.size());
-  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
-  const auto rx = core::average_ranks({x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)});
-  const auto ry = core::average_ranks({y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n)});
-  const double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / static_cast<double>(n);
-  const double my = std::accumulate(ry.begin(), ry.end(), 0.0) / static_cast<double>(n);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace coex::nn_degree

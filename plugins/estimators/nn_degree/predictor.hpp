@@ -1,6 +1,6 @@
-// The accuracy predictor of FLASH (Li et al., ACM TECS 2021): ordinary least squares on log NN-Degree (and
-// optionally log FLOPs), the functional form chosen by leave-one-out error, rank correlations on
-// held-out networks. Pure functions; the plugin (nn_degree.cpp) feeds them.
+// The accuracy predictor of FLASH (Li et al., ACM TECS 2021): ordinary least squares on log
+// NN-Degree (and optionally log FLOPs), the functional form chosen by leave-one-out error, rank
+// correlations on held-out networks. Pure functions; the plugin (nn_degree.cpp) feeds them.
 #pragma once
 
 #include <string>
@@ -35,10 +35,5 @@ std::vector<double> fit(Model m, const std::vector<Sample>& samples);
 double predict(Model m, const std::vector<double>& theta, double degree, double macs);
 /// Root mean squared leave-one-out error (each sample predicted by a fit on the others).
 double loo_rmse(Model m, const std::vector<Sample>& samples);
-
-/// Kendall's tau-b and Spearman's rho (Pearson correlation of average ranks). NaN when a sample
-/// is constant or has fewer than 2 values.
-double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y);
-double spearman_rho(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace coex::nn_degree

@@ -17,19 +17,20 @@ using json = nlohmann::json;
 
 namespace {
 
-double field(const json& t, std::size_t i, const char* key, double def, double lo, double hi,
-             bool required) {
-  const std::string where = "option 'boards'[" + std::to_string(i) + "]." + key;
-  if (!t.contains(key)) {
-    if (required) throw ConfigError(where + " is missing");
-    return def;
-  }
-  if (!t[key].is_number()) throw ConfigError(where + " must be a number");
-  const double v = t[key].get<double>();
-  if (v < lo || v > hi)
-    throw ConfigError(where + " = " + std::to_string(v) + " is out of range [" +
-                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v;
+/// The fields of a custom board (`[[hardware.options.boards]]`), validated by the host.
+std::vector<OptionSpec> board_fields() {
+  using T = OptionSpec::Type;
+  OptionSchema f;
+  f.add_required("name", T::kString, "Board name, used in 'pool'; a preset's name replaces it");
+  f.add_required("dsp", T::kInt, "DSP slices", 1, 1e6);
+  f.add_required("bram18k", T::kInt, "18 Kb block RAMs", 1, 1e6);
+  f.add_int("port_bits", 512, "Off-chip port bandwidth per cycle", 1, 1e6, "bits");
+  f.add_real("clock_mhz", 100, "Clock frequency", 1, 2000, "MHz");
+  f.add_real("static_w", 1, "Static power", 0, 1e4, "W");
+  f.add_real("dsp_w", 0.0006, "Power per used DSP at the reference clock", 0, 1, "W");
+  f.add_real("bram_w", 0.0012, "Power per used BRAM18K at the reference clock", 0, 1, "W");
+  f.add_real("io_w_per_bit", 0.0015, "Power per used port bit at the reference clock", 0, 1, "W");
+  return f.specs();
 }
 
 }  // namespace
@@ -40,10 +41,7 @@ OptionSchema FpgaCluster::schema() {
       "pool", {"zcu102", "zcu104", "zc706"},
       "FPGAs available to the pipeline, by preset or [[boards]] name (zcu102, zcu104, "
       "zc706, ultra96, pynq_z1, vcu118); a name may repeat");
-  s.add_table_list(
-      "boards",
-      "Custom boards: {name, dsp, bram18k, port_bits=512, clock_mhz=100, static_w=1, "
-      "dsp_w=0.0006, bram_w=0.0012, io_w_per_bit=0.0015}; a name equal to a preset replaces it");
+  s.add_table_list("boards", "Custom boards, used by name in 'pool'", board_fields());
   s.add_int_list("tm", {8, 16, 24, 32, 40, 48}, "Tiling grid: output-channel tile Tm", 1, 4096);
   s.add_int_list("tn", {1, 2, 3, 4, 5, 6, 7, 8}, "Tiling grid: input-channel tile Tn", 1, 4096);
   s.add_int_list("tr", {32, 64}, "Tiling grid: row tile Tr", 1, 4096, "rows");
@@ -90,54 +88,24 @@ FpgaCluster::FpgaCluster(const Options& o, const PluginContext&)
     if (l->empty())
       throw ConfigError("tiling grid options (tm, tn, tr, tc, wp, ip, op) must not be empty");
 
+  // Entries were validated against board_fields() (defaults filled in) by the host.
   std::vector<Board> custom;
-  const json& boards = o.get_json("boards");
-  for (std::size_t i = 0; i < boards.size(); ++i) {
-    const json& t = boards[i];
-    for (auto it = t.begin(); it != t.end(); ++it) {
-      static const std::vector<std::string> keys{"name",      "dsp",       "bram18k",
-                                                 "port_bits", "clock_mhz", "static_w",
-                                                 "dsp_w",     "bram_w",    "io_w_per_bit"};
-      if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
-        std::string msg =
-            "option 'boards'[" + std::to_string(i) + "]: unknown field '" + it.key() + "'";
-        if (auto d = did_you_mean(it.key(), keys)) msg += " (did you mean '" + *d + "'?)";
-        throw ConfigError(msg);
-      }
-    }
-    if (!t.contains("name") || !t["name"].is_string())
-      throw ConfigError("option 'boards'[" + std::to_string(i) + "].name is missing (a string)");
+  for (const json& t : o.get_json("boards")) {
     Board b;
-    b.name = t["name"].get<std::string>();
-    b.dsp = static_cast<int>(field(t, i, "dsp", 0, 1, 1e6, true));
-    b.bram18k = static_cast<int>(field(t, i, "bram18k", 0, 1, 1e6, true));
-    b.port_bits = static_cast<int>(field(t, i, "port_bits", 512, 1, 1e6, false));
-    b.clock_mhz = field(t, i, "clock_mhz", 100, 1, 2000, false);
-    b.static_w = field(t, i, "static_w", 1, 0, 1e4, false);
-    b.dsp_w = field(t, i, "dsp_w", 0.0006, 0, 1, false);
-    b.bram_w = field(t, i, "bram_w", 0.0012, 0, 1, false);
-    b.io_w_per_bit = field(t, i, "io_w_per_bit", 0.0015, 0, 1, false);
+    b.name = t.at("name").get<std::string>();
+    b.dsp = t.at("dsp").get<int>();
+    b.bram18k = t.at("bram18k").get<int>();
+    b.port_bits = t.at("port_bits").get<int>();
+    b.clock_mhz = t.at("clock_mhz").get<double>();
+    b.static_w = t.at("static_w").get<double>();
+    b.dsp_w = t.at("dsp_w").get<double>();
+    b.bram_w = t.at("bram_w").get<double>();
+    b.io_w_per_bit = t.at("io_w_per_bit").get<double>();
     custom.push_back(b);
   }
-  for (const auto& name : o.get_string_list("pool")) {
-    auto it =
-        std::find_if(custom.begin(), custom.end(), [&](const Board& b) { return b.name == name; });
-    if (it != custom.end()) {
-      pool_.push_back(*it);
-    } else if (auto p = find_preset(name)) {
-      pool_.push_back(*p);
-    } else {
-      std::vector<std::string> known;
-      for (const auto& b : board_presets()) known.push_back(b.name);
-      for (const auto& b : custom) known.push_back(b.name);
-      std::string msg = "option 'pool': unknown board '" + name + "'. Known:";
-      for (const auto& k : known) msg += " " + k;
-      if (auto d = did_you_mean(name, known)) msg += ". Did you mean '" + *d + "'?";
-      msg += " Define custom boards in [[...options.boards]]";
-      throw ConfigError(msg);
-    }
-  }
-  if (pool_.empty()) throw ConfigError("option 'pool' must name at least one board");
+  pool_ = resolve_pool(
+      o.get_string_list("pool"), board_presets(), custom, [](const Board& b) { return b.name; },
+      "pool", "board", "boards");
 
   // Board orders: every distinct order of the pool when small, else the config's.
   std::vector<int> order(pool_.size());

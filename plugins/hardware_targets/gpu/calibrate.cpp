@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/export.hpp"
-#include "coex/core/tool_args.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
+#include "coex/tools/tool_args.hpp"
 #include "gpu_model.hpp"
 #include "measure.hpp"
 
@@ -55,7 +55,7 @@ std::vector<std::string> split(const std::string& s) {
 Args parse(int argc, char** argv) {
   Args a;
   a.plan.dump_dir = "gpu_calibration";
-  coex::core::ToolArgs args(argc, argv, [](const std::string& m) { usage_error(m); });
+  coex::tools::ToolArgs args(argc, argv, [](const std::string& m) { usage_error(m); });
   while (args.next()) {
     const std::string& k = args.key();
     auto val = [&] { return args.value(); };
@@ -219,7 +219,7 @@ int run(const Args& a) {
   }
   const std::filesystem::path out(a.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  coex::core::write_file_atomic(a.out, r.profile.to_json().dump(2) + "\n");
+  coex::write_file_atomic(a.out, r.profile.to_json().dump(2) + "\n");
   std::printf("profile for '%s' written to %s (use it with [hardware.options] profile = \"%s\")\n",
               dev.name.c_str(), a.out.c_str(), a.out.c_str());
   return 0;
@@ -228,5 +228,5 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coex::core::tool_main([&] { return run(parse(argc, argv)); });
+  return coex::tools::tool_main([&] { return run(parse(argc, argv)); });
 }

@@ -27,28 +27,15 @@ class Gpu final : public HardwareTarget {
     model_.context_gb = o.get_real("context_gb");
     model_.min_clock = o.get_real("min_clock");
 
+    // Entries were validated against device_fields() by the host; device_from_json adds the
+    // derived defaults and the checks between fields.
     std::vector<Device> custom;
     const json& devs = o.get_json("devices");
     for (std::size_t i = 0; i < devs.size(); ++i)
       custom.push_back(device_from_json(devs[i], "option 'devices'[" + std::to_string(i) + "]"));
-    for (const auto& name : o.get_string_list("pool")) {
-      auto it = std::find_if(custom.begin(), custom.end(),
-                             [&](const Device& d) { return d.name == name; });
-      if (it != custom.end()) {
-        pool_.push_back(*it);
-      } else if (const Device* p = find_preset(name)) {
-        pool_.push_back(*p);
-      } else {
-        std::vector<std::string> known;
-        for (const auto& d : device_presets()) known.push_back(d.name);
-        for (const auto& d : custom) known.push_back(d.name);
-        std::string msg = "option 'pool': unknown device '" + name + "'. Known:";
-        for (const auto& k : known) msg += " " + k;
-        if (auto d = did_you_mean(name, known)) msg += ". Did you mean '" + *d + "'?";
-        throw ConfigError(msg + ". Fix: define it in [[hardware.options.devices]]");
-      }
-    }
-    if (pool_.empty()) throw ConfigError("option 'pool' must name at least one device");
+    pool_ = resolve_pool(
+        o.get_string_list("pool"), device_presets(), custom, [](const Device& d) { return d.name; },
+        "pool", "device", "devices");
     profiles_.assign(pool_.size(), default_profile());
     load_profile(o.get_string("profile"), o.get_string("measurements"));
 
@@ -83,12 +70,7 @@ class Gpu final : public HardwareTarget {
     s.add_string_list("pool", {"a100_40gb", "h100_sxm", "l4", "rtx4090", "jetson_orin_nano"},
                       "Design space: devices to deploy on, by preset (a100_40gb, h100_sxm, l4, "
                       "rtx4090, jetson_orin_nano) or [[devices]] name");
-    s.add_table_list(
-        "devices",
-        "Custom devices: {name, fp32_tflops, tf32_tflops=0, fp16_tflops=0, bf16_tflops=0, "
-        "int8_tops=0 (0 = unsupported), vector_tflops=fp32_tflops, memory_gb, bandwidth_gbs, "
-        "tdp_w, idle_w=0.15*tdp_w, min_power_w=0.4*tdp_w, launch_us=5, max_gpus=8}; a name "
-        "equal to a preset replaces it");
+    s.add_table_list("devices", "Custom devices, used by name in 'pool'", device_fields());
     s.add_string_list("precisions", {"fp32", "tf32", "fp16", "bf16", "int8"},
                       "Design space: precisions (a device without a precision makes that design "
                       "infeasible). The estimator's accuracy is not adjusted for precision",

@@ -7,8 +7,8 @@
 #include <random>
 #include <sstream>
 
-#include "coex/core/calibration.hpp"
 #include "coex/error.hpp"
+#include "coex/fit.hpp"
 #include "coex/options.hpp"
 
 namespace coex::gpu {
@@ -103,52 +103,51 @@ const Device* find_preset(std::string_view name) {
   return nullptr;
 }
 
-namespace {
-double field(const json& t, const std::string& where, const char* key, double def, double lo,
-             double hi, bool required) {
-  const std::string at = where + "." + key;
-  if (!t.contains(key)) {
-    if (required) throw ConfigError(at + " is missing");
-    return def;
-  }
-  if (!t[key].is_number()) throw ConfigError(at + " must be a number");
-  const double v = t[key].get<double>();
-  if (v < lo || v > hi)
-    throw ConfigError(at + " = " + std::to_string(v) + " is out of range [" + std::to_string(lo) +
-                      ", " + std::to_string(hi) + "]");
-  return v;
+std::vector<OptionSpec> device_fields() {
+  using T = OptionSpec::Type;
+  OptionSchema f;
+  f.add_required("name", T::kString, "Device name, used in 'pool'; a preset's name replaces it");
+  f.add_required("fp32_tflops", T::kReal, "Peak dense FP32 throughput", 1e-3, 1e5, "TFLOP/s");
+  f.add_real("tf32_tflops", 0, "Peak TF32 tensor throughput (0 = unsupported)", 0, 1e5, "TFLOP/s");
+  f.add_real("fp16_tflops", 0, "Peak FP16 tensor throughput (0 = unsupported)", 0, 1e5, "TFLOP/s");
+  f.add_real("bf16_tflops", 0, "Peak BF16 tensor throughput (0 = unsupported)", 0, 1e5, "TFLOP/s");
+  f.add_real("int8_tops", 0, "Peak INT8 tensor throughput (0 = unsupported)", 0, 1e5, "TOP/s");
+  f.add_optional_real("vector_tflops",
+                      "Throughput of non-tensor (vector) work; default: fp32_tflops", 1e-3, 1e5,
+                      "TFLOP/s");
+  f.add_required("memory_gb", T::kReal, "Device memory", 0.1, 1e5, "GB");
+  f.add_required("bandwidth_gbs", T::kReal, "Memory bandwidth", 1, 1e6, "GB/s");
+  f.add_required("tdp_w", T::kReal, "Board power limit (TDP)", 1, 1e5, "W");
+  f.add_optional_real("idle_w", "Idle power, at most tdp_w; default: 15% of tdp_w", 0, 1e5, "W");
+  f.add_optional_real("min_power_w",
+                      "Lowest settable power cap, at most tdp_w; default: 40% of "
+                      "tdp_w",
+                      0, 1e5, "W");
+  f.add_real("launch_us", 5, "Kernel launch overhead", 0, 1e5, "us");
+  f.add_int("max_gpus", 8, "Most GPUs of this device in one deployment", 1, 4096);
+  return f.specs();
 }
-}  // namespace
 
 Device device_from_json(const json& t, const std::string& where) {
-  static const std::vector<std::string> keys{
-      "name",      "fp32_tflops",   "tf32_tflops", "fp16_tflops",   "bf16_tflops",
-      "int8_tops", "vector_tflops", "memory_gb",   "bandwidth_gbs", "tdp_w",
-      "idle_w",    "min_power_w",   "launch_us",   "max_gpus"};
-  if (!t.is_object()) throw ConfigError(where + " must be a table");
-  for (auto it = t.begin(); it != t.end(); ++it)
-    if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
-      std::string msg = where + ": unknown field '" + it.key() + "'";
-      if (auto d = did_you_mean(it.key(), keys)) msg += " (did you mean '" + *d + "'?)";
-      throw ConfigError(msg);
-    }
-  if (!t.contains("name") || !t["name"].is_string())
-    throw ConfigError(where + ".name is missing (a string)");
+  const json v = validate_fields(
+      device_fields(), t, where, [&](const std::string&) { return where; },
+      " Fix: see `coex plugins show gpu` for the fields of a device");
   Device d;
-  d.name = t["name"].get<std::string>();
-  d.tflops[0] = field(t, where, "fp32_tflops", 0, 1e-3, 1e5, true);
-  d.tflops[1] = field(t, where, "tf32_tflops", 0, 0, 1e5, false);
-  d.tflops[2] = field(t, where, "fp16_tflops", 0, 0, 1e5, false);
-  d.tflops[3] = field(t, where, "bf16_tflops", 0, 0, 1e5, false);
-  d.tflops[4] = field(t, where, "int8_tops", 0, 0, 1e5, false);
-  d.vector_tflops = field(t, where, "vector_tflops", d.tflops[0], 1e-3, 1e5, false);
-  d.memory_gb = field(t, where, "memory_gb", 0, 0.1, 1e5, true);
-  d.bandwidth_gbs = field(t, where, "bandwidth_gbs", 0, 1, 1e6, true);
-  d.tdp_w = field(t, where, "tdp_w", 0, 1, 1e5, true);
-  d.idle_w = field(t, where, "idle_w", 0.15 * d.tdp_w, 0, d.tdp_w, false);
-  d.min_power_w = field(t, where, "min_power_w", 0.4 * d.tdp_w, 0, d.tdp_w, false);
-  d.launch_us = field(t, where, "launch_us", 5, 0, 1e5, false);
-  d.max_gpus = static_cast<int>(field(t, where, "max_gpus", 8, 1, 4096, false));
+  d.name = v.at("name").get<std::string>();
+  const char* keys[] = {"fp32_tflops", "tf32_tflops", "fp16_tflops", "bf16_tflops", "int8_tops"};
+  for (std::size_t i = 0; i < 5; ++i) d.tflops[i] = v.at(keys[i]).get<double>();
+  d.vector_tflops = v.value("vector_tflops", d.tflops[0]);
+  d.memory_gb = v.at("memory_gb").get<double>();
+  d.bandwidth_gbs = v.at("bandwidth_gbs").get<double>();
+  d.tdp_w = v.at("tdp_w").get<double>();
+  d.idle_w = v.value("idle_w", 0.15 * d.tdp_w);
+  d.min_power_w = v.value("min_power_w", 0.4 * d.tdp_w);
+  for (const auto& [key, value] : {std::pair{"idle_w", d.idle_w}, {"min_power_w", d.min_power_w}})
+    if (value > d.tdp_w)
+      throw ConfigError(where + ": field '" + key + "' = " + std::to_string(value) +
+                        " is above tdp_w = " + std::to_string(d.tdp_w));
+  d.launch_us = v.at("launch_us").get<double>();
+  d.max_gpus = v.at("max_gpus").get<int>();
   return d;
 }
 
@@ -492,7 +491,7 @@ std::vector<double> refine(const std::vector<Terms>& ts, std::vector<double> x) 
     }
     if (now == branch) break;
     branch = std::move(now);
-    std::vector<double> next = core::fit_relative_nnls(rows, meas);
+    std::vector<double> next = fit_relative_nnls(rows, meas);
     // A coefficient no kernel used keeps its value: it decides branches, not the fit.
     for (std::size_t j = 0; j < kUnknowns; ++j) {
       bool used = false;

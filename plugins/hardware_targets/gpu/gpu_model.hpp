@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coex/network.hpp"
+#include "coex/options.hpp"
 
 namespace coex::gpu {
 
@@ -76,6 +77,8 @@ struct Device {
 /// the target). Throws coex::ConfigError naming `where` and the field for a missing, unknown or
 /// out-of-range field.
 Device device_from_json(const nlohmann::json& t, const std::string& where);
+/// The fields of a custom device (option `devices`, or a `--device-file`), as option specs.
+std::vector<OptionSpec> device_fields();
 
 /// Built-in devices: a100_40gb, h100_sxm, l4, rtx4090, jetson_orin_nano (README.md lists the
 /// datasheet figures and their sources).

@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "coex/core/calibration.hpp"
-#include "coex/core/export.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
+#include "coex/tools/networks.hpp"
 #include "coex/torch/lower.hpp"
 #include "measure.hpp"
 
@@ -30,16 +30,15 @@ std::string cuda_device_name() {
 std::vector<Measurement> measure_on_cuda(const MeasurePlan& plan, const std::string& device) {
   namespace fs = std::filesystem;
   torch::NoGradGuard no_grad;
-  const auto nets = core::generated_networks(plan.networks, plan.seed, plan.input, 10,
-                                             {16, 32, 64, 128, 256, 512});
+  const auto nets = tools::generated_networks(plan.networks, plan.seed, plan.input, 10,
+                                              {16, 32, 64, 128, 256, 512});
   fs::create_directories(fs::path(plan.dump_dir) / "networks");
   std::string csv = "network,device,precision,batch,latency_ms\n";
   std::vector<Measurement> out;
   for (std::size_t i = 0; i < nets.size(); ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "networks/%03zu.json", i);
-    core::write_file_atomic((fs::path(plan.dump_dir) / name).string(),
-                            nets[i].to_json_text() + "\n");
+    write_file_atomic((fs::path(plan.dump_dir) / name).string(), nets[i].to_json_text() + "\n");
     const Workload work = workload(nets[i]);
     for (Precision p : plan.precisions) {
       if (p == Precision::kInt8) continue;  // no int8 convolution in eager LibTorch on CUDA
@@ -83,7 +82,7 @@ std::vector<Measurement> measure_on_cuda(const MeasurePlan& plan, const std::str
     std::printf("  network %zu/%zu timed\n", i + 1, nets.size());
     std::fflush(stdout);
   }
-  core::write_file_atomic((fs::path(plan.dump_dir) / "measurements.csv").string(), csv);
+  write_file_atomic((fs::path(plan.dump_dir) / "measurements.csv").string(), csv);
   return out;
 }
 

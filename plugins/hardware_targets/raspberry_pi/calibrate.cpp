@@ -24,13 +24,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/calibration.hpp"
-#include "coex/core/config.hpp"
-#include "coex/core/explorer.hpp"
-#include "coex/core/export.hpp"
-#include "coex/core/registry.hpp"
-#include "coex/core/tool_args.hpp"
 #include "coex/error.hpp"
+#include "coex/io.hpp"
+#include "coex/tools/networks.hpp"
+#include "coex/tools/tool_args.hpp"
 #include "coex/torch/lower.hpp"
 #include "cpu_model.hpp"
 
@@ -65,7 +62,7 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  coex::core::ToolArgs args(argc, argv, [](const std::string& m) { usage_error(m); });
+  coex::tools::ToolArgs args(argc, argv, [](const std::string& m) { usage_error(m); });
   while (args.next()) {
     const std::string& k = args.key();
     auto val = [&] { return args.value(); };
@@ -118,32 +115,12 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-/// `count` distinct networks decoded from points sampled (seeded) from the search space of the
-/// config `a.space_config`, and that config's input shape in `input`. Only the search space
-/// plugin is created.
+/// `count` distinct networks sampled from the search space of the config `a.space_config`, and
+/// that config's input shape in `input`. Only the search space plugin is created.
 std::vector<coex::Network> space_networks(const Args& a, std::size_t count, coex::Shape& input) {
-  namespace core = coex::core;
-  const core::RunConfig c = core::load_config(a.space_config, a.space_sets);
-  const core::PluginRegistry registry(core::default_plugin_dirs({}, c.plugin_paths));
-  const auto space = core::create_search_space(c, registry, core::plugin_context(c, c.output_dir));
-  input = c.task.input;
-  std::mt19937_64 rng(a.seed);
-  std::vector<coex::Network> nets;
-  std::set<std::string> seen;
-  for (std::size_t tries = 0; nets.size() < count && tries < 100 * count; ++tries) {
-    const coex::Point p = space->space().sample(rng);
-    try {
-      coex::Network n = space->decode(p);
-      if (seen.insert(n.hash_hex()).second) nets.push_back(std::move(n));
-    } catch (const coex::InvalidCandidate&) {
-    }
-  }
-  if (nets.size() < count)
-    throw coex::UserError("--space " + a.space_config + ": only " + std::to_string(nets.size()) +
-                          " distinct valid networks in " + std::to_string(100 * count) +
-                          " samples, " + std::to_string(count) +
-                          " needed. Fix: lower --networks/--holdout");
-  return nets;
+  auto sampled = coex::tools::sample_space_networks(a.space_config, a.space_sets, count, a.seed);
+  input = sampled.input;
+  return std::move(sampled.networks);
 }
 
 /// Batch-1 inference timer of one network. Timing is interleaved over all networks in rounds
@@ -206,7 +183,7 @@ int run(const Args& a) {
   torch::set_num_threads(a.threads);
   coex::Shape input = a.input;
   const auto nets = a.space_config.empty()
-                        ? coex::core::generated_networks(a.networks + a.holdout, a.seed, a.input)
+                        ? coex::tools::generated_networks(a.networks + a.holdout, a.seed, a.input)
                         : space_networks(a, a.networks + a.holdout, input);
   const std::string source =
       a.space_config.empty() ? "generated" : "search-space (" + a.space_config + ")";
@@ -300,7 +277,7 @@ int run(const Args& a) {
               {"holdout", rows}};
   const std::filesystem::path out(a.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  coex::core::write_file_atomic(a.out, p.to_json().dump(2) + "\n");
+  coex::write_file_atomic(a.out, p.to_json().dump(2) + "\n");
   std::printf("fit on %zu networks: mean abs. error %.1f%%\n", a.networks,
               100 * fit_ape / static_cast<double>(a.networks));
   if (a.holdout)
@@ -315,5 +292,5 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coex::core::tool_main([&] { return run(parse(argc, argv)); });
+  return coex::tools::tool_main([&] { return run(parse(argc, argv)); });
 }

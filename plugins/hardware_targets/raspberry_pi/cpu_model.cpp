@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/calibration.hpp"
 #include "coex/error.hpp"
+#include "coex/fit.hpp"
 
 namespace coex::cpu_model {
 
@@ -259,7 +259,7 @@ Profile fit(const std::vector<Network>& nets, const std::vector<double>& measure
     throw Error("calibration: one measured latency per network is needed");
   std::vector<std::vector<double>> rows;
   for (const auto& n : nets) rows.push_back(features(n));
-  const std::vector<double> coef = core::fit_relative_nnls(rows, measured);
+  const std::vector<double> coef = fit_relative_nnls(rows, measured);
   Profile p = base;
   for (std::size_t i = 0; i < kKinds; ++i) {
     const double* c = &coef[kFeaturesPerKind * i];

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "coex/export.hpp"
 #include "coex/metrics.hpp"
 #include "coex/space.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 
@@ -41,15 +41,17 @@ enum class OpKind {
   kFlatten,        ///< {c, h, w} -> {c*h*w, 1, 1}
   kZero,           ///< zeros shaped like its input (a cell node with no incoming edge)
   kChannelSelect,  ///< attrs: channels (input channel indices in output order; JSON: "0 3 7")
-  // QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021). Inputs and outputs are flat vectors; values
-  // between them are probabilities of a qubit being 1. Weights are binary (+1/-1).
+  // QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021). Inputs and outputs
+  // are flat vectors; values between them are probabilities of a qubit being 1. Weights are binary
+  // (+1/-1).
   kQfU,  ///< U-LYR, attrs: out_channels (neurons). Input n = 2^k features, amplitude-encoded
          ///< (x/|x|); y_j = (sum_i w_ji x_i)^2 / n.
   kQfP,  ///< P-LYR, attrs: out_channels (neurons). Input m = 2^q >= 2 independent probabilities p;
          ///< with e = 2p - 1: y_j = (m - |e|^2 + (w_j . e)^2) / m^2.
   kQfN,  ///< N-LYR: per feature, batch-adjust (lifts the mean to 0.5) then individual-adjust
          ///< (a trainable scale <= 1); same shape as its input.
-  // Multiplication-free convolutions (NASA, Shi et al., ICCAD 2022). Attributes as kConv2d; no bias.
+  // Multiplication-free convolutions (NASA, Shi et al., ICCAD 2022). Attributes as kConv2d; no
+  // bias.
   kShiftConv2d,  ///< DeepShift-Q: weights are signed powers of two 2^p, p in [-31, 0] (6 bits),
                  ///< activations 16-bit fixed point; each MAC is a shift and an add.
   kAdderConv2d,  ///< AdderNet: y = -sum |x - w| over the window; each MAC is a subtract, an

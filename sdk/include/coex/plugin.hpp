@@ -15,12 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "coex/evaluator.hpp"
-#include "coex/export.hpp"
 #include "coex/metrics.hpp"
 #include "coex/network.hpp"
 #include "coex/options.hpp"
 #include "coex/space.hpp"
 #include "coex/task.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

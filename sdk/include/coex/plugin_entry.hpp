@@ -19,15 +19,17 @@
 #include "coex/plugin.hpp"
 #include "coex/task.hpp"
 
-#define COEX_ABI_MAJOR 3
-// Major 3: Task gained `labels` (a class subset), which changes the layout of PluginContext; the
-// QuantumFlow ops qf_u, qf_p, qf_n. Major 2: Node gained `channels` (OpKind::kChannelSelect);
-// PluginContext gained search_space and make_estimator; option type kTable.
-// Minor 1: the multiplication-free convolutions shift_conv2d and adder_conv2d (OpKind values
-// added at the end; Network::add_shift_conv2d / add_adder_conv2d; is_conv). Minor 2:
-// HardwareTarget::best_design (the default tune's search over a caller's evaluation). Minor 3:
-// descriptor field `flags` (COEX_PLUGIN_CONCURRENT, from the class's kConcurrent).
-#define COEX_ABI_MINOR 3
+#define COEX_ABI_MAJOR 4
+// Major 4: the SDK is its own library (libcoex_sdk; plugins no longer link libcoex_core);
+// OptionSpec gained `fields` (the schema of table-list entries) and `optional`. Major 3: Task
+// gained `labels` (a class subset), which changes the layout of PluginContext; the QuantumFlow ops
+// qf_u, qf_p, qf_n. Major 2: Node gained `channels` (OpKind::kChannelSelect); PluginContext gained
+// search_space and make_estimator; option type kTable. Minor 1: the multiplication-free
+// convolutions shift_conv2d and adder_conv2d (OpKind values added at the end;
+// Network::add_shift_conv2d / add_adder_conv2d; is_conv). Minor 2: HardwareTarget::best_design (the
+// default tune's search over a caller's evaluation). Minor 3: descriptor field `flags`
+// (COEX_PLUGIN_CONCURRENT, from the class's kConcurrent). Minors restart at 0 with each major.
+#define COEX_ABI_MINOR 0
 #define COEX_SDK_VERSION "0.1.0"
 
 #define COEX_STR_IMPL(x) #x
@@ -89,7 +91,7 @@ struct coex_plugin_descriptor {
   const char* summary;
   coex_plugin_schema_fn schema_json;
   coex_plugin_create_fn create;
-  /// COEX_PLUGIN_* bits. Since ABI 3.3: the host reads it only from plugins of minor >= 3.
+  /// COEX_PLUGIN_* bits (since ABI 3.3).
   std::uint32_t flags;
 };
 

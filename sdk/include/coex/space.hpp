@@ -9,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "coex/export.hpp"
 #include "coex/network.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "coex/core/candidate.hpp"
-#include "coex/core/stats.hpp"
 #include "coex/metrics.hpp"
+#include "coex/stats.hpp"
 
 namespace coex::core {
 

@@ -70,8 +70,4 @@ struct RunResult {
 /// failures; candidates already evaluated are in the store either way.
 RunResult run(const RunConfig& config, const RunOptions& options);
 
-/// Indices (into `records`) of the Pareto front over `objectives` of the evaluated candidates
-/// whose specs hold, one per network.
-std::vector<std::size_t> pareto_of(const std::vector<CandidateRecord>& records);
-
 }  // namespace coex::core

@@ -1,5 +1,6 @@
 // CSV and JSON export of a run's candidates (one row per candidate, with a Pareto flag), for
-// pandas and plotting. Files are written to a temporary name and renamed: never half-written.
+// pandas and plotting. Files are written with coex::write_file_atomic (coex/io.hpp): never
+// half-written.
 #pragma once
 
 #include <filesystem>
@@ -9,9 +10,6 @@
 #include "coex/core/candidate.hpp"
 
 namespace coex::core {
-
-/// Writes `text` to `file` atomically (temp file + rename). Throws coex::Error.
-void write_file_atomic(const std::filesystem::path& file, const std::string& text);
 
 /// CSV text: seq, status, reason, accuracy, reward, pareto, network_hash, description,
 /// hardware_summary, fast_s, slow_s, cached, then one column per metric seen in any record.

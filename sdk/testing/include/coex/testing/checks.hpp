@@ -3,8 +3,9 @@
 // both require conformance (EXPECT_TRUE) and prove the kit catches a dishonest plugin
 // (EXPECT_FALSE).
 //
-// Plugins under test are loaded through the real registry, from COEX_TESTING_PLUGIN_DIR (set by
-// coex_add_plugin_test) and the usual plugin path (COEX_PLUGIN_PATH, ...).
+// Plugins under test are loaded through the real loader (coex/testing/loader.hpp), from
+// COEX_TESTING_PLUGIN_DIR (set by coex_add_plugin_test) and the usual plugin path
+// (COEX_PLUGIN_PATH, ...).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,9 +23,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coex/core/registry.hpp"
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
+#include "coex/testing/loader.hpp"
 
 namespace coex::testing {
 
@@ -43,34 +44,32 @@ inline std::ostream& operator<<(std::ostream& os, const PluginUnderTest& p) {
   return os << p.name << " " << p.options.dump();
 }
 
-/// Where plugins under test are looked for.
-inline std::vector<core::PluginDir> plugin_dirs() {
-  std::vector<core::PluginDir> dirs;
+/// Where plugins under test are looked for before the usual plugin path.
+inline std::vector<std::string> plugin_dirs() {
+  std::vector<std::string> dirs;
 #ifdef COEX_TESTING_PLUGIN_DIR
-  dirs.push_back({COEX_TESTING_PLUGIN_DIR, "test build"});
+  dirs.push_back(COEX_TESTING_PLUGIN_DIR);
 #endif
 #ifdef COEX_TESTING_EXTRA_PLUGIN_DIR
-  dirs.push_back({COEX_TESTING_EXTRA_PLUGIN_DIR, "test fixtures"});
+  dirs.push_back(COEX_TESTING_EXTRA_PLUGIN_DIR);
 #endif
-  for (auto& d : core::default_plugin_dirs({}, {})) dirs.push_back(d);
   return dirs;
 }
 
-inline const core::PluginRegistry& registry() {
-  static const core::PluginRegistry r(plugin_dirs());
-  return r;
+/// The manifest of plugin `name`, or nothing.
+inline std::optional<PluginInfo> find(const std::string& name) {
+  return find_plugin(plugin_dirs(), name);
 }
 
-/// Creates the plugin (options validated against its manifest). Throws coex errors.
+/// Creates the plugin (options validated against its manifest). Throws coex errors, and
+/// coex::PluginError if the plugin is not a T.
 template <class T>
 std::shared_ptr<T> load(const PluginUnderTest& p, PluginContext ctx) {
-  const core::PluginManifest* m = registry().find_any(p.name);
-  if (!m) throw PluginError("conformance: plugin '" + p.name + "' not found on the plugin path");
-  const Options o = core::validate_options(p.name, m->schema, p.options, [&](const std::string& k) {
-    return "options of " + p.name + "." + k;
-  });
   ctx.task = p.task;
-  return registry().create_as<T>(*m, o, ctx);
+  auto plugin = create_plugin(plugin_dirs(), p.name, p.options, ctx);
+  auto typed = std::dynamic_pointer_cast<T>(plugin);
+  if (!typed) throw PluginError("conformance: plugin '" + p.name + "' is not of the kind tested");
+  return typed;
 }
 
 /// As above with a plain context: the task of `p` and `seed`.
@@ -107,34 +106,68 @@ inline std::vector<Network> reference_networks(const Task& task, int count = 6) 
   return out;
 }
 
-/// The networks the checks of `p` use: reference_networks(p.task, count), or `count` seeded samples
-/// of p.network_space that decode (skipping invalid points).
-inline std::vector<Network> networks_for(const PluginUnderTest& p, int count = 6) {
-  if (p.network_space.empty()) return reference_networks(p.task, count);
+/// A network the checks use, with what an estimator is told about it: the search space's
+/// description and point (empty for reference_networks()).
+struct CheckNetwork {
+  Network network;
+  EstimateContext context;
+};
+
+/// The networks the checks of `p` use, with their contexts: reference_networks(p.task, count), or
+/// `count` seeded samples of p.network_space that decode (skipping invalid points), described by
+/// that space (so that an estimator keyed by descriptions, such as `table`, can be checked).
+inline std::vector<CheckNetwork> described_networks_for(const PluginUnderTest& p, int count = 6) {
+  std::vector<CheckNetwork> out;
+  if (p.network_space.empty()) {
+    for (auto& n : reference_networks(p.task, count)) out.push_back({std::move(n), {}});
+    return out;
+  }
   const auto space = load<SearchSpace>(PluginUnderTest{p.network_space, {}, p.task});
   std::mt19937_64 rng(99);
-  std::vector<Network> out;
   for (int tries = 0; static_cast<int>(out.size()) < count && tries < 100 * count; ++tries) {
+    const Point point = space->space().sample(rng);
     try {
-      out.push_back(space->decode(space->space().sample(rng)));
+      Network n = space->decode(point);
+      out.push_back({std::move(n), EstimateContext{space->describe(point), point}});
     } catch (const InvalidCandidate&) {
     }
   }
   return out;
 }
 
-/// Every option has a doc string and its default passes its own checks.
-inline ::testing::AssertionResult check_schema_documented(const std::string& name) {
-  const core::PluginManifest* m = registry().find_any(name);
-  if (!m) return ::testing::AssertionFailure() << "plugin '" << name << "' not found";
-  for (const auto& o : m->schema.specs()) {
+/// The networks of described_networks_for() alone.
+inline std::vector<Network> networks_for(const PluginUnderTest& p, int count = 6) {
+  std::vector<Network> out;
+  for (auto& c : described_networks_for(p, count)) out.push_back(std::move(c.network));
+  return out;
+}
+
+namespace detail {
+/// Every spec of `specs` (options, or the fields of a table list `prefix`) has a doc string and a
+/// default that passes its own checks.
+inline ::testing::AssertionResult specs_documented(const std::string& name,
+                                                   const std::vector<OptionSpec>& specs,
+                                                   const std::string& prefix) {
+  for (const auto& o : specs) {
     if (o.doc.empty())
-      return ::testing::AssertionFailure() << name << ": option '" << o.name << "' has no doc";
-    if (!o.required())
+      return ::testing::AssertionFailure()
+             << name << ": option '" << prefix << o.name << "' has no doc";
+    if (!o.default_value.is_null())
       if (auto e = check_option_value(o, o.default_value))
         return ::testing::AssertionFailure()
-               << name << ": default of '" << o.name << "' is invalid: " << *e;
+               << name << ": default of '" << prefix << o.name << "' is invalid: " << *e;
+    if (auto r = specs_documented(name, o.fields, prefix + o.name + "[]."); !r) return r;
   }
+  return ::testing::AssertionSuccess();
+}
+}  // namespace detail
+
+/// Every option (and every field of a table-list option) has a doc string and its default
+/// passes its own checks; the plugin has a summary.
+inline ::testing::AssertionResult check_schema_documented(const std::string& name) {
+  const auto m = find(name);
+  if (!m) return ::testing::AssertionFailure() << "plugin '" << name << "' not found";
+  if (auto r = detail::specs_documented(name, m->schema.specs(), ""); !r) return r;
   if (m->summary.empty()) return ::testing::AssertionFailure() << name << ": empty summary";
   return ::testing::AssertionSuccess();
 }
@@ -359,13 +392,13 @@ inline ::testing::AssertionResult check_controller_deterministic(Controller& a, 
 
 /// Accuracy in [0, 1] and the same twice for the same network.
 inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e,
-                                                  const std::vector<Network>& nets) {
+                                                  const std::vector<CheckNetwork>& nets) {
   for (std::size_t i = 0; i < nets.size(); ++i) {
-    const Estimate a = e.estimate(nets[i]);
+    const Estimate a = e.estimate(nets[i].network, nets[i].context);
     if (!(a.accuracy >= 0 && a.accuracy <= 1))
       return ::testing::AssertionFailure()
              << "net " << i << ": accuracy " << a.accuracy << " outside [0, 1]";
-    const Estimate b = e.estimate(nets[i]);
+    const Estimate b = e.estimate(nets[i].network, nets[i].context);
     if (a.accuracy != b.accuracy)
       return ::testing::AssertionFailure()
              << "net " << i << ": accuracy " << a.accuracy << " then " << b.accuracy;
@@ -375,7 +408,7 @@ inline ::testing::AssertionResult check_estimator(AccuracyEstimator& e,
 
 /// True if the plugin's manifest declares COEX_PLUGIN_CONCURRENT.
 inline bool declared_concurrent(const PluginUnderTest& p) {
-  const core::PluginManifest* m = registry().find_any(p.name);
+  const auto m = find(p.name);
   return m && m->concurrent;
 }
 
@@ -452,10 +485,10 @@ inline ::testing::AssertionResult check_hardware_concurrent(const HardwareTarget
 }
 
 /// An estimator declared concurrent estimates alike on several threads at once.
-inline ::testing::AssertionResult check_estimator_concurrent(AccuracyEstimator& e,
-                                                             const std::vector<Network>& nets) {
+inline ::testing::AssertionResult check_estimator_concurrent(
+    AccuracyEstimator& e, const std::vector<CheckNetwork>& nets) {
   return detail::same_when_concurrent(nets.size(), [&](std::size_t i) {
-    const Estimate a = e.estimate(nets[i]);
+    const Estimate a = e.estimate(nets[i].network, nets[i].context);
     return std::to_string(a.accuracy) + "|" + a.extras.to_json().dump();
   });
 }

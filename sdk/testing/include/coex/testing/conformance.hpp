@@ -82,14 +82,15 @@ TEST_P(CoexEstimatorConformance, OptionsAreDocumented) {
 }
 TEST_P(CoexEstimatorConformance, DeterministicAndInRange) {
   auto e = coex::testing::load<AccuracyEstimator>(GetParam());
-  EXPECT_TRUE(coex::testing::check_estimator(*e, coex::testing::networks_for(GetParam(), 2)));
+  EXPECT_TRUE(
+      coex::testing::check_estimator(*e, coex::testing::described_networks_for(GetParam(), 2)));
 }
 
 TEST_P(CoexEstimatorConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
   if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
   auto e = coex::testing::load<AccuracyEstimator>(GetParam());
-  EXPECT_TRUE(
-      coex::testing::check_estimator_concurrent(*e, coex::testing::networks_for(GetParam(), 4)));
+  EXPECT_TRUE(coex::testing::check_estimator_concurrent(
+      *e, coex::testing::described_networks_for(GetParam(), 4)));
 }
 
 #define COEX_SEARCH_SPACE_CONFORMANCE(Name, ...)             \

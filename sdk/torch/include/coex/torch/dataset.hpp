@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex::torch_bridge {
 

@@ -3,8 +3,8 @@
 
 #include <torch/torch.h>
 
-#include "coex/export.hpp"
 #include "coex/network.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex::torch_bridge {
 

@@ -1,13 +1,13 @@
-// Multiplication-free layers of NASA (NASA, Shi et al., ICCAD 2022; DeepShift and AdderNet) as LibTorch modules: shift
-// convolution (DeepShift-Q: weights rounded to signed powers of two, 16-bit fixed-point
-// activations, straight-through gradients) and adder convolution (AdderNet: y = -sum |x - w|,
-// full-precision weight gradient with adaptive scaling, HardTanh input gradient). The IR's
+// Multiplication-free layers of NASA (NASA, Shi et al., ICCAD 2022; DeepShift and AdderNet) as
+// LibTorch modules: shift convolution (DeepShift-Q: weights rounded to signed powers of two, 16-bit
+// fixed-point activations, straight-through gradients) and adder convolution (AdderNet: y = -sum |x
+// - w|, full-precision weight gradient with adaptive scaling, HardTanh input gradient). The IR's
 // shift_conv2d and adder_conv2d lower to these (lower.hpp).
 #pragma once
 
 #include <torch/torch.h>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex::torch_bridge {
 

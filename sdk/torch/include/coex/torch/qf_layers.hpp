@@ -1,11 +1,12 @@
-// QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021; formulas in plugins/hardware_targets/quantum_circuit/README.md) as LibTorch modules: the
-// classical forms that equal the output probabilities of their circuits, trained with binary
-// weights through a straight-through estimator. coex::Network's qf_u / qf_p / qf_n lower to these.
+// QuantumFlow layers (QuantumFlow, Jiang et al., Nature Communications 2021; formulas in
+// plugins/hardware_targets/quantum_circuit/README.md) as LibTorch modules: the classical forms that
+// equal the output probabilities of their circuits, trained with binary weights through a
+// straight-through estimator. coex::Network's qf_u / qf_p / qf_n lower to these.
 #pragma once
 
 #include <torch/torch.h>
 
-#include "coex/export.hpp"
+#include "coex/visibility.hpp"
 
 namespace coex::torch_bridge {
 

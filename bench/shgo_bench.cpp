@@ -1,5 +1,6 @@
 // Benchmark: coex's SHGO on the test problems listed in plugins/controllers/shgo/README.md
-// (Endres et al. 2018 and SciPy's shgo tests), one line per problem (same format as bench/shgo_scipy.py). Run through bench/shgo_vs_scipy.sh.
+// (Endres et al. 2018 and SciPy's shgo tests), one line per problem (same format as
+// bench/shgo_scipy.py). Run through bench/shgo_vs_scipy.sh.
 #include <chrono>
 #include <cmath>
 #include <cstdio>

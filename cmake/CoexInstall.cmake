@@ -9,14 +9,7 @@ set(_targets coex_sdk coex_core coex)
 if(TARGET coex_torch)
   list(APPEND _targets coex_torch)
 endif()
-add_library(coex_testing INTERFACE)
-add_library(coex::testing ALIAS coex_testing)
-set_target_properties(coex_testing PROPERTIES EXPORT_NAME testing)
-# The conformance kit: header-only checks over a loader that libcoex_core implements
-# (coex/testing/loader.hpp), so the checks themselves see only the SDK.
-target_link_libraries(coex_testing INTERFACE coex_core)
-target_include_directories(coex_testing INTERFACE $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/sdk/testing/include>
-                                                  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+# coex_testing (core/CMakeLists.txt): the conformance kit's loader; its checks are header-only.
 list(APPEND _targets coex_testing)
 
 install(TARGETS ${_targets} EXPORT coexTargets

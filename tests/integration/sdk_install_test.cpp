@@ -47,12 +47,14 @@ TempDir* SdkInstall::prefix_ = nullptr;
 }  // namespace
 
 TEST_F(SdkInstall, LayoutIsComplete) {
-  for (const char* f : {"bin/coex", "lib/libcoex_core.so", "lib/libcoex_torch.so",
-                        "lib/coex/plugins/chain_cnn.coex-plugin.json",
-                        "lib/coex/plugins/coex_plugin_fpga_cluster.so",
-                        "include/coex/plugin_entry.hpp", "include/coex/testing/conformance.hpp",
-                        "include/coex/torch/lower.hpp", "share/coex/configs/quickstart.toml",
-                        "lib/cmake/coex/coexConfig.cmake", "lib/cmake/coex/CoexPlugin.cmake"})
+  for (const char* f :
+       {"bin/coex", "lib/libcoex_sdk.so", "lib/libcoex_core.so", "lib/libcoex_torch.so",
+        "include/coex/visibility.hpp", "include/coex/io.hpp", "include/coex/testing/loader.hpp",
+        "lib/coex/plugins/chain_cnn.coex-plugin.json",
+        "lib/coex/plugins/coex_plugin_fpga_cluster.so", "include/coex/plugin_entry.hpp",
+        "include/coex/testing/conformance.hpp", "include/coex/torch/lower.hpp",
+        "share/coex/configs/quickstart.toml", "lib/cmake/coex/coexConfig.cmake",
+        "lib/cmake/coex/CoexPlugin.cmake"})
     EXPECT_TRUE(fs::exists(prefix() / f)) << f;
   // The installed coex finds its own plugins relative to itself.
   const auto r = run_command("COEX_PLUGIN_PATH= '" + coex_bin() + "' plugins");
@@ -89,6 +91,11 @@ TEST_F(SdkInstall, OutOfTreeTargetRunsWithoutRecompilingCoex) {
       ++with_metrics;
   EXPECT_GT(with_metrics, 0u) << "no candidate carries the systolic array's metrics";
   EXPECT_NE(read_text(work / "run" / "candidates.csv").find("area_mm2"), std::string::npos);
+  // The plugin links the SDK library, never the core's.
+  const auto needed = run_command("readelf -d '" + plugins + "/coex_plugin_systolic_array.so'");
+  ASSERT_EQ(needed.exit_code, 0) << needed.output;
+  EXPECT_NE(needed.output.find("[libcoex_sdk.so.0]"), std::string::npos) << needed.output;
+  EXPECT_EQ(needed.output.find("libcoex_core"), std::string::npos) << needed.output;
   EXPECT_EQ(digest(prefix() / "bin" / "coex"), bin_before) << "the installed coex changed";
   EXPECT_EQ(digest(prefix() / "lib" / "libcoex_core.so.0.1.0"), lib_before)
       << "the installed core library changed";

@@ -3,6 +3,8 @@
 // side (coex_add_plugin links coex::sdk, whose include path has no core headers).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -54,4 +56,23 @@ TEST(SdkBoundary, TheScanFindsACoreInclude) {
   fs::remove_all(dir);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_NE(hits[0].find("x.cpp:2:"), std::string::npos) << hits[0];
+}
+
+TEST(SdkBoundary, InTreePluginLibrariesLinkTheSdkAndNotTheCore) {
+  // What the build makes of it: every plugin library needs libcoex_sdk and not libcoex_core.
+  std::size_t checked = 0;
+  for (const auto& e : fs::directory_iterator(COEX_TEST_PLUGIN_DIR)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("coex_plugin_", 0) != 0 || e.path().extension() != ".so") continue;
+    FILE* p = ::popen(("readelf -d '" + e.path().string() + "' 2>&1").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ASSERT_EQ(::pclose(p), 0) << out;
+    EXPECT_NE(out.find("[libcoex_sdk.so.0]"), std::string::npos) << name << ":\n" << out;
+    EXPECT_EQ(out.find("libcoex_core"), std::string::npos) << name << " links the core:\n" << out;
+    ++checked;
+  }
+  EXPECT_GE(checked, 15u) << "too few plugin libraries in " << COEX_TEST_PLUGIN_DIR;
 }

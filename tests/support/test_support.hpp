@@ -33,6 +33,19 @@ std::shared_ptr<T> load_plugin(const std::string& name,
   return coex::testing::load<T>({name, options, task});
 }
 
+/// Runs controller `name` (with `options`) on the kit's toy problem of `seed` against a scripted
+/// evaluator of `budget` candidates; returns the points it proposed and, in `rewards`, their
+/// rewards.
+inline std::vector<Point> run_controller(const std::string& name, const nlohmann::json& options,
+                                         std::uint64_t seed, std::size_t budget,
+                                         std::vector<double>* rewards = nullptr) {
+  const Problem pr = coex::testing::toy_problem(seed, 0);
+  coex::testing::ScriptedEvaluator ev(pr.space, budget);
+  load_plugin<Controller>(name, options)->search(pr, ev);
+  if (rewards) *rewards = ev.rewards;
+  return ev.points;
+}
+
 /// A fresh private temporary folder, removed with the object.
 class TempDir {
  public:

@@ -1,5 +1,6 @@
-// The REINFORCE baseline of coex (reference/co-exploration.md §3, quirk 2): a bias-corrected
-// exponential moving average of *past* rewards, the newest weighted most. Torch-free.
+// The REINFORCE baseline of coex (README.md, "Baseline": the original fed the newest reward into
+// its own baseline): a bias-corrected exponential moving average of *past* rewards, the newest
+// weighted most. Torch-free.
 #pragma once
 
 namespace coex::plugins::rl {

@@ -1,5 +1,5 @@
-// Controller `rl`: REINFORCE with an LSTM policy (reference/co-exploration.md §3), one token per
-// dimension, autoregressive on the current sample, several children per episode, and a
+// Controller `rl`: REINFORCE with an LSTM policy (Jiang et al., IEEE TCAD 2020; README.md), one
+// token per dimension, autoregressive on the current sample, several children per episode, and a
 // bias-corrected EMA baseline that weights the newest reward most.
 #include <torch/torch.h>
 

@@ -3,41 +3,12 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "coex/csv.hpp"
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
 #include "coex/plugin_entry.hpp"
 
 namespace coex::plugins::table {
-
-namespace {
-
-/// Splits one CSV line (RFC 4180 quoting; no newlines inside fields).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else if (c != '\r') {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 class Table final : public AccuracyEstimator {
  public:
@@ -51,7 +22,7 @@ class Table final : public AccuracyEstimator {
                       ". Fix: set option 'file' to the CSV of accuracies");
     std::string line;
     if (!std::getline(in, line)) throw UserError("estimator 'table': " + file_ + " is empty");
-    const auto header = split_csv(line);
+    const auto header = split_csv_line(line);
     auto column = [&](const std::string& name) {
       for (std::size_t i = 0; i < header.size(); ++i)
         if (header[i] == name) return i;
@@ -62,7 +33,7 @@ class Table final : public AccuracyEstimator {
     const std::size_t k = column(key_col), a = column(acc_col);
     for (int row = 2; std::getline(in, line); ++row) {
       if (line.empty()) continue;
-      const auto f = split_csv(line);
+      const auto f = split_csv_line(line);
       if (f.size() <= std::max(k, a))
         throw UserError(file_ + ":" + std::to_string(row) + ": expected " +
                         std::to_string(header.size()) + " fields");

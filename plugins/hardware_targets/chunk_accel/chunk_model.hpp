@@ -1,9 +1,10 @@
-// NASA's chunk-based accelerator (NASA, Shi et al., ICCAD 2022; the NASA-F model, TCAS-I 2023; README.md): three PE chunks
-// (conv/MAC, shift, adder) sharing a global buffer, a mapper that picks the valid tiling of
-// minimum energy-delay product per layer, the access-count energy model with each chunk charged
-// its own operator energy, and the event-driven schedule that runs the chunks concurrently. The
-// row-stationary dataflow is the reference's; weight-, output- and input-stationary are coex's
-// models of the same array (see Dataflow). The `chunk_accel` target plugin is built on it.
+// NASA's chunk-based accelerator (NASA, Shi et al., ICCAD 2022; the NASA-F model, TCAS-I 2023;
+// README.md): three PE chunks (conv/MAC, shift, adder) sharing a global buffer, a mapper that picks
+// the valid tiling of minimum energy-delay product per layer, the access-count energy model with
+// each chunk charged its own operator energy, and the event-driven schedule that runs the chunks
+// concurrently. The row-stationary dataflow is the reference's; weight-, output- and
+// input-stationary are coex's models of the same array (see Dataflow). The `chunk_accel` target
+// plugin is built on it.
 #pragma once
 
 #include <array>

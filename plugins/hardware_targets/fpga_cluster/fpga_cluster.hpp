@@ -1,5 +1,5 @@
 // Hardware target `fpga_cluster`: a pool of FPGAs running a network as a layer pipeline, each
-// stage with its own loop tiling (reference/co-exploration.md §5-6). tune() picks the board
+// stage with its own loop tiling (Jiang et al., IEEE TCAD 2020; README.md). tune() picks the board
 // order, the number of boards, the partition (dynamic programming) and the tilings.
 #pragma once
 

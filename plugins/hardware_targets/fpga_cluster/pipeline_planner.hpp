@@ -1,4 +1,4 @@
-// The multi-FPGA pipeline (reference/co-exploration.md §6): the layer chain is cut into
+// The multi-FPGA pipeline (Jiang et al., IEEE TCAD 2020; README.md): the layer chain is cut into
 // contiguous stages, each on one FPGA with a tiling of its own; activations cross board-to-board
 // links. Dynamic programming finds, for a board order and a number of boards, the partition and
 // tilings that minimise the slowest stage (i.e. maximise throughput).

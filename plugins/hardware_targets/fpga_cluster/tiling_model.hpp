@@ -1,4 +1,4 @@
-// The per-FPGA loop-tiling model (Zhang, FPGA'15 style; reference/co-exploration.md §5).
+// The per-FPGA loop-tiling model (Zhang et al., FPGA 2015 style; README.md).
 // Pure functions, no state: resources of a tiling on a board, and cycles of a layer.
 #pragma once
 

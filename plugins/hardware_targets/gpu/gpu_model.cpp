@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "coex/csv.hpp"
 #include "coex/error.hpp"
 #include "coex/fit.hpp"
 #include "coex/options.hpp"
@@ -589,9 +590,8 @@ std::vector<Measurement> read_measurements(const std::string& csv_path, std::str
     ++lineno;
     const std::string where = csv_path + ":" + std::to_string(lineno);
     if (trim(line).empty() || trim(line)[0] == '#') continue;
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) f.push_back(trim(cell));
+    std::vector<std::string> f = split_csv_line(line);
+    for (auto& cell : f) cell = trim(cell);
     if (out.empty() && !f.empty() && f[0] == "network") {
       if (f != std::vector<std::string>{"network", "device", "precision", "batch", "latency_ms"})
         throw ConfigError(where + ": header must be network,device,precision,batch,latency_ms");

@@ -1,6 +1,7 @@
 // Analytical model of an in-memory-computing accelerator: ReRAM crossbars in tiles, tiles
 // attached to the routers of a mesh network-on-chip (FLASH's IMC template, Li et
-// al., ACM TECS 2021). Every constant is a documented assumption (README.md) and can be set in config.
+// al., ACM TECS 2021). Every constant is a documented assumption (README.md) and can be set in
+// config.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,8 @@
-// QuantumFlow networks as quantum circuits (QuantumFlow, Jiang et al., Nature Communications 2021; README.md): the compiler
-// from a coex::Network of qf_u / qf_p / qf_n layers (with their binary weights and N-LYR
-// factors) to a circuit over the basic gate set {X, Z, H, RY, CX, CZ, CCX} with input encoding
-// ops, its resource counts, its execution on the state-vector simulator (exact or with shots),
-// and the closed-form forward pass (QF-FB(C)) the circuit must reproduce.
+// QuantumFlow networks as quantum circuits (QuantumFlow, Jiang et al., Nature Communications 2021;
+// README.md): the compiler from a coex::Network of qf_u / qf_p / qf_n layers (with their binary
+// weights and N-LYR factors) to a circuit over the basic gate set {X, Z, H, RY, CX, CZ, CCX} with
+// input encoding ops, its resource counts, its execution on the state-vector simulator (exact or
+// with shots), and the closed-form forward pass (QF-FB(C)) the circuit must reproduce.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// QuantumFlow's weight-to-gate mappings and gate cost model (QuantumFlow, Jiang et al., Nature Communications 2021; README.md):
-// the sign pattern of a binary weight vector on k qubits realised by multi-controlled Z gates,
-// either by QF-Map (at most k-1 gates, a function of the number of -1 weights alone, plus a
-// permutation of the input amplitudes) or by the baseline sign-flip walk (up to O(2^k) gates).
+// QuantumFlow's weight-to-gate mappings and gate cost model (QuantumFlow, Jiang et al., Nature
+// Communications 2021; README.md): the sign pattern of a binary weight vector on k qubits realised
+// by multi-controlled Z gates, either by QF-Map (at most k-1 gates, a function of the number of -1
+// weights alone, plus a permutation of the input amplitudes) or by the baseline sign-flip walk (up
+// to O(2^k) gates).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@ namespace coex::qf {
 /// Throws coex::Error for k < 1 or t outside [0, n].
 std::vector<int> qfmap_gates(std::int64_t t, int k);
 
-/// The permutation of QF-Map (§4 step 5): ret[p] is the input index whose amplitude goes to
+/// The permutation of QF-Map (its last step): ret[p] is the input index whose amplitude goes to
 /// basis state p, so that sum_p sign_p x_ret[p] = sum_i w_i x_i, where sign_p is the pattern the
 /// gates of qfmap_gates(t, k) produce. `w` holds +-1 (n = 2^k entries); a vector with more than
 /// n/2 entries of -1 is negated first (the layer's output is squared).
@@ -38,9 +39,9 @@ int readout_cost(int k);
 /// Cost of one U-LYR neuron by QF-Map: sum of its gates' costs plus the readout.
 int ulayer_cost_qfmap(const std::vector<int>& w, int k);
 /// Cost of one neuron by the baseline: sum of its gates' costs plus the readout. With
-/// `original_zero_gate` (README.md, "N-LYR"), a vector with w_0 = -1 is charged as the original code
-/// does: a gate on the all-zero string priced by the formula at 2*0 - 3 = -3 (needed to reproduce
-/// the published Figure 2(d)); coex's default negates the vector instead, at no cost.
+/// `original_zero_gate` (README.md, "N-LYR"), a vector with w_0 = -1 is charged as the original
+/// code does: a gate on the all-zero string priced by the formula at 2*0 - 3 = -3 (needed to
+/// reproduce the published Figure 2(d)); coex's default negates the vector instead, at no cost.
 int ulayer_cost_baseline(const std::vector<int>& w, int k, bool original_zero_gate = false);
 /// Exact mean QF-Map cost of one neuron over uniformly random +-1 vectors on k qubits (the
 /// cost depends on the number of -1 weights only, which is binomial).

@@ -1,6 +1,6 @@
-// Search space `chain_cnn`: the plain chain CNN of co-exploration NAS (reference/co-exploration.md
-// §2): per layer a kernel, a filter count and (optionally searched) a stride; Conv -> ReLU -> BN;
-// head Flatten -> Dense(classes). Input shape and classes come from the task.
+// Search space `chain_cnn`: the plain chain CNN of co-exploration NAS (Jiang et al., IEEE
+// TCAD 2020): per layer a kernel, a filter count and (optionally searched) a stride; Conv -> ReLU
+// -> BN; head Flatten -> Dense(classes). Input shape and classes come from the task.
 #pragma once
 
 #include <vector>

@@ -1,8 +1,8 @@
-// Search space `qf_net`: QuantumFlow networks (Jiang et al., Nature Communications 2021). A point picks
-// the input resolution, the network kind (QF-hNet: a U-LYR first, then P-LYRs; QF-pNet: P-LYRs
-// on pixel probabilities), the number of layers, the neurons of each hidden layer and whether an
-// N-LYR follows each layer. The last layer has one neuron per class of the task (its `labels`
-// subset). README.md lists the options.
+// Search space `qf_net`: QuantumFlow networks (Jiang et al., Nature Communications 2021). A point
+// picks the input resolution, the network kind (QF-hNet: a U-LYR first, then P-LYRs; QF-pNet:
+// P-LYRs on pixel probabilities), the number of layers, the neurons of each hidden layer and
+// whether an N-LYR follows each layer. The last layer has one neuron per class of the task (its
+// `labels` subset). README.md lists the options.
 #include <algorithm>
 
 #include "coex/error.hpp"

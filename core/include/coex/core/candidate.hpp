@@ -1,4 +1,5 @@
-// The candidate record (docs/architecture.md, "Data model"): everything the store keeps about one proposed point.
+// The candidate record (docs/architecture.md, "Data model"): everything the store keeps about one
+// proposed point.
 #pragma once
 
 #include <cstdint>

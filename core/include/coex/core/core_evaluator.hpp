@@ -1,6 +1,6 @@
-// The core's Evaluator: the two-level loop (docs/architecture.md). For each point: decode; fast level
-// (hardware tune or evaluate, prune on infeasibility or violated specs, never training);
-// slow level (accuracy estimate) for survivors; reward; commit to the store at once.
+// The core's Evaluator: the two-level loop (docs/architecture.md). For each point: decode; fast
+// level (hardware tune or evaluate, prune on infeasibility or violated specs, never training); slow
+// level (accuracy estimate) for survivors; reward; commit to the store at once.
 #pragma once
 
 #include <chrono>

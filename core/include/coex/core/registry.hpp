@@ -1,6 +1,7 @@
 // Plugin discovery (from manifests, without loading anything) and loading (Boost.DLL), with every
-// check of docs/architecture.md ("The plugin contract"): folder permissions, duplicate names, entry symbol, ABI major/minor,
-// compiler ABI tag, LibTorch version, manifest/descriptor agreement, and a factory that may fail.
+// check of docs/architecture.md ("The plugin contract"): folder permissions, duplicate names, entry
+// symbol, ABI major/minor, compiler ABI tag, LibTorch version, manifest/descriptor agreement, and a
+// factory that may fail.
 #pragma once
 
 #include <filesystem>
@@ -47,8 +48,8 @@ struct PluginDir {
   std::string origin;
 };
 
-/// The folders coex searches, in this order (docs/architecture.md): `cli` paths, COEX_PLUGIN_PATH, the config's
-/// plugin_paths, the build tree's plugin folder (when running from the build tree) and
+/// The folders coex searches, in this order (docs/architecture.md): `cli` paths, COEX_PLUGIN_PATH,
+/// the config's plugin_paths, the build tree's plugin folder (when running from the build tree) and
 /// <prefix>/lib/coex/plugins (relative to the running executable).
 std::vector<PluginDir> default_plugin_dirs(const std::vector<std::string>& cli_paths,
                                            const std::vector<std::string>& config_paths);

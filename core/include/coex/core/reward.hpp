@@ -1,5 +1,6 @@
-// Rewards (reference/co-exploration.md §4): `weighted` (HotNAS normalised, alpha-weighted) and
-// `constrained` (accuracy if the specs hold, else the penalty).
+// Rewards (the co-exploration papers: Jiang et al., IEEE TCAD 2020; HotNAS, CODES+ISSS 2020):
+// `weighted` (HotNAS normalised, alpha-weighted) and `constrained` (accuracy if the specs hold,
+// else the penalty).
 #pragma once
 
 #include "coex/core/config.hpp"

@@ -1,5 +1,6 @@
-// The run's SQLite store (docs/architecture.md, "Store and resume"): WAL journal, one transaction per candidate, committed as
-// soon as the candidate ends, so a run killed at any instant loses nothing already evaluated.
+// The run's SQLite store (docs/architecture.md, "Store and resume"): WAL journal, one transaction
+// per candidate, committed as soon as the candidate ends, so a run killed at any instant loses
+// nothing already evaluated.
 #pragma once
 
 #include <filesystem>

@@ -8,26 +8,13 @@
 
 using namespace coex;
 
-namespace {
-
+using coex::test::run_controller;
 using coex::testing::ScriptedEvaluator;
-
-Problem problem(std::uint64_t seed) { return coex::testing::toy_problem(seed, 0); }
-
-std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed,
-                       std::size_t budget, std::vector<double>* rewards = nullptr) {
-  const Problem pr = problem(seed);
-  ScriptedEvaluator ev(pr.space, budget);
-  test::load_plugin<Controller>(name, opts)->search(pr, ev);
-  if (rewards) *rewards = ev.rewards;
-  return ev.points;
-}
-
-}  // namespace
 
 TEST(Evolution, MutatesOneDimensionAndImproves) {
   std::vector<double> rewards;
-  const auto pts = run("evolution", {{"population", 20}, {"sample_size", 5}}, 2, 600, &rewards);
+  const auto pts =
+      run_controller("evolution", {{"population", 20}, {"sample_size", 5}}, 2, 600, &rewards);
   // After the 20 random members, every child differs from some earlier candidate in exactly one
   // coordinate (its parent).
   for (std::size_t i = 20; i < pts.size(); ++i) {

@@ -8,31 +8,17 @@
 
 using namespace coex;
 
-namespace {
-
+using coex::test::run_controller;
 using coex::testing::ScriptedEvaluator;
-
-Problem problem(std::uint64_t seed) { return coex::testing::toy_problem(seed, 0); }
-
-std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed,
-                       std::size_t budget, std::vector<double>* rewards = nullptr) {
-  const Problem pr = problem(seed);
-  ScriptedEvaluator ev(pr.space, budget);
-  test::load_plugin<Controller>(name, opts)->search(pr, ev);
-  if (rewards) *rewards = ev.rewards;
-  return ev.points;
-}
-
-}  // namespace
 
 TEST(Random, RespectsTheBudgetExactlyAndIsSeedDeterministic) {
   for (const std::string name : {"random"}) {
     const nlohmann::json opts =
         name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
-    const auto a = run(name, opts, 7, 37);
+    const auto a = run_controller(name, opts, 7, 37);
     EXPECT_EQ(a.size(), 37u) << name;
-    EXPECT_EQ(a, run(name, opts, 7, 37)) << name << " is not deterministic under a seed";
-    EXPECT_NE(a, run(name, opts, 8, 37)) << name << " ignores the seed";
+    EXPECT_EQ(a, run_controller(name, opts, 7, 37)) << name << " is not deterministic under a seed";
+    EXPECT_NE(a, run_controller(name, opts, 8, 37)) << name << " ignores the seed";
   }
 }
 

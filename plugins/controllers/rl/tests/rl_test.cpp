@@ -9,26 +9,12 @@
 
 using namespace coex;
 
-namespace {
-
+using coex::test::run_controller;
 using coex::testing::ScriptedEvaluator;
 
-Problem problem(std::uint64_t seed) { return coex::testing::toy_problem(seed, 0); }
-
-std::vector<Point> run(const std::string& name, const nlohmann::json& opts, std::uint64_t seed,
-                       std::size_t budget, std::vector<double>* rewards = nullptr) {
-  const Problem pr = problem(seed);
-  ScriptedEvaluator ev(pr.space, budget);
-  test::load_plugin<Controller>(name, opts)->search(pr, ev);
-  if (rewards) *rewards = ev.rewards;
-  return ev.points;
-}
-
-}  // namespace
-
 TEST(EmaBaseline, NewestRewardWeighsMost) {
-  // Reference §3: beta = 0.9; after 0,0,0,0,1 the baseline is 0.1/(1-0.9^5) = 0.2442 (> mean 0.2),
-  // after 1,0,0,0,0 it is 0.1602 (< 0.2); the first advantage is 0.
+  // README "Baseline": beta = 0.9; after 0,0,0,0,1 the baseline is 0.1/(1-0.9^5) = 0.2442 (> mean
+  // 0.2), after 1,0,0,0,0 it is 0.1602 (< 0.2); the first advantage is 0.
   coex::plugins::rl::EmaBaseline a(0.9), b(0.9);
   EXPECT_EQ(a.advantage_and_update(0), 0.0);
   for (double r : {0.0, 0.0, 0.0, 1.0}) a.advantage_and_update(r);
@@ -45,18 +31,18 @@ TEST(Rl, RespectsTheBudgetExactlyAndIsSeedDeterministic) {
   for (const std::string name : {"rl"}) {
     const nlohmann::json opts =
         name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
-    const auto a = run(name, opts, 7, 37);
+    const auto a = run_controller(name, opts, 7, 37);
     EXPECT_EQ(a.size(), 37u) << name;
-    EXPECT_EQ(a, run(name, opts, 7, 37)) << name << " is not deterministic under a seed";
-    EXPECT_NE(a, run(name, opts, 8, 37)) << name << " ignores the seed";
+    EXPECT_EQ(a, run_controller(name, opts, 7, 37)) << name << " is not deterministic under a seed";
+    EXPECT_NE(a, run_controller(name, opts, 8, 37)) << name << " ignores the seed";
   }
 }
 
 TEST(Rl, Learns) {
   std::vector<double> rewards;
-  run("rl", {{"children", 4}, {"lr", 0.05}}, 1, 1200, &rewards);
+  run_controller("rl", {{"children", 4}, {"lr", 0.05}}, 1, 1200, &rewards);
   std::vector<double> uniform;
-  run("random", {{"batch", 4}}, 1, 1200, &uniform);
+  run_controller("random", {{"batch", 4}}, 1, 1200, &uniform);
   const double base =
       std::accumulate(uniform.begin(), uniform.end(), 0.0) / static_cast<double>(uniform.size());
   const double last = std::accumulate(rewards.end() - 200, rewards.end(), 0.0) / 200;

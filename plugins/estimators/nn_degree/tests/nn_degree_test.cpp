@@ -30,7 +30,7 @@ Network dense(const std::vector<double>& p, std::int64_t max_skip = 199) {
 }  // namespace
 
 TEST(NnDegree, ReferenceFixturesFromTheIr) {
-  // flash.md §4: wm=2, d=(4,4,4), tc=(40,80,125): NN-Mass 621.33, NN-Degree 340.5.
+  // README fixtures: wm=2, d=(4,4,4), tc=(40,80,125): NN-Mass 621.33, NN-Degree 340.5.
   Topology t = analyse(dense({4, 40, 4, 80, 4, 125, 1}));
   ASSERT_EQ(t.cells.size(), 3u);
   EXPECT_DOUBLE_EQ(t.cells[0].width, 32);

@@ -1,11 +1,10 @@
 // Conformance of `table`: the estimator kit's checks on nb201 networks, each looked up by the
 // search space's description in a table with a row for every NAS-Bench-201 cell. The table is
-// written before the tests run (a test environment), from the nb201 plugin itself.
-#include <unistd.h>
+// written before the tests run (a test environment), from the nb201 plugin itself, into the
+// test's build folder.
+#include <sstream>
 
-#include <filesystem>
-#include <fstream>
-
+#include "coex/io.hpp"
 #include "coex/testing/conformance.hpp"
 
 namespace {
@@ -16,12 +15,9 @@ coex::Task cifar_like() {
   return t;
 }
 
-const std::string& table_path() {
-  static const std::string p = (std::filesystem::temp_directory_path() /
-                                ("coex_table_conformance_" + std::to_string(::getpid()) + ".csv"))
-                                   .string();
-  return p;
-}
+/// In the test's build folder, so the name is stable; every test process writes the same text
+/// atomically, so processes running at once never read a partial table.
+std::string table_path() { return TABLE_TEST_DIR "/nb201_table.csv"; }
 
 /// Writes `arch,accuracy` for every nb201 cell; the accuracy is a fixed function of the row so
 /// that lookups of different cells differ.
@@ -29,13 +25,13 @@ class TableFile : public ::testing::Environment {
  public:
   void SetUp() override {
     const auto space = coex::testing::load<coex::SearchSpace>({"nb201", {}, cifar_like()});
-    std::ofstream out(table_path());
+    std::ostringstream out;
     out << "arch,accuracy\n";
     for (std::uint64_t i = 0; i < space->space().cardinality(); ++i)
       out << space->describe(space->space().at(i)) << "," << 0.5 + 0.4 * double(i % 997) / 997
           << "\n";
+    coex::write_file_atomic(table_path(), out.str());
   }
-  void TearDown() override { std::filesystem::remove(table_path()); }
 };
 
 [[maybe_unused]] auto* const kTableFile = ::testing::AddGlobalTestEnvironment(new TableFile);

@@ -16,6 +16,8 @@ function(coex_add_plugin)
   endif()
   set(tgt coex_plugin_${P_NAME})
   add_library(${tgt} MODULE ${P_SOURCES})
+  # Every plugin of the build, for suites that need them all (tests/CMakeLists.txt).
+  set_property(GLOBAL APPEND PROPERTY COEX_PLUGIN_TARGETS ${tgt})
   set_target_properties(${tgt} PROPERTIES
     PREFIX ""
     OUTPUT_NAME coex_plugin_${P_NAME}

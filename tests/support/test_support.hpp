@@ -46,6 +46,17 @@ inline std::vector<Point> run_controller(const std::string& name, const nlohmann
   return ev.points;
 }
 
+/// Controller `name` (with `options`) on the toy problem, budget 37: spends exactly the budget,
+/// repeats its run under the same seed (7) and changes it under another (8).
+inline void expect_exact_budget_and_seed_use(const std::string& name,
+                                             const nlohmann::json& options) {
+  const auto a = run_controller(name, options, 7, 37);
+  EXPECT_EQ(a.size(), 37u) << name;
+  EXPECT_EQ(a, run_controller(name, options, 7, 37))
+      << name << " is not deterministic under a seed";
+  EXPECT_NE(a, run_controller(name, options, 8, 37)) << name << " ignores the seed";
+}
+
 /// A fresh private temporary folder, removed with the object.
 class TempDir {
  public:

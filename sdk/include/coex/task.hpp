@@ -28,7 +28,7 @@ struct COEX_API Task {
   int classes = 10;
   /// Class subset: the dataset labels kept, in the order that relabels them 0..K-1 (K = classes).
   /// Empty = every class of the dataset, unrelabelled.
-  std::vector<int> labels;
+  std::vector<int> labels = {};
 };
 
 /// What every plugin is told at creation (besides its options).

@@ -11,15 +11,8 @@ using namespace coex;
 using coex::test::run_controller;
 using coex::testing::ScriptedEvaluator;
 
-TEST(Random, RespectsTheBudgetExactlyAndIsSeedDeterministic) {
-  for (const std::string name : {"random"}) {
-    const nlohmann::json opts =
-        name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
-    const auto a = run_controller(name, opts, 7, 37);
-    EXPECT_EQ(a.size(), 37u) << name;
-    EXPECT_EQ(a, run_controller(name, opts, 7, 37)) << name << " is not deterministic under a seed";
-    EXPECT_NE(a, run_controller(name, opts, 8, 37)) << name << " ignores the seed";
-  }
+TEST(Random, RespectsTheBudgetExactlyAndUsesItsSeed) {
+  coex::test::expect_exact_budget_and_seed_use("random", {{"batch", 4}});
 }
 
 TEST(Random, ExhaustsAFiniteSpaceWithoutRepeats) {

@@ -27,15 +27,8 @@ TEST(EmaBaseline, NewestRewardWeighsMost) {
   EXPECT_NEAR(c.advantage_and_update(0.8), 0.3, 1e-12) << "adv_t = R_t - b_{t-1}";
 }
 
-TEST(Rl, RespectsTheBudgetExactlyAndIsSeedDeterministic) {
-  for (const std::string name : {"rl"}) {
-    const nlohmann::json opts =
-        name == "rl" ? nlohmann::json{{"children", 4}} : nlohmann::json{{"batch", 4}};
-    const auto a = run_controller(name, opts, 7, 37);
-    EXPECT_EQ(a.size(), 37u) << name;
-    EXPECT_EQ(a, run_controller(name, opts, 7, 37)) << name << " is not deterministic under a seed";
-    EXPECT_NE(a, run_controller(name, opts, 8, 37)) << name << " ignores the seed";
-  }
+TEST(Rl, RespectsTheBudgetExactlyAndUsesItsSeed) {
+  coex::test::expect_exact_budget_and_seed_use("rl", {{"children", 4}});
 }
 
 TEST(Rl, Learns) {

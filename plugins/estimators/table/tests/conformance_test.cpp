@@ -9,11 +9,7 @@
 
 namespace {
 
-coex::Task cifar_like() {
-  coex::Task t;
-  t.input = {3, 32, 32};
-  return t;
-}
+const coex::Task kCifar{.input = {3, 32, 32}};
 
 /// In the test's build folder, so the name is stable; every test process writes the same text
 /// atomically, so processes running at once never read a partial table.
@@ -24,7 +20,8 @@ std::string table_path() { return TABLE_TEST_DIR "/nb201_table.csv"; }
 class TableFile : public ::testing::Environment {
  public:
   void SetUp() override {
-    const auto space = coex::testing::load<coex::SearchSpace>({"nb201", {}, cifar_like()});
+    const auto space =
+        coex::testing::load<coex::SearchSpace>({"nb201", {}, kCifar});
     std::ostringstream out;
     out << "arch,accuracy\n";
     for (std::uint64_t i = 0; i < space->space().cardinality(); ++i)
@@ -38,4 +35,5 @@ class TableFile : public ::testing::Environment {
 
 }  // namespace
 
-COEX_ESTIMATOR_CONFORMANCE(Table, {"table", {{"file", table_path()}}, cifar_like(), "nb201"});
+COEX_ESTIMATOR_CONFORMANCE(
+    Table, {"table", {{"file", table_path()}}, kCifar, "nb201"});

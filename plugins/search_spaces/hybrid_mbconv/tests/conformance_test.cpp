@@ -2,16 +2,8 @@
 // supernet and a conv-only one.
 #include "coex/testing/conformance.hpp"
 
-namespace {
-coex::Task cifar_like() {
-  coex::Task t;
-  t.input = {3, 32, 32};
-  return t;
-}
-}  // namespace
-
 COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconv, {"hybrid_mbconv", {}});
 COEX_SEARCH_SPACE_CONFORMANCE(HybridMbconvConvOnly,
                               {"hybrid_mbconv",
                                {{"operators", {"conv"}}, {"stage_cells", {1, 1, 1, 1, 1, 1, 1}}},
-                               cifar_like()});
+                               coex::Task{.input = {3, 32, 32}}});

@@ -131,7 +131,7 @@ std::vector<OptionSpec> device_fields() {
 
 Device device_from_json(const json& t, const std::string& where) {
   const json v = validate_fields(
-      device_fields(), t, where, [&](const std::string&) { return where; },
+      device_fields(), t, "the device", [&](const std::string&) { return where; },
       " Fix: see `coex plugins show gpu` for the fields of a device");
   Device d;
   d.name = v.at("name").get<std::string>();
@@ -145,8 +145,9 @@ Device device_from_json(const json& t, const std::string& where) {
   d.min_power_w = v.value("min_power_w", 0.4 * d.tdp_w);
   for (const auto& [key, value] : {std::pair{"idle_w", d.idle_w}, {"min_power_w", d.min_power_w}})
     if (value > d.tdp_w)
-      throw ConfigError(where + ": field '" + key + "' = " + std::to_string(value) +
-                        " is above tdp_w = " + std::to_string(d.tdp_w));
+      throw ConfigError(where + ": field '" + key + "' = " + json(value).dump() +
+                        " is above tdp_w = " + json(d.tdp_w).dump() +
+                        ". Fix: lower it or raise tdp_w");
   d.launch_us = v.at("launch_us").get<double>();
   d.max_gpus = v.at("max_gpus").get<int>();
   return d;

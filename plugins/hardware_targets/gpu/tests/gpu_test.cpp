@@ -347,5 +347,38 @@ TEST(GpuCalibration, ProfileRoundTripsThroughJson) {
   EXPECT_THROW(gpu::Profile::from_json(bad, "f.json"), ConfigError);
 }
 
+TEST(GpuTarget, DeviceFilesAreCheckedAgainstTheDeclaredFields) {
+  // `coex calibrate --target gpu --device-file F` reads a device outside any config: the same
+  // field declarations check it, plus the checks between fields.
+  const nlohmann::json ok = {
+      {"name", "x"}, {"fp32_tflops", 10}, {"memory_gb", 8}, {"bandwidth_gbs", 300}, {"tdp_w", 100}};
+  const auto d = gpu::device_from_json(ok, "d.json");
+  EXPECT_DOUBLE_EQ(d.idle_w, 15);       // 15% of tdp_w
+  EXPECT_DOUBLE_EQ(d.min_power_w, 40);  // 40% of tdp_w
+  EXPECT_DOUBLE_EQ(d.vector_tflops, 10);
+  EXPECT_EQ(d.max_gpus, 8);
+  auto error = [](nlohmann::json j) {
+    try {
+      gpu::device_from_json(j, "d.json");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  nlohmann::json typo = ok;
+  typo.erase("fp32_tflops");
+  typo["fp32_tflop"] = 10;
+  EXPECT_NE(error(typo).find("d.json: unknown field 'fp32_tflop' in the device. Did you mean "
+                             "'fp32_tflops'?"),
+            std::string::npos)
+      << error(typo);
+  nlohmann::json idle = ok;
+  idle["idle_w"] = 150;
+  EXPECT_NE(error(idle).find("field 'idle_w' = 150"), std::string::npos) << error(idle);
+  nlohmann::json missing = ok;
+  missing.erase("tdp_w");
+  EXPECT_NE(error(missing).find("needs field 'tdp_w'"), std::string::npos) << error(missing);
+}
+
 }  // namespace
 }  // namespace coex

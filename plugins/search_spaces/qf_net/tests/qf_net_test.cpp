@@ -7,20 +7,14 @@
 namespace coex {
 namespace {
 
-Task fmnist_pair() {
-  Task t;
-  t.labels = {3, 6};
-  t.classes = 2;
-  return t;
-}
+/// Fashion-MNIST's classes 3 and 6 (dress, shirt), relabelled 0 and 1.
+const Task kPair{.classes = 2, .labels = {3, 6}};
 
 TEST(QfNetSpace, DecodesHNetsAndPNetsWithAClassPerOutput) {
   using coex::testing::load;
   using coex::testing::PluginUnderTest;
-  auto s = load<SearchSpace>(
-      PluginUnderTest{"qf_net",
-                      {{"resolutions", {4}}, {"depths", {2}}, {"neurons", {4}}, {"norm", "all"}},
-                      fmnist_pair()});
+  auto s = load<SearchSpace>(PluginUnderTest{
+      "qf_net", {{"resolutions", {4}}, {"depths", {2}}, {"neurons", {4}}, {"norm", "all"}}, kPair});
   // Dimensions: kind only (one resolution, one depth, one neuron choice, norm fixed).
   ASSERT_EQ(s->space().size(), 2u);  // kind, L1_neurons
   const Network h = s->decode({0, 0});
@@ -37,7 +31,7 @@ TEST(QfNetSpace, DecodesHNetsAndPNetsWithAClassPerOutput) {
   EXPECT_EQ(Network::from_json(h.to_json()).hash(), h.hash());
   // Bad options name the option.
   try {
-    load<SearchSpace>(PluginUnderTest{"qf_net", {{"neurons", {3}}}, fmnist_pair()});
+    load<SearchSpace>(PluginUnderTest{"qf_net", {{"neurons", {3}}}, kPair});
     FAIL() << "no error";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("'neurons'"), std::string::npos) << e.what();

@@ -20,8 +20,7 @@ std::string table_path() { return TABLE_TEST_DIR "/nb201_table.csv"; }
 class TableFile : public ::testing::Environment {
  public:
   void SetUp() override {
-    const auto space =
-        coex::testing::load<coex::SearchSpace>({"nb201", {}, kCifar});
+    const auto space = coex::testing::load<coex::SearchSpace>({"nb201", {}, kCifar});
     std::ostringstream out;
     out << "arch,accuracy\n";
     for (std::uint64_t i = 0; i < space->space().cardinality(); ++i)
@@ -35,5 +34,4 @@ class TableFile : public ::testing::Environment {
 
 }  // namespace
 
-COEX_ESTIMATOR_CONFORMANCE(
-    Table, {"table", {{"file", table_path()}}, kCifar, "nb201"});
+COEX_ESTIMATOR_CONFORMANCE(Table, {"table", {{"file", table_path()}}, kCifar, "nb201"});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -202,6 +203,51 @@ std::string Space::describe(const Point& p) const {
     s += dims_[i].name + "=" + dims_[i].label(p[i]);
   }
   return s;
+}
+
+Point Space::parse(const std::string& description) const {
+  auto fail = [&](const std::string& why) -> UserError {
+    std::string form;
+    for (std::size_t i = 0; i < dims_.size(); ++i) form += (i ? ", " : "") + dims_[i].name + "=...";
+    return UserError("cannot read '" + description + "' as a point: " + why +
+                     ". Expected: " + (form.empty() ? "an empty description" : form));
+  };
+  Point p;
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < dims_.size(); ++i) {
+    const Dimension& d = dims_[i];
+    const std::string head = (i ? ", " : "") + d.name + "=";
+    if (description.compare(pos, head.size(), head) != 0)
+      throw fail("'" + d.name + "=' expected at character " + std::to_string(pos + 1));
+    pos += head.size();
+    // The label runs to the next dimension's ", name=", or to the end for the last one.
+    std::size_t end = description.size();
+    if (i + 1 < dims_.size()) {
+      end = description.find(", " + dims_[i + 1].name + "=", pos);
+      if (end == std::string::npos) throw fail("no '" + dims_[i + 1].name + "=' after " + d.name);
+    }
+    const std::string label = description.substr(pos, end - pos);
+    pos = end;
+    Coordinate v = 0;
+    if (d.kind == Dimension::Kind::kCategorical) {
+      const auto it = std::find(d.choices.begin(), d.choices.end(), label);
+      if (it == d.choices.end())
+        throw fail(d.name + " = '" + label + "' is not one of its choices");
+      v = static_cast<Coordinate>(it - d.choices.begin());
+    } else {
+      char* stop = nullptr;
+      v = std::strtod(label.c_str(), &stop);
+      if (label.empty() || stop != label.c_str() + label.size())
+        throw fail(d.name + " = '" + label + "' is not a number");
+      if (d.kind == Dimension::Kind::kReal) v = std::clamp(v, d.lo, d.hi);  // 6-digit labels
+      if (!d.contains(v))
+        throw fail(d.name + " = " + label + " is outside its range [" + d.label(d.lo) + ", " +
+                   d.label(d.hi) + "]");
+    }
+    p.push_back(v);
+  }
+  if (pos != description.size()) throw fail("unexpected text after the last dimension");
+  return p;
 }
 
 std::string Space::key(const Point& p) { return nlohmann::json(p).dump(); }

@@ -24,3 +24,38 @@ TEST(ConformanceKit, CatchesAControllerThatIgnoresTheSeed) {
   EXPECT_NE(std::string(r.message()).find("same seed, different candidate"), std::string::npos)
       << r.message();
 }
+
+namespace {
+
+/// A chain of `width` channels per layer, 1 to 4 layers: its description is the space's own, and
+/// its parse is wrong by one in the last coordinate (unless told to be honest).
+class OffByOneSpace final : public SearchSpace {
+ public:
+  explicit OffByOneSpace(bool honest) : honest_(honest) {}
+  const Space& space() const override { return space_; }
+  Network decode(const Point& p) const override {
+    Network n;
+    int x = n.add_input({1, 8, 8});
+    for (int l = 0; l < static_cast<int>(p[0]); ++l) x = n.add_conv2d_same(x, 4 + 4 * p[1], 3, 1);
+    n.add_linear(n.add_flatten(x), 10);
+    return n;
+  }
+  Point parse(const std::string& d) const override {
+    Point p = space_.parse(d);
+    if (!honest_) p[1] = p[1] == 0 ? 1 : 0;
+    return p;
+  }
+
+ private:
+  bool honest_;
+  Space space_{{Dimension::integer("layers", 1, 4), Dimension::integer("width", 0, 3)}};
+};
+
+}  // namespace
+
+TEST(ConformanceKit, CatchesAParseThatDoesNotInvertDescribe) {
+  EXPECT_TRUE(coex::testing::check_search_space_parse(OffByOneSpace(true)));
+  const auto r = coex::testing::check_search_space_parse(OffByOneSpace(false));
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("describes as"), std::string::npos) << r.message();
+}

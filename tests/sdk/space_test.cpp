@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "coex/error.hpp"
@@ -77,4 +78,37 @@ TEST(Space, OtherValueIsUniformOverTheOthers) {
   EXPECT_EQ(Dimension::real("r", 0, 1).other_value(0.25, rng), 0.25);
   const Dimension i = Dimension::integer("n", 5, 6);
   EXPECT_EQ(i.other_value(5, rng), 6);
+}
+
+TEST(Space, ParseInvertsDescribe) {
+  const Space s = mixed();
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const Point p = s.sample(rng);
+    const Point q = s.parse(s.describe(p));
+    EXPECT_EQ(q[0], p[0]);
+    EXPECT_EQ(q[1], p[1]);
+    EXPECT_NEAR(q[2], p[2], 1e-5 * p[2]) << "reals come back from 6-digit labels";
+    EXPECT_EQ(s.describe(q), s.describe(p));
+  }
+  // A label with the separator in it still parses: labels run to the next ", name=".
+  const Space t({Dimension::categorical("a", {"x, y", "z"}), Dimension::integer("b", 0, 3)});
+  EXPECT_EQ(t.parse("a=x, y, b=2"), (Point{0, 2}));
+  auto error = [&](const std::string& text) {
+    try {
+      s.parse(text);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("k=3, n=9, lr=0.01"),
+            "cannot read 'k=3, n=9, lr=0.01' as a point: n = 9 is outside its range [2, 5]. "
+            "Expected: k=..., n=..., lr=...");
+  EXPECT_NE(error("k=4, n=2, lr=0.01").find("k = '4' is not one of its choices"),
+            std::string::npos);
+  EXPECT_NE(error("k=3, lr=0.01").find("no 'n=' after k"), std::string::npos);
+  EXPECT_NE(error("k=3, n=x, lr=0.01").find("n = 'x' is not a number"), std::string::npos);
+  EXPECT_NE(error("n=3").find("'k=' expected at character 1"), std::string::npos);
+  EXPECT_NE(error("k=3, n=2.5, lr=0.01").find("outside its range"), std::string::npos);
 }

@@ -20,6 +20,9 @@ class ChainCnn final : public SearchSpace {
   const Space& space() const override { return space_; }
   Network decode(const Point& p) const override;
   std::string describe(const Point& p) const override;
+  /// The canonical point of "depth D: [k,f,s]...": the layers' choices, coordinates of the
+  /// layers beyond D at 0. A stride that the stride mode does not give is an error.
+  Point parse(const std::string& description) const override;
 
  private:
   struct Layer {

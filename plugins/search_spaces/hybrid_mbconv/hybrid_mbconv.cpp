@@ -6,6 +6,8 @@
 // inputs below 64 px, ImageNet's otherwise). README.md lists the options and the lowering.
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <sstream>
 
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
@@ -25,6 +27,12 @@ struct Block {
 
 const char* type_name(OpKind op) {
   return op == OpKind::kShiftConv2d ? "shift" : op == OpKind::kAdderConv2d ? "adder" : "conv";
+}
+
+/// A block in a description: "-" for skip, else the operator's initial, kernel and expansion.
+std::string token(const Block& b) {
+  if (b.skip) return "-";
+  return type_name(b.op)[0] + std::to_string(b.kernel) + std::to_string(b.expansion);
 }
 
 std::string block_name(const Block& b) {
@@ -181,11 +189,42 @@ class HybridMbconv final : public SearchSpace {
         continue;
       }
       ++n[b.op == OpKind::kConv2d ? 0 : b.op == OpKind::kShiftConv2d ? 1 : 2];
-      s += std::string(" ") + type_name(b.op)[0] + std::to_string(b.kernel) +
-           std::to_string(b.expansion);
+      s += " " + token(b);
     }
     return std::to_string(n[0]) + " conv, " + std::to_string(n[1]) + " shift, " +
            std::to_string(n[2]) + " adder, " + std::to_string(skips) + " skip:" + s;
+  }
+
+  /// The point of a description: after the ':', one token per cell ("c35": operator letter,
+  /// kernel, expansion; "-": skip), each matched to that cell's choices. Exact inverse of
+  /// describe() (the counts before the ':' are checked against the tokens).
+  Point parse(const std::string& text) const override {
+    auto fail = [&](const std::string& why) {
+      return UserError("'" + text + "' is not a hybrid_mbconv description: " + why +
+                       ". Expected 'N conv, N shift, N adder, N skip:' then one token per cell (" +
+                       std::to_string(end_cell_.size()) +
+                       "): c, s or a with kernel and expansion (e.g. c36), or - for skip");
+    };
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) throw fail("no ':'");
+    std::vector<std::string> tokens;
+    std::istringstream in(text.substr(colon + 1));
+    for (std::string t; in >> t;) tokens.push_back(t);
+    if (tokens.size() != end_cell_.size())
+      throw fail(std::to_string(tokens.size()) + " cell tokens");
+    Point p;
+    for (std::size_t c = 0; c < tokens.size(); ++c) {
+      const auto& choices = end_cell_[c] ? choices_end_ : choices_all_;
+      std::optional<std::size_t> hit;
+      for (std::size_t k = 0; k < choices.size(); ++k)
+        if (token(choices[k]) == tokens[c]) hit = k;
+      if (!hit)
+        throw fail("cell " + std::to_string(c) + " token '" + tokens[c] +
+                   "' is not one of its choices");
+      p.push_back(static_cast<Coordinate>(*hit));
+    }
+    if (describe(p) != text) throw fail("the counts before ':' do not match the tokens");
+    return p;
   }
 
  private:

@@ -2,6 +2,7 @@
 // a 4-node cell with 6 edges, each one of 5 operations (15,625 cells), in the standard macro
 // skeleton (stem, 3 stages of N cells at C, 2C, 4C channels with residual reduction blocks,
 // BN-ReLU, global average pooling, linear). See README.md.
+#include <algorithm>
 #include <array>
 
 #include "coex/error.hpp"
@@ -78,6 +79,46 @@ class Nb201 final : public SearchSpace {
       if (e == 0 || e == 2 || e == 5) s += "|";
     }
     return s;
+  }
+
+  /// The point of a standard cell string. Exact inverse of describe(); whitespace around the
+  /// string is ignored.
+  Point parse(const std::string& text) const override {
+    const auto a = text.find_first_not_of(" \t\r\n"), b = text.find_last_not_of(" \t\r\n");
+    const std::string s = a == std::string::npos ? "" : text.substr(a, b - a + 1);
+    auto fail = [&](const std::string& why) {
+      return UserError("'" + text + "' is not a NAS-Bench-201 cell string: " + why +
+                       ". Expected |op~0|+|op~0|op~1|+|op~0|op~1|op~2| with op one of none, "
+                       "skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3");
+    };
+    Point p;
+    std::size_t pos = 0;
+    for (std::size_t e = 0; e < kEdges.size(); ++e) {
+      if (e == 1 || e == 3) {
+        if (s.compare(pos, 3, "|+|") != 0)
+          throw fail("'|+|' expected before the edges into node " +
+                     std::to_string(kEdges[e].first));
+        pos += 2;
+      }
+      if (pos >= s.size() || s[pos] != '|')
+        throw fail("'|' expected at character " + std::to_string(pos + 1));
+      const std::size_t close = s.find('|', pos + 1);
+      if (close == std::string::npos) throw fail("unterminated edge '" + s.substr(pos) + "'");
+      const std::string token = s.substr(pos + 1, close - pos - 1);
+      const std::string suffix = "~" + std::to_string(kEdges[e].second);
+      if (token.size() <= suffix.size() ||
+          token.compare(token.size() - suffix.size(), suffix.size(), suffix) != 0)
+        throw fail("edge '" + token + "' should end in '" + suffix + "' (the edge into node " +
+                   std::to_string(kEdges[e].first) + " from node " +
+                   std::to_string(kEdges[e].second) + ")");
+      const std::string op = token.substr(0, token.size() - suffix.size());
+      const auto it = std::find(kOps.begin(), kOps.end(), op);
+      if (it == kOps.end()) throw fail("unknown operation '" + op + "'");
+      p.push_back(static_cast<Coordinate>(it - kOps.begin()));
+      pos = close;
+    }
+    if (pos + 1 != s.size()) throw fail("unexpected text after the sixth edge");
+    return p;
   }
 
  private:

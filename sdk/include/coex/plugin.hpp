@@ -48,6 +48,14 @@ class COEX_API SearchSpace : public Plugin {
   virtual Network decode(const Point& p) const = 0;
   /// Short human description of `p` (default: Space::describe).
   virtual std::string describe(const Point& p) const { return space().describe(p); }
+  /// The point a description names, so that measurements and tables keyed by descriptions (a
+  /// NAS-Bench-201 cell string, say) can be matched to networks: decode(parse(describe(p))) is
+  /// the network of p, and parse(describe(p)) == p where the description determines the point
+  /// (a space whose points carry unused coordinates returns its canonical point, unused
+  /// coordinates 0). Default: Space::parse, the inverse of the default describe; a space that
+  /// overrides describe overrides this too, or leaves descriptions unparsable. Thread-safety as
+  /// describe. Throws coex::UserError naming the description and what was expected.
+  virtual Point parse(const std::string& description) const { return space().parse(description); }
 };
 
 /// A hardware design chosen for a network, and how it performs.

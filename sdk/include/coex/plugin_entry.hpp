@@ -21,7 +21,8 @@
 
 #define COEX_ABI_MAJOR 4
 // Major 4: the SDK is its own library (libcoex_sdk; plugins no longer link libcoex_core);
-// OptionSpec gained `fields` (the schema of table-list entries) and `optional`. Major 3: Task
+// OptionSpec gained `fields` (the schema of table-list entries) and `optional`; SearchSpace gained
+// parse(description) (the inverse of describe). Major 3: Task
 // gained `labels` (a class subset), which changes the layout of PluginContext; the QuantumFlow ops
 // qf_u, qf_p, qf_n. Major 2: Node gained `channels` (OpKind::kChannelSelect); PluginContext gained
 // search_space and make_estimator; option type kTable. Minor 1: the multiplication-free

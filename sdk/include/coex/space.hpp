@@ -88,6 +88,10 @@ class COEX_API Space {
 
   /// Human-readable "name=label, ..." form.
   std::string describe(const Point& p) const;
+  /// The point whose describe() is `description` ("name=label, ..." with every dimension in
+  /// order). Reals are read back from their 6-digit labels. Throws coex::UserError naming the
+  /// description, the part that does not fit and the expected form.
+  Point parse(const std::string& description) const;
   /// Canonical text key of a point (cache and store key).
   static std::string key(const Point& p);
 

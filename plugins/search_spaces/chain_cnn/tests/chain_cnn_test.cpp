@@ -2,6 +2,8 @@
 // networks with exactly the published parameter counts (32x32x3 input, 10 classes, Keras counting).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "coex/error.hpp"
 #include "test_support.hpp"
 
@@ -113,4 +115,28 @@ TEST(ChainCnn, SpaceShapeAndStrideModes) {
   EXPECT_THROW(test::load_plugin<SearchSpace>("chain_cnn", {{"kernels", {2, 3}}}), PluginError)
       << "even kernel";
   EXPECT_THROW(one->decode(Point(6, 9.0)), Error);
+}
+
+TEST(ChainCnn, DescriptionsParseToTheCanonicalPointOfTheirNetwork) {
+  for (const std::string stride : {"fixed", "predictable", "searched"}) {
+    auto s = test::load_plugin<SearchSpace>("chain_cnn", {{"stride", stride}});
+    std::mt19937_64 rng(8);
+    for (int i = 0; i < 200; ++i) {
+      const Point p = s->space().sample(rng);
+      const Point q = s->parse(s->describe(p));
+      ASSERT_EQ(s->describe(q), s->describe(p)) << stride;
+      ASSERT_EQ(s->decode(q).hash(), s->decode(p).hash()) << stride;
+      ASSERT_EQ(s->parse(s->describe(q)), q) << "canonical points are fixed points";
+    }
+  }
+  auto s = test::load_plugin<SearchSpace>("chain_cnn", {{"depths", {2, 3}}});
+  const Point q = s->parse("depth 2: [3,24,1][5,64,1]");
+  EXPECT_EQ(q.size(), 7u);  // depth, then kernel and filters of 3 layers
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(q[5], 0);  // the unused third layer at 0
+  for (const char* bad : {"depth 4: [3,24,1][5,64,1][3,24,1][5,64,2]",  // depth not a choice
+                          "depth 2: [4,24,1][5,64,1]",                  // kernel not a choice
+                          "depth 2: [3,24,2][5,64,1]",  // not the predictable stride
+                          "depth 2: [3,24,1]", "depth 2: [3,24,1][5,64,1] x"})
+    EXPECT_THROW(s->parse(bad), UserError) << bad;
 }

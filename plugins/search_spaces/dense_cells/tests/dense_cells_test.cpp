@@ -1,6 +1,8 @@
 // dense_cells: the NN-Mass / FLASH space, its size and the cell structure it decodes.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "coex/testing/checks.hpp"
 
 using namespace coex;
@@ -46,4 +48,19 @@ TEST(DenseCells, DecodesTheNnMassCellStructure) {
   EXPECT_EQ(n.output().shape.c, 10);
   // Skip links are fixed by the seed: decoding twice gives the same network.
   EXPECT_EQ(n.hash(), dense({4, 40, 4, 80, 4, 125, 1}).hash());
+}
+
+TEST(DenseCells, DescriptionsParseBackToTheirPoints) {
+  auto s = coex::testing::load<SearchSpace>({"dense_cells", {}});
+  std::mt19937_64 rng(4);
+  for (int i = 0; i < 500; ++i) {
+    const Point p = s->space().sample(rng);
+    ASSERT_EQ(s->parse(s->describe(p)), p) << s->describe(p);
+  }
+  EXPECT_EQ(s->parse("wm=2 cell0(d=4,tc=40) cell1(d=4,tc=80) cell2(d=4,tc=125)"),
+            (Point{4, 40, 4, 80, 4, 125, 1}));
+  for (const char* bad : {"wm=5 cell0(d=4,tc=40) cell1(d=4,tc=80) cell2(d=4,tc=125)",
+                          "wm=2 cell0(d=40,tc=40) cell1(d=4,tc=80) cell2(d=4,tc=125)",
+                          "wm=2 cell0(d=4,tc=40) cell1(d=4,tc=80)", "wm=2"})
+    EXPECT_THROW(s->parse(bad), UserError) << bad;
 }

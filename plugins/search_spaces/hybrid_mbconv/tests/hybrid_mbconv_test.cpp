@@ -156,3 +156,18 @@ TEST(HybridMbconv, BadOptionsNameTheOption) {
             std::string::npos);
   EXPECT_NE(message({{"operators", {"mult"}}}).find("operators"), std::string::npos);
 }
+
+TEST(HybridMbconv, DescriptionsParseBackToTheirPoints) {
+  auto s = load_plugin<SearchSpace>("hybrid_mbconv");
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 300; ++i) {
+    const Point p = s->space().sample(rng);
+    ASSERT_EQ(s->parse(s->describe(p)), p) << s->describe(p);
+  }
+  const std::string d = s->describe(s->space().sample(rng));
+  std::string wrong_count = d;
+  wrong_count[0] = wrong_count[0] == '9' ? '8' : static_cast<char>(wrong_count[0] + 1);
+  for (const std::string& bad : {std::string("no colon"), d + " c35", wrong_count,
+                                 d.substr(0, d.find(':') + 1) + " x99" + d.substr(d.find(':') + 4)})
+    EXPECT_THROW(s->parse(bad), UserError) << bad;
+}

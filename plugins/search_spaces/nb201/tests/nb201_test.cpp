@@ -83,3 +83,36 @@ TEST(Nb201, CanonicalHashMergesExactlyFunctionallyEqualCells) {
   EXPECT_NE(h({0, 0, 0, 3, 0, 0}), h({0, 0, 0, 2, 0, 0}));
   EXPECT_NE(h({0, 0, 0, 3, 0, 0}), h({0, 0, 0, 4, 0, 0}));
 }
+
+TEST(Nb201, EveryCellStringParsesBackToItsPoint) {
+  auto s = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}}, cifar10());
+  for (std::uint64_t i = 0; i < s->space().cardinality(); ++i) {
+    const Point p = s->space().at(i);
+    ASSERT_EQ(s->parse(s->describe(p)), p) << s->describe(p);
+  }
+  // The published string of the best CIFAR-10 cell, with surrounding whitespace.
+  EXPECT_EQ(s->describe(s->parse(
+                " |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+                "nor_conv_3x3~2|\n")),
+            "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+            "nor_conv_3x3~2|");
+  auto error = [&](const std::string& text) {
+    try {
+      s->parse(text);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("|conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+                .find("unknown operation 'conv_3x3'"),
+            std::string::npos);
+  EXPECT_NE(error("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|").find("should end in '~0'"),
+            std::string::npos);
+  EXPECT_NE(error("|none~0|+|none~0|none~1|+|none~0|none~1|").find("unterminated edge"),
+            std::string::npos)
+      << error("|none~0|+|none~0|none~1|+|none~0|none~1|");
+  EXPECT_NE(error("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x").find("unexpected text"),
+            std::string::npos);
+  EXPECT_NE(error("").find("is not a NAS-Bench-201 cell string"), std::string::npos);
+}

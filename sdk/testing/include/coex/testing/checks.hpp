@@ -162,6 +162,69 @@ inline ::testing::AssertionResult specs_documented(const std::string& name,
 }
 }  // namespace detail
 
+/// True if `s` parses the description of its first decodable sampled point (a space that
+/// overrides describe without parse cannot, and its descriptions are no key into measurements).
+inline bool parses_descriptions(const SearchSpace& s) {
+  std::mt19937_64 rng(5);
+  for (int tries = 0; tries < 200; ++tries) {
+    const Point p = s.space().sample(rng);
+    try {
+      s.decode(p);
+    } catch (const InvalidCandidate&) {
+      continue;
+    }
+    try {
+      s.parse(s.describe(p));
+      return true;
+    } catch (const UserError&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+/// parse inverts describe: for `samples` sampled decodable points p, q = parse(describe(p))
+/// describes as p and decodes to p's network (same hash); text that is no description is a
+/// coex::UserError, not a crash or another exception.
+inline ::testing::AssertionResult check_search_space_parse(const SearchSpace& s, int samples = 25) {
+  std::mt19937_64 rng(6);
+  int checked = 0;
+  for (int tries = 0; checked < samples && tries < 20 * samples; ++tries) {
+    const Point p = s.space().sample(rng);
+    Network net;
+    try {
+      net = s.decode(p);
+    } catch (const InvalidCandidate&) {
+      continue;
+    }
+    const std::string d = s.describe(p);
+    Point q;
+    try {
+      q = s.parse(d);
+    } catch (const std::exception& e) {
+      return ::testing::AssertionFailure() << "parse('" << d << "') failed: " << e.what();
+    }
+    if (s.describe(q) != d)
+      return ::testing::AssertionFailure()
+             << "parse('" << d << "') describes as '" << s.describe(q) << "'";
+    if (s.decode(q).hash() != net.hash())
+      return ::testing::AssertionFailure() << "parse('" << d << "') decodes to another network";
+    ++checked;
+  }
+  if (checked == 0) return ::testing::AssertionFailure() << "no decodable point sampled";
+  for (const char* junk : {"", "not a description", "|||", "depth 0: []"}) {
+    try {
+      s.parse(junk);
+    } catch (const UserError&) {
+      continue;
+    } catch (const std::exception& e) {
+      return ::testing::AssertionFailure()
+             << "parse('" << junk << "') threw a non-UserError: " << e.what();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 /// Every option (and every field of a table-list option) has a doc string and its default
 /// passes its own checks; the plugin has a summary.
 inline ::testing::AssertionResult check_schema_documented(const std::string& name) {

@@ -38,6 +38,12 @@ TEST_P(CoexSearchSpaceConformance, DecodeAndDescribeAreDeterministicRoundTrips) 
   EXPECT_TRUE(coex::testing::check_search_space(*a, *b));
 }
 
+TEST_P(CoexSearchSpaceConformance, DescriptionsParseBackToTheirNetworks) {
+  auto s = coex::testing::load<SearchSpace>(GetParam());
+  if (!coex::testing::parses_descriptions(*s)) GTEST_SKIP() << "descriptions are not parsable";
+  EXPECT_TRUE(coex::testing::check_search_space_parse(*s));
+}
+
 TEST_P(CoexSearchSpaceConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
   if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
   auto s = coex::testing::load<SearchSpace>(GetParam());

@@ -32,6 +32,7 @@ class Nb201 final : public SearchSpace {
   Nb201(const Options& o, const PluginContext& ctx)
       : channels_(o.get_int("channels")),
         cells_(static_cast<int>(o.get_int("cells_per_stage"))),
+        prune_dead_(o.get_bool("prune_dead")),
         task_(ctx.task) {
     std::vector<Dimension> dims;
     for (const auto& [to, from] : kEdges)
@@ -45,6 +46,10 @@ class Nb201 final : public SearchSpace {
     s.add_int("channels", 16, "Channels C of the first stage (2C and 4C after the reductions)", 1,
               4096, "channels");
     s.add_int("cells_per_stage", 5, "Cells N per stage", 1, 64, "cells");
+    s.add_bool("prune_dead", false,
+               "Describe the functional graph: leave out 'none' edges and the operations on nodes "
+               "that are always zero (false: every edge as NAS-Bench-201's code executes it, "
+               "'none' as a zero operation, which is what a device runs and times)");
     return s;
   }
 
@@ -130,8 +135,11 @@ class Nb201 final : public SearchSpace {
     return n.add_add({shortcut, b});
   }
 
-  /// node_j = sum over i < j of op_(j,i)(node_i); a node with no incoming edge is zero.
+  /// node_j = sum over i < j of op_(j,i)(node_i). Executed (default): every edge runs, `none`
+  /// as a zero operation on its input, as NAS-Bench-201's code does. prune_dead: `none` edges
+  /// and edges out of identically zero nodes are left out; a node with no incoming term is zero.
   int cell(Network& n, int x, std::int64_t c, const Point& p) const {
+    if (!prune_dead_) return executed_cell(n, x, c, p);
     std::array<int, 4> node{x, -1, -1, -1};  // -1: identically zero
     for (int j = 1; j <= 3; ++j) {
       std::vector<int> terms;
@@ -152,8 +160,28 @@ class Nb201 final : public SearchSpace {
     return node[3] >= 0 ? node[3] : n.add_zero(x);
   }
 
+  static int executed_cell(Network& n, int x, std::int64_t c, const Point& p) {
+    std::array<int, 4> node{x, -1, -1, -1};
+    for (int j = 1; j <= 3; ++j) {
+      std::vector<int> terms;
+      for (std::size_t e = 0; e < kEdges.size(); ++e) {
+        if (kEdges[e].first != j) continue;
+        const int from = node[static_cast<std::size_t>(kEdges[e].second)];
+        const std::string& op = kOps[static_cast<std::size_t>(p[e])];
+        if (op == "none") terms.push_back(n.add_zero(from));
+        if (op == "skip_connect") terms.push_back(from);
+        if (op == "nor_conv_1x1") terms.push_back(relu_conv_bn(n, from, c, 1, 1));
+        if (op == "nor_conv_3x3") terms.push_back(relu_conv_bn(n, from, c, 3, 1));
+        if (op == "avg_pool_3x3") terms.push_back(n.add_avg_pool(from, 3, 1, 1));
+      }
+      node[static_cast<std::size_t>(j)] = terms.size() == 1 ? terms[0] : n.add_add(terms);
+    }
+    return node[3];
+  }
+
   std::int64_t channels_;
   int cells_;
+  bool prune_dead_;
   Task task_;
   Space space_;
 };

@@ -2,6 +2,8 @@
 // standard string form; distinct networks under the IR's canonical hash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "test_support.hpp"
@@ -48,7 +50,8 @@ TEST(Nb201, ParameterCountsEqualHandComputations) {
 }
 
 TEST(Nb201, AllCellsEnumerateAndDecode) {
-  auto s = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}}, cifar10());
+  auto s = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}, {"prune_dead", true}},
+                                          cifar10());
   ASSERT_EQ(s->space().cardinality(), 15625u);
   std::set<std::uint64_t> hashes;
   std::set<std::string> strings;
@@ -67,7 +70,9 @@ TEST(Nb201, AllCellsEnumerateAndDecode) {
 }
 
 TEST(Nb201, CanonicalHashMergesExactlyFunctionallyEqualCells) {
-  auto s = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}}, cifar10());
+  // prune_dead = true: the functional graph.
+  auto s = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}, {"prune_dead", true}},
+                                          cifar10());
   auto h = [&](Point p) { return s->decode(p).hash(); };
   // A chain of skips is the identity: node3 = skip(node1), node1 = skip(node0) equals node3 =
   // skip(node0).
@@ -115,4 +120,59 @@ TEST(Nb201, EveryCellStringParsesBackToItsPoint) {
   EXPECT_NE(error("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x").find("unexpected text"),
             std::string::npos);
   EXPECT_NE(error("").find("is not a NAS-Bench-201 cell string"), std::string::npos);
+}
+
+TEST(Nb201, ExecutedGraphRunsEveryEdgeAsNasBench201Does) {
+  // By default every edge runs: `none` is a zero operation on its input, and operations on nodes
+  // that are always zero still run (NAS-Bench-201's InferCell). cells_per_stage = 1 on 32x32.
+  auto exe = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}}, cifar10());
+  auto fun = test::load_plugin<SearchSpace>("nb201", {{"cells_per_stage", 1}, {"prune_dead", true}},
+                                            cifar10());
+  // MACs of one cell operation in stage s (C = 16 * 2^s channels at 32 / 2^s pixels a side).
+  auto conv_macs = [](int k) {
+    std::int64_t t = 0;
+    for (int st = 0; st < 3; ++st) {
+      const std::int64_t c = 16 << st, side = 32 >> st;
+      t += c * c * k * k * side * side;
+    }
+    return t;
+  };
+  auto zeros = [](const Network& n) {
+    return std::count_if(n.nodes().begin(), n.nodes().end(),
+                         [](const Node& x) { return x.op == OpKind::kZero; });
+  };
+  const Point all_none{0, 0, 0, 0, 0, 0};
+  const std::int64_t base = exe->decode(all_none).macs();  // stem, reductions, classifier
+  EXPECT_EQ(fun->decode(all_none).macs(), base);
+  // All nor_conv_3x3: the same in both forms.
+  EXPECT_EQ(exe->decode({3, 3, 3, 3, 3, 3}).macs(), base + 6 * conv_macs(3));
+  EXPECT_EQ(fun->decode({3, 3, 3, 3, 3, 3}).macs(), base + 6 * conv_macs(3));
+  // Nodes 1 and 2 are always zero, yet node 3 convolves both: executed, not pruned.
+  const Point zero_inputs{0, 0, 0, 1, 3, 3};
+  EXPECT_EQ(exe->decode(zero_inputs).macs(), base + 2 * conv_macs(3));
+  EXPECT_EQ(fun->decode(zero_inputs).macs(), base);
+  // `none` edges next to convolutions: a zero operation per none edge, three per cell.
+  const Point with_none{3, 0, 2, 0, 0, 3};
+  EXPECT_EQ(exe->decode(with_none).macs(), base + 2 * conv_macs(3) + conv_macs(1));
+  EXPECT_EQ(zeros(exe->decode(with_none)), 9);
+  EXPECT_EQ(zeros(fun->decode(with_none)), 0);
+  // A branch that reaches node 3 only through `none` edges is computed (its MACs count in both
+  // forms), but only the executed graph keeps it apart from the cell without it.
+  const Point dead{3, 3, 3, 1, 0, 0}, skip_only{0, 0, 0, 1, 0, 0};
+  EXPECT_EQ(exe->decode(dead).macs(), base + 3 * conv_macs(3));
+  EXPECT_NE(exe->decode(dead).hash(), exe->decode(skip_only).hash());
+  EXPECT_EQ(fun->decode(dead).hash(), fun->decode(skip_only).hash());
+  // Parameters of cells without zero inputs are the same in both forms (the published counts).
+  EXPECT_EQ(exe->decode({3, 3, 3, 3, 3, 3}).trainable_params(),
+            fun->decode({3, 3, 3, 3, 3, 3}).trainable_params());
+  // Executed graphs are told apart far more often than functional ones.
+  std::set<std::uint64_t> he, hf;
+  for (std::uint64_t i = 0; i < exe->space().cardinality(); ++i) {
+    he.insert(exe->decode(exe->space().at(i)).hash());
+    hf.insert(fun->decode(fun->space().at(i)).hash());
+  }
+  std::printf("nb201: %zu executed / %zu functional distinct networks among 15,625 cells\n",
+              he.size(), hf.size());
+  EXPECT_GT(he.size(), hf.size());
+  EXPECT_LE(he.size(), 15625u);
 }

@@ -1,8 +1,8 @@
 #include "chain_cnn.hpp"
 
 #include <algorithm>
-#include <cctype>
 
+#include "coex/description.hpp"
 #include "coex/error.hpp"
 #include "coex/plugin_entry.hpp"
 
@@ -114,60 +114,48 @@ std::string ChainCnn::describe(const Point& p) const {
 }
 
 Point ChainCnn::parse(const std::string& text) const {
-  std::size_t pos = 0;
-  auto fail = [&](const std::string& why) {
+  DescriptionReader in(text, [&](const std::string& why) {
     return UserError("'" + text + "' is not a chain_cnn description: " + why +
                      ". Expected 'depth D: ' then D layers '[kernel,filters,stride]'");
-  };
-  auto literal = [&](const std::string& l) {
-    if (text.compare(pos, l.size(), l) != 0)
-      throw fail("'" + l + "' expected at character " + std::to_string(pos + 1));
-    pos += l.size();
-  };
-  auto integer = [&]() {
-    const std::size_t start = pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-    if (pos == start) throw fail("a number expected at character " + std::to_string(start + 1));
-    return static_cast<std::int64_t>(std::stoll(text.substr(start, pos - start)));
-  };
+  });
   auto index_of = [&](const std::vector<std::int64_t>& choices, std::int64_t v,
                       const std::string& what) {
     const auto it = std::find(choices.begin(), choices.end(), v);
     if (it == choices.end())
-      throw fail(what + " " + std::to_string(v) + " is not one of the option's choices");
+      throw in.error(what + " " + std::to_string(v) + " is not one of the option's choices");
     return static_cast<Coordinate>(it - choices.begin());
   };
   Point p(space_.size(), 0);
   std::size_t i = 0;
-  literal("depth ");
-  const auto depth = integer();
+  in.literal("depth ");
+  const auto depth = in.integer();
   if (depths_.size() > 1)
     p[i++] = index_of(depths_, depth, "depth");
   else if (depth != depths_[0])
-    throw fail("depth " + std::to_string(depth) + " is not the configured depth " +
-               std::to_string(depths_[0]));
-  literal(": ");
+    throw in.error("depth " + std::to_string(depth) + " is not the configured depth " +
+                   std::to_string(depths_[0]));
+  in.literal(": ");
   for (int l = 1; l <= depth; ++l) {
     const std::string layer = "layer " + std::to_string(l) + ":";
-    literal("[");
-    p[i++] = index_of(kernels_, integer(), layer + " kernel");
-    literal(",");
-    p[i++] = index_of(filters_, integer(), layer + " filters");
-    literal(",");
-    const auto stride = integer();
-    literal("]");
+    in.literal("[");
+    p[i++] = index_of(kernels_, in.integer(), layer + " kernel");
+    in.literal(",");
+    p[i++] = index_of(filters_, in.integer(), layer + " filters");
+    in.literal(",");
+    const auto stride = in.integer();
+    in.literal("]");
     if (stride_mode_ == StrideMode::kSearched) {
       p[i++] = index_of(strides_, stride, layer + " stride");
     } else {
       const int expected =
           stride_mode_ == StrideMode::kFixed ? 1 : (l % stride_every_ == 0 ? 2 : 1);
       if (stride != expected)
-        throw fail(layer + " stride " + std::to_string(stride) + " is not the " +
-                   (stride_mode_ == StrideMode::kFixed ? "fixed" : "predictable") + " stride " +
-                   std::to_string(expected));
+        throw in.error(layer + " stride " + std::to_string(stride) + " is not the " +
+                       (stride_mode_ == StrideMode::kFixed ? "fixed" : "predictable") + " stride " +
+                       std::to_string(expected));
     }
   }
-  if (pos != text.size()) throw fail("unexpected text after the last layer");
+  in.end("the last layer");
   return p;
 }
 

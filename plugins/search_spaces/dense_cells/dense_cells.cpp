@@ -4,10 +4,10 @@
 // i >= 2 of a cell receives, besides the previous layer's output, t_{c,i} = min(tc_c, (i-1) w_c)
 // channels drawn (seeded, without replacement) from the outputs of layers 0 .. i-2.
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <numeric>
 
+#include "coex/description.hpp"
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
 #include "coex/plugin_entry.hpp"
@@ -113,43 +113,31 @@ class DenseCells final : public SearchSpace {
   /// The point of a description "wm=W cell0(d=D,tc=T) cell1(...) ...": exact inverse of
   /// describe().
   Point parse(const std::string& text) const override {
-    std::size_t pos = 0;
-    auto fail = [&](const std::string& why) {
+    DescriptionReader in(text, [&](const std::string& why) {
       Point example;
       for (const auto& d : space_.dims()) example.push_back(d.lo);
       return UserError("'" + text + "' is not a dense_cells description: " + why +
                        ". Expected 'wm=W' then ' cellC(d=D,tc=T)' for each of the " +
                        std::to_string(cells_) + " cells, e.g. '" + describe(example) + "'");
-    };
-    auto literal = [&](const std::string& l) {
-      if (text.compare(pos, l.size(), l) != 0)
-        throw fail("'" + l + "' expected at character " + std::to_string(pos + 1));
-      pos += l.size();
-    };
-    auto integer = [&]() {
-      const std::size_t start = pos;
-      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-      if (pos == start) throw fail("a number expected at character " + std::to_string(start + 1));
-      return std::stoll(text.substr(start, pos - start));
-    };
+    });
     Point p(space_.size(), 0);
-    literal("wm=");
-    const auto wm = integer();
+    in.literal("wm=");
+    const auto wm = in.integer();
     const auto it = std::find(wms_.begin(), wms_.end(), wm);
-    if (it == wms_.end()) throw fail("wm=" + std::to_string(wm) + " is not a width multiplier");
+    if (it == wms_.end()) throw in.error("wm=" + std::to_string(wm) + " is not a width multiplier");
     p.back() = static_cast<Coordinate>(it - wms_.begin());
     for (int c = 0; c < cells_; ++c) {
-      literal(" cell" + std::to_string(c) + "(d=");
-      p[2 * static_cast<std::size_t>(c)] = static_cast<Coordinate>(integer());
-      literal(",tc=");
-      p[2 * static_cast<std::size_t>(c) + 1] = static_cast<Coordinate>(integer());
-      literal(")");
+      in.literal(" cell" + std::to_string(c) + "(d=");
+      p[2 * static_cast<std::size_t>(c)] = static_cast<Coordinate>(in.integer());
+      in.literal(",tc=");
+      p[2 * static_cast<std::size_t>(c) + 1] = static_cast<Coordinate>(in.integer());
+      in.literal(")");
     }
-    if (pos != text.size()) throw fail("unexpected text after the last cell");
+    in.end("the last cell");
     for (std::size_t i = 0; i + 1 < p.size(); ++i)
       if (!space_.dims()[i].contains(p[i]))
-        throw fail(space_.dims()[i].name + " = " + space_.dims()[i].label(p[i]) +
-                   " is outside its range");
+        throw in.error(space_.dims()[i].name + " = " + space_.dims()[i].label(p[i]) +
+                       " is outside its range");
     return p;
   }
 

@@ -137,17 +137,18 @@ class Nb201 final : public SearchSpace {
 
   /// node_j = sum over i < j of op_(j,i)(node_i). Executed (default): every edge runs, `none`
   /// as a zero operation on its input, as NAS-Bench-201's code does. prune_dead: `none` edges
-  /// and edges out of identically zero nodes are left out; a node with no incoming term is zero.
+  /// and edges out of identically zero nodes are left out; a node with no incoming term is zero
+  /// (-1 below), and a cell whose node 3 is zero outputs the IR's zero op.
   int cell(Network& n, int x, std::int64_t c, const Point& p) const {
-    if (!prune_dead_) return executed_cell(n, x, c, p);
-    std::array<int, 4> node{x, -1, -1, -1};  // -1: identically zero
+    std::array<int, 4> node{x, -1, -1, -1};
     for (int j = 1; j <= 3; ++j) {
       std::vector<int> terms;
       for (std::size_t e = 0; e < kEdges.size(); ++e) {
         if (kEdges[e].first != j) continue;
         const int from = node[static_cast<std::size_t>(kEdges[e].second)];
         const std::string& op = kOps[static_cast<std::size_t>(p[e])];
-        if (op == "none" || from < 0) continue;
+        if (prune_dead_ && (op == "none" || from < 0)) continue;
+        if (op == "none") terms.push_back(n.add_zero(from));
         if (op == "skip_connect") terms.push_back(from);
         if (op == "nor_conv_1x1") terms.push_back(relu_conv_bn(n, from, c, 1, 1));
         if (op == "nor_conv_3x3") terms.push_back(relu_conv_bn(n, from, c, 3, 1));
@@ -158,25 +159,6 @@ class Nb201 final : public SearchSpace {
                                                               : n.add_add(terms);
     }
     return node[3] >= 0 ? node[3] : n.add_zero(x);
-  }
-
-  static int executed_cell(Network& n, int x, std::int64_t c, const Point& p) {
-    std::array<int, 4> node{x, -1, -1, -1};
-    for (int j = 1; j <= 3; ++j) {
-      std::vector<int> terms;
-      for (std::size_t e = 0; e < kEdges.size(); ++e) {
-        if (kEdges[e].first != j) continue;
-        const int from = node[static_cast<std::size_t>(kEdges[e].second)];
-        const std::string& op = kOps[static_cast<std::size_t>(p[e])];
-        if (op == "none") terms.push_back(n.add_zero(from));
-        if (op == "skip_connect") terms.push_back(from);
-        if (op == "nor_conv_1x1") terms.push_back(relu_conv_bn(n, from, c, 1, 1));
-        if (op == "nor_conv_3x3") terms.push_back(relu_conv_bn(n, from, c, 3, 1));
-        if (op == "avg_pool_3x3") terms.push_back(n.add_avg_pool(from, 3, 1, 1));
-      }
-      node[static_cast<std::size_t>(j)] = terms.size() == 1 ? terms[0] : n.add_add(terms);
-    }
-    return node[3];
   }
 
   std::int64_t channels_;

@@ -1,7 +1,13 @@
 #include "coex/core/explorer.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <set>
 
@@ -146,6 +152,44 @@ Problem make_problem(const RunConfig& c, const RunPlugins& p) {
   return pr;
 }
 
+namespace {
+
+/// The run directory's lock: `<run>/coex.lock`, held with flock(2) while the run lasts, holding
+/// the pid of its run. A second run on the directory is refused naming that pid; the kernel drops
+/// the lock when the process ends in any way (SIGKILL included), so a resume never finds a stale
+/// lock.
+class RunLock {
+ public:
+  explicit RunLock(const fs::path& dir) {
+    const fs::path file = dir / "coex.lock";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw UserError("cannot open " + file.string() + ": " + std::strerror(errno) +
+                      ". Fix: check that the run directory is writable");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      const auto n = ::pread(fd_, buf, sizeof buf - 1, 0);
+      ::close(fd_);
+      const std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
+      throw UserError("run directory " + dir.string() + " is in use by another coex run (pid " +
+                      pid.substr(0, pid.find_first_of("\n ")) +
+                      "). Fix: wait for it to end, or use --out NEW_DIR");
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 ||
+        ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+      logger()->warn("cannot write the pid into {}: {}", file.string(), std::strerror(errno));
+  }
+  ~RunLock() { ::close(fd_); }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
 RunResult run(const RunConfig& c, const RunOptions& opt) {
   const auto t_start = std::chrono::steady_clock::now();
   RunResult res;
@@ -165,6 +209,7 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   if (ec)
     throw UserError("cannot create run directory " + res.run_dir.string() + ": " + ec.message());
 
+  const RunLock lock(res.run_dir);
   auto file_sink =
       std::make_shared<spdlog::sinks::basic_file_sink_mt>((res.run_dir / "coex.log").string());
   logger()->sinks().push_back(file_sink);

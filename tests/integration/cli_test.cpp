@@ -382,6 +382,54 @@ candidates = 150
   EXPECT_GT(cached, 0u);
 }
 
+TEST(CliRun, ASecondRunOnARunningDirectoryIsRefusedNamingItsPid) {
+  TempDir d;
+  const int budget = 20;
+  // No spec: every candidate reaches the (slow) estimator, so the run lasts about 4 s.
+  write_text(d / "c.toml",
+             replace(base_config("random", budget, "", 200),
+                     "constraints = [\"throughput_fps >= 9000\"]", "constraints = []"));
+  const std::string out = (d / "run").string();
+  std::vector<std::string> args{COEX_TEST_BIN, "run", (d / "c.toml").string(), "--out", out};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  // Once it has committed a candidate, it holds the directory.
+  std::int64_t seen = 0;
+  for (int i = 0; i < 600 && seen < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(fs::path(out) / "coex.db")) {
+      try {
+        seen = core::Store(fs::path(out) / "coex.db").count();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  ASSERT_GE(seen, 1);
+  const auto second = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("run directory " + out + " is in use by another coex run (pid " +
+                               std::to_string(pid) + "). Fix: wait for it to end"),
+            std::string::npos)
+      << second.output;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the first run failed";
+  // The refused run added nothing: the first run's candidates, each once.
+  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(budget));
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
+  // Once it ended, the directory is free again.
+  EXPECT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume").exit_code,
+            0);
+}
+
 TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   TempDir d;
   const int budget = 30;

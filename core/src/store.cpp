@@ -161,29 +161,43 @@ std::vector<CandidateRecord> Store::load_all() const {
           "SELECT seq, point, description, network_hash, network_summary, network, hardware_point,"
           " hardware_summary, hardware_detail, status, reason, accuracy, reward, metrics,"
           " objectives, violation, cached, trained, fast_s, slow_s FROM candidates ORDER BY seq");
+  const std::string fix =
+      ". Fix: restore the run directory from a backup, or start again with --out NEW_DIR";
   std::vector<CandidateRecord> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     CandidateRecord r;
     r.seq = sqlite3_column_int64(st.s, 0);
-    r.point = json::parse(st.col_text(1)).get<Point>();
-    r.description = st.col_text(2);
-    r.network_hash = st.col_text(3);
-    r.network_summary = st.col_text(4);
-    r.network_json = st.col_text(5);
-    if (r.network_json == "null") r.network_json.clear();
-    r.hardware_point = json::parse(st.col_text(6)).get<Point>();
-    r.hardware_summary = st.col_text(7);
-    r.hardware_detail = json::parse(st.col_text(8));
-    const std::string status = st.col_text(9);
-    for (auto s : {CandidateStatus::kInvalid, CandidateStatus::kPruned, CandidateStatus::kEvaluated,
-                   CandidateStatus::kFailed})
-      if (status == status_name(s)) r.outcome.status = s;
-    r.outcome.reason = st.col_text(10);
-    if (sqlite3_column_type(st.s, 11) != SQLITE_NULL)
-      r.outcome.accuracy = sqlite3_column_double(st.s, 11);
-    r.outcome.reward = sqlite3_column_double(st.s, 12);
-    r.outcome.metrics = Metrics::from_json(json::parse(st.col_text(13)));
-    r.outcome.objectives = json::parse(st.col_text(14)).get<std::vector<double>>();
+    // Candidates are committed in sequence: a gap means rows were lost.
+    if (r.seq != static_cast<std::int64_t>(out.size()))
+      throw UserError(file_.string() + " is damaged: candidate " + std::to_string(out.size()) +
+                      " is missing (the next one is " + std::to_string(r.seq) + ")" + fix);
+    try {
+      r.point = json::parse(st.col_text(1)).get<Point>();
+      r.description = st.col_text(2);
+      r.network_hash = st.col_text(3);
+      r.network_summary = st.col_text(4);
+      r.network_json = st.col_text(5);
+      if (r.network_json == "null") r.network_json.clear();
+      r.hardware_point = json::parse(st.col_text(6)).get<Point>();
+      r.hardware_summary = st.col_text(7);
+      r.hardware_detail = json::parse(st.col_text(8));
+      const std::string status = st.col_text(9);
+      bool known = false;
+      for (auto k : {CandidateStatus::kInvalid, CandidateStatus::kPruned,
+                     CandidateStatus::kEvaluated, CandidateStatus::kFailed})
+        if (status == status_name(k)) r.outcome.status = k, known = true;
+      if (!known) throw Error("unknown status '" + status + "'");
+      r.outcome.reason = st.col_text(10);
+      if (sqlite3_column_type(st.s, 11) != SQLITE_NULL)
+        r.outcome.accuracy = sqlite3_column_double(st.s, 11);
+      r.outcome.reward = sqlite3_column_double(st.s, 12);
+      r.outcome.metrics = Metrics::from_json(json::parse(st.col_text(13)));
+      r.outcome.objectives = json::parse(st.col_text(14)).get<std::vector<double>>();
+    } catch (const std::exception& e) {
+      throw UserError(file_.string() + " is damaged: candidate " + std::to_string(r.seq) +
+                      " cannot be read (" + e.what() + ")" + fix);
+    }
     r.outcome.violation = sqlite3_column_double(st.s, 15);
     r.outcome.cached = sqlite3_column_int64(st.s, 16) != 0;
     r.trained = sqlite3_column_int64(st.s, 17) != 0;
@@ -191,6 +205,9 @@ std::vector<CandidateRecord> Store::load_all() const {
     r.slow_seconds = sqlite3_column_double(st.s, 19);
     out.push_back(std::move(r));
   }
+  if (rc != SQLITE_DONE)
+    throw UserError(file_.string() + " is damaged: reading candidate " +
+                    std::to_string(out.size()) + " failed (" + sqlite3_errmsg(db_) + ")" + fix);
   return out;
 }
 

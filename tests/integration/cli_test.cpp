@@ -14,6 +14,8 @@
 #include <regex>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "coex/core/store.hpp"
 #include "coex/tools/networks.hpp"
 #include "gpu_model.hpp"
@@ -428,6 +430,43 @@ TEST(CliRun, ASecondRunOnARunningDirectoryIsRefusedNamingItsPid) {
   // Once it ended, the directory is free again.
   EXPECT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume").exit_code,
             0);
+}
+
+TEST(CliBadInput, DamagedStoreIsOneClearErrorAndIsLeftAlone) {
+  TempDir d;
+  write_text(d / "c.toml", base_config("random", 6));
+  const std::string out = (d / "run").string();
+  ASSERT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + out).exit_code, 0);
+  auto damage = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((fs::path(out) / "coex.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  };
+  auto expect_refused = [&](const std::string& message) {
+    const std::string before = read_text(fs::path(out) / "coex.db");
+    for (const std::string& cmd :
+         {"run " + (d / "c.toml").string() + " --out " + out + " --resume", "export " + out}) {
+      const auto r = run_coex(cmd);
+      EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.output;
+      EXPECT_NE(r.output.find(out + "/coex.db is damaged: " + message), std::string::npos)
+          << r.output;
+      EXPECT_NE(r.output.find("Fix: restore the run directory from a backup"), std::string::npos);
+    }
+    EXPECT_EQ(read_text(fs::path(out) / "coex.db"), before) << "the store was written";
+  };
+  damage("UPDATE candidates SET metrics = '{broken' WHERE seq = 3");
+  expect_refused("candidate 3 cannot be read");
+  damage("DELETE FROM candidates WHERE seq = 1");
+  expect_refused("candidate 1 is missing (the next one is 2)");
+  // Bytes that are no database at all.
+  write_text(fs::path(out) / "coex.db", std::string(4096, 'x'));
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is not a usable coex store"), std::string::npos) << r.output;
+  EXPECT_EQ(read_text(fs::path(out) / "coex.db"), std::string(4096, 'x'));
 }
 
 TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {

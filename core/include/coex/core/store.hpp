@@ -32,7 +32,9 @@ class Store {
   /// Appends one candidate in its own transaction (durable when this returns). Throws
   /// coex::Error if a candidate with the same seq exists.
   void commit(const CandidateRecord& r);
-  /// All candidates, by seq.
+  /// All candidates, by seq (0, 1, 2, ... as committed). Throws coex::UserError (exit code 2)
+  /// naming the file and the candidate if the store is damaged: a row that cannot be read, a gap
+  /// in the sequence, or SQLite reporting corruption; nothing is written then.
   std::vector<CandidateRecord> load_all() const;
   std::int64_t count() const;
 

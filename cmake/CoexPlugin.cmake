@@ -40,6 +40,8 @@ function(coex_add_plugin)
       target_precompile_headers(${tgt} REUSE_FROM coex_torch_pch)
     endif()
   endif()
+  # The loader refuses plugin files writable by group or others, whatever the umask made them.
+  add_custom_command(TARGET ${tgt} POST_BUILD COMMAND chmod go-w $<TARGET_FILE:${tgt}> VERBATIM)
   if(NOT P_NO_MANIFEST)
     if(TARGET coex)
       add_dependencies(${tgt} coex)  # in-tree: the manifest tool is built first
@@ -51,6 +53,16 @@ function(coex_add_plugin)
     if(NOT P_NO_INSTALL)
       install(TARGETS ${tgt} LIBRARY DESTINATION ${COEX_INSTALL_PLUGIN_DIR})
       install(FILES ${P_OUTPUT_DIR}/${P_NAME}.coex-plugin.json DESTINATION ${COEX_INSTALL_PLUGIN_DIR})
+      # Installing rewrites the library's RPATH, so its SHA-256 changes: record the installed
+      # library's digest in the installed manifest (the loader compares the two).
+      install(CODE "
+        set(_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${COEX_INSTALL_PLUGIN_DIR}\")
+        file(SHA256 \"\${_dir}/coex_plugin_${P_NAME}.so\" _sha)
+        file(READ \"\${_dir}/${P_NAME}.coex-plugin.json\" _text)
+        string(REGEX REPLACE \"\\\"library_sha256\\\": \\\"[0-9a-f]*\\\"\"
+               \"\\\"library_sha256\\\": \\\"\${_sha}\\\"\" _text \"\${_text}\")
+        file(WRITE \"\${_dir}/${P_NAME}.coex-plugin.json\" \"\${_text}\")
+      ")
     endif()
   endif()
 endfunction()

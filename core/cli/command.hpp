@@ -9,11 +9,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "coex/core/registry.hpp"
+
 namespace coex::cli {
 
 /// Options every subcommand sees (given before the subcommand).
 struct GlobalOptions {
   std::vector<std::string> plugin_paths;  ///< --plugin-path
+  bool allow_unsafe_plugins = false;      ///< --allow-unsafe-plugins
+  /// The registry's trust policy these options ask for.
+  core::PluginTrust trust() const {
+    return allow_unsafe_plugins ? core::PluginTrust::kAllowUnsafe : core::PluginTrust::kStrict;
+  }
 };
 
 /// A registered subcommand: its CLI11 app (true when chosen) and its body. The body returns the

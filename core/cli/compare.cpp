@@ -66,7 +66,9 @@ int compare(const CompareArgs& a) {
                     ": coex compare needs [budget] candidates (the same candidate budget for "
                     "every controller); set it or pass --set budget.candidates=N");
   // Every controller must exist before any run starts.
-  const PluginRegistry reg(default_plugin_dirs(a.plugin_paths, base.plugin_paths));
+  const PluginRegistry reg(
+      default_plugin_dirs(a.plugin_paths, base.plugin_paths),
+      a.allow_unsafe_plugins ? PluginTrust::kAllowUnsafe : PluginTrust::kStrict);
   std::set<std::string> seen;
   for (const auto& c : a.controllers) {
     if (!seen.insert(c).second) throw UserError("--controllers: '" + c + "' is listed twice");
@@ -96,6 +98,7 @@ int compare(const CompareArgs& a) {
       // Parallel runs share the cores: each evaluates its candidates on one thread.
       if (a.jobs > 1) j.argv.insert(j.argv.end(), {"--workers", "1"});
       for (const auto& p : a.plugin_paths) j.argv.insert(j.argv.begin() + 1, {"--plugin-path", p});
+      if (a.allow_unsafe_plugins) j.argv.insert(j.argv.begin() + 1, "--allow-unsafe-plugins");
       for (const auto& s2 : a.sets) j.argv.insert(j.argv.end(), {"--set", s2});
       j.argv.insert(j.argv.end(), {"--set", "seed=" + std::to_string(j.seed)});
       if (c != base.controller.plugin)
@@ -200,6 +203,7 @@ Command add_compare(CLI::App& app, const GlobalOptions& global) {
               if (!c.empty()) a->compare.controllers.push_back(c);
             if (!std::isnan(a->target)) a->compare.target = a->target;
             a->compare.plugin_paths = global.plugin_paths;
+            a->compare.allow_unsafe_plugins = global.allow_unsafe_plugins;
             return compare(a->compare);
           }};
 }

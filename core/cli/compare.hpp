@@ -19,6 +19,7 @@ struct CompareArgs {
   std::string out;                        ///< comparison folder (default: <output.dir>-compare)
   std::optional<double> target;           ///< reward for "evaluations to target"
   std::vector<std::string> plugin_paths;  ///< passed on to every run
+  bool allow_unsafe_plugins = false;      ///< passed on to every run
 };
 
 /// Runs (or resumes) the missing runs, then prints the comparison and writes compare.csv,

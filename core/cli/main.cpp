@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   coex::cli::GlobalOptions global;
   app.add_option("--plugin-path", global.plugin_paths, "Extra folder(s) to search for plugins")
       ->take_all();
+  app.add_flag("--allow-unsafe-plugins", global.allow_unsafe_plugins,
+               "Load plugin libraries and manifests even when others could have written them "
+               "(group- or world-writable, or owned by another user)");
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log at info level");
 

@@ -41,8 +41,8 @@ void print_specs(const std::vector<OptionSpec>& specs, const std::string& indent
   }
 }
 
-int cmd_plugins(const std::vector<std::string>& paths, const std::string& show) {
-  PluginRegistry reg(default_plugin_dirs(paths, {}));
+int cmd_plugins(const GlobalOptions& global, const std::string& show) {
+  PluginRegistry reg(default_plugin_dirs(global.plugin_paths, {}), global.trust());
   if (show.empty()) {
     std::printf("%-16s %-16s %-8s %s\n", "KIND", "NAME", "VERSION", "SUMMARY");
     auto list = reg.plugins();
@@ -82,8 +82,8 @@ Command add_plugins(CLI::App& app, const GlobalOptions& global) {
   plugins->add_option("args", *show_args, "show NAME");
   return {plugins, [show_args, &global] {
             const auto& s = *show_args;
-            if (s.empty()) return cmd_plugins(global.plugin_paths, "");
-            if (s.size() == 2 && s[0] == "show") return cmd_plugins(global.plugin_paths, s[1]);
+            if (s.empty()) return cmd_plugins(global, "");
+            if (s.size() == 2 && s[0] == "show") return cmd_plugins(global, s[1]);
             throw UserError("usage: coex plugins [show NAME]");
           }};
 }

@@ -173,6 +173,7 @@ Command add_run(CLI::App& app, const GlobalOptions& global) {
             o.plugin_paths = global.plugin_paths;
             o.resume = a->resume;
             o.workers = a->workers;
+            o.allow_unsafe_plugins = global.allow_unsafe_plugins;
             o.listener = [&](const CandidateRecord& r, const RunStats& s) { progress(r, s); };
             RunResult res = core::run(c, o);
             progress.finish();

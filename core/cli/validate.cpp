@@ -23,7 +23,8 @@ Command add_validate(CLI::App& app, const GlobalOptions& global) {
   validate->add_option("--set", a->sets, "Override a config key: key.path=value");
   return {validate, [a, &global] {
             RunConfig c = load_config(a->config, a->sets);
-            PluginRegistry reg(default_plugin_dirs(global.plugin_paths, c.plugin_paths));
+            PluginRegistry reg(default_plugin_dirs(global.plugin_paths, c.plugin_paths),
+                               global.trust());
             PluginContext ctx;
             ctx.task = c.task;
             ctx.validate_only = true;

@@ -199,7 +199,9 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
     throw UserError("run directory " + res.run_dir.string() +
                     " already holds a run. Fix: pass --resume to continue it, or --out NEW_DIR");
   // Plugins first: a broken config or plugin leaves no run directory behind.
-  PluginRegistry registry(default_plugin_dirs(opt.plugin_paths, c.plugin_paths));
+  PluginRegistry registry(
+      default_plugin_dirs(opt.plugin_paths, c.plugin_paths),
+      opt.allow_unsafe_plugins ? PluginTrust::kAllowUnsafe : PluginTrust::kStrict);
   const PluginContext ctx = plugin_context(c, res.run_dir);
   RunPlugins plugins = create_plugins(c, registry, ctx);
   Problem problem = make_problem(c, plugins);

@@ -7,11 +7,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
 #include <boost/dll/shared_library.hpp>
 
+#include "coex/core/sha256.hpp"
 #include "coex/error.hpp"
 #include "coex/log.hpp"
 #include "coex/plugin_entry.hpp"
@@ -51,6 +54,40 @@ void check_not_writable_by_others(const fs::path& p, const std::string& origin) 
                       "refusing to load plugins from it. Fix: chmod o-w '" +
                       p.string() + "'");
   }
+}
+
+/// Refuses a plugin file (library or manifest) that others could have written: writable by its
+/// group or by others, or owned by another user than the one running coex or root.
+void check_trusted_file(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return;  // a missing file is reported where it is read
+  const std::string fix = " (or pass --allow-unsafe-plugins to load it anyway)";
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    throw PluginError("plugin file " + p.string() +
+                      " is writable by its group or by others, so its code could be anyone's; "
+                      "refusing to load it. Fix: chmod go-w '" +
+                      p.string() + "'" + fix);
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me && st.st_uid != 0)
+    throw PluginError(
+        "plugin file " + p.string() + " is owned by uid " + std::to_string(st.st_uid) +
+        ", neither you (uid " + std::to_string(me) +
+        ") nor root, so its code could be anyone's; refusing to load it. Fix: chown " +
+        std::to_string(me) + " '" + p.string() + "'" + fix);
+}
+
+/// SHA-256 of a library, computed once per (path, size, modification time) in this process.
+std::string library_digest(const fs::path& p) {
+  static std::mutex mu;
+  static std::map<std::string, std::pair<std::string, std::string>> cache;
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) throw PluginError("cannot read plugin library " + p.string());
+  const std::string stamp = std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) +
+                            "." + std::to_string(st.st_mtim.tv_nsec);
+  const std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[p.string()];
+  if (slot.first != stamp) slot = {stamp, sha256_file(p)};
+  return slot.second;
 }
 
 std::string host_expectations() {
@@ -122,6 +159,7 @@ json PluginManifest::to_json() const {
               {"torch_version", torch_version},
               {"concurrent", concurrent},
               {"library", library_path.filename().string()},
+              {"library_sha256", library_sha256},
               {"options", schema.to_json()}};
 }
 
@@ -146,6 +184,7 @@ PluginManifest PluginManifest::read(const fs::path& file) {
     m.schema = OptionSchema::from_json(j.at("options"));
     m.manifest_path = file;
     m.library_path = file.parent_path() / j.at("library").get<std::string>();
+    m.library_sha256 = j.value("library_sha256", "");
     return m;
   } catch (const PluginError& e) {
     throw PluginError("plugin manifest " + file.string() + ": " + e.what());
@@ -177,7 +216,8 @@ std::vector<PluginDir> default_plugin_dirs(const std::vector<std::string>& cli_p
   return dirs;
 }
 
-PluginRegistry::PluginRegistry(const std::vector<PluginDir>& dirs) {
+PluginRegistry::PluginRegistry(const std::vector<PluginDir>& dirs, PluginTrust trust)
+    : trust_(trust) {
   std::set<fs::path> seen_dirs;
   for (const auto& d : dirs) {
     std::error_code ec;
@@ -189,7 +229,7 @@ PluginRegistry::PluginRegistry(const std::vector<PluginDir>& dirs) {
     }
     const fs::path canon = fs::canonical(d.path, ec);
     if (!seen_dirs.insert(canon).second) continue;
-    check_not_writable_by_others(canon, d.origin);
+    if (trust_ == PluginTrust::kStrict) check_not_writable_by_others(canon, d.origin);
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(canon, ec))
       if (e.is_regular_file() && ends_with(e.path().filename().string(), kManifestSuffix))
@@ -233,6 +273,15 @@ const PluginManifest& PluginRegistry::find(const std::string& name, PluginKind k
 
 std::shared_ptr<Plugin> PluginRegistry::create(const PluginManifest& m, const Options& options,
                                                const PluginContext& context) const {
+  if (trust_ == PluginTrust::kStrict) {
+    check_trusted_file(m.manifest_path);
+    check_trusted_file(m.library_path);
+  }
+  if (!m.library_sha256.empty() && library_digest(m.library_path) != m.library_sha256)
+    throw PluginError("plugin library " + m.library_path.string() +
+                      " is not the library its manifest " + m.manifest_path.string() +
+                      " was written for (its SHA-256 differs); refusing to load it. Fix: rebuild "
+                      "the plugin, which writes both, or restore the library");
   Checked c = load_checked(m.library_path);
   if (m.name != c.d->name || std::string(kind_name(m.kind)) != c.d->kind)
     throw PluginError("plugin library " + m.library_path.string() + " is '" + c.d->name + "' (" +
@@ -269,12 +318,15 @@ void write_manifest(const fs::path& library, const fs::path& out) {
   m.concurrent = (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0;
   m.schema = OptionSchema::from_json(json::parse(c.d->schema_json()));
   m.library_path = library;
+  m.library_sha256 = sha256_file(library);
   const fs::path tmp = out.string() + ".tmp";
   {
     std::ofstream o(tmp);
     o << m.to_json().dump(2) << "\n";
     if (!o) throw PluginError("cannot write manifest " + out.string());
   }
+  // Whatever the umask: the loader refuses manifests writable by group or others.
+  fs::permissions(tmp, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
   fs::rename(tmp, out);
 }
 

@@ -213,6 +213,55 @@ TEST(CliBadInput, PluginFolderWritableByOthers) {
       d / "out");
 }
 
+TEST(CliBadInput, PluginFilesOthersCouldHaveWrittenAreRefusedUnlessAllowed) {
+  // A copy of the fixture plugins in a private folder, used instead of the build's.
+  TempDir d;
+  const fs::path p = d / "plugins";
+  fs::create_directories(p);
+  for (const auto& e : fs::directory_iterator(std::string(COEX_TEST_FIXTURE_DIR) + "/good"))
+    fs::copy_file(e.path(), p / e.path().filename());
+  write_text(d / "c.toml", replace(base_config("random", 3),
+                                   std::string(COEX_TEST_FIXTURE_DIR) + "/good", p.string()));
+  const fs::path lib = p / "coex_plugin_counting_estimator.so";
+  const fs::path manifest = p / "counting_estimator.coex-plugin.json";
+  const std::string validate = "validate " + (d / "c.toml").string();
+  ASSERT_EQ(run_coex(validate).exit_code, 0) << run_coex(validate).output;
+
+  fs::permissions(lib, fs::perms::group_write, fs::perm_options::add);
+  auto r = run_coex(validate);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("plugin file " + lib.string() +
+                          " is writable by its group or by others, so its code could be "
+                          "anyone's; refusing to load it. Fix: chmod go-w '" +
+                          lib.string() + "'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(run_coex("--allow-unsafe-plugins " + validate).exit_code, 0);
+  fs::permissions(lib, fs::perms::group_write, fs::perm_options::remove);
+
+  if (::geteuid() == 0) {  // only root can give a file away
+    ASSERT_EQ(::chown(manifest.c_str(), 65534, 65534), 0);
+    r = run_coex(validate);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("plugin file " + manifest.string() + " is owned by uid 65534"),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(run_coex("--allow-unsafe-plugins " + validate).exit_code, 0);
+    ASSERT_EQ(::chown(manifest.c_str(), 0, 0), 0);
+  }
+
+  // A library changed after its manifest was written: refused, whatever the trust flag.
+  std::ofstream(lib, std::ios::app) << '\0';
+  for (const std::string& flags : {std::string(), std::string("--allow-unsafe-plugins ")}) {
+    r = run_coex(flags + validate);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("plugin library " + lib.string() + " is not the library its manifest " +
+                            manifest.string() + " was written for (its SHA-256 differs)"),
+              std::string::npos)
+        << r.output;
+  }
+}
+
 TEST(CliPlugins, ListsFromManifestsWithoutLoadingLibTorch) {
   const auto r = run_command("LD_DEBUG=libs '" + std::string(COEX_TEST_BIN) + "' plugins");
   EXPECT_EQ(r.exit_code, 0);

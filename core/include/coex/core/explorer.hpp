@@ -52,6 +52,8 @@ struct RunOptions {
   /// Threads for a controller's batch (0 = one per core); see parallel_workers(). Results are
   /// the same for any value.
   unsigned workers = 0;
+  /// --allow-unsafe-plugins: load plugin files others could have written (see PluginTrust).
+  bool allow_unsafe_plugins = false;
   CoreEvaluator::Listener listener;
 };
 

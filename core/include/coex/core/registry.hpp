@@ -36,6 +36,9 @@ struct PluginManifest {
   OptionSchema schema;
   std::filesystem::path manifest_path;
   std::filesystem::path library_path;
+  /// SHA-256 of the library as built (hex); empty in manifests that do not record it. The
+  /// loader refuses a library whose bytes no longer match.
+  std::string library_sha256;
 
   nlohmann::json to_json() const;
   /// Parses a manifest; throws PluginError naming the file on malformed content.
@@ -60,12 +63,20 @@ void write_manifest(const std::filesystem::path& library, const std::filesystem:
 
 class LoadedLibrary;
 
+/// Whether plugin files others could have written are loaded. kStrict (default) refuses a
+/// plugin library or manifest that is writable by its group or by others, or owned by another
+/// user than the one running coex or root (as ssh's StrictModes), and a plugin folder writable
+/// by others; kAllowUnsafe (`--allow-unsafe-plugins`) loads them anyway.
+enum class PluginTrust { kStrict, kAllowUnsafe };
+
 /// The plugins found in a set of folders. Discovery reads manifests only.
 class PluginRegistry {
  public:
-  /// Scans `dirs`. Throws PluginError on a folder writable by others, an unreadable manifest,
-  /// or two plugins of the same name (naming both paths). Missing folders are skipped.
-  explicit PluginRegistry(const std::vector<PluginDir>& dirs);
+  /// Scans `dirs`. Throws PluginError on a folder writable by others (unless `trust` allows
+  /// it), an unreadable manifest, or two plugins of the same name (naming both paths). Missing
+  /// folders are skipped.
+  explicit PluginRegistry(const std::vector<PluginDir>& dirs,
+                          PluginTrust trust = PluginTrust::kStrict);
 
   const std::vector<PluginManifest>& plugins() const { return plugins_; }
   /// The manifest of `name`, or PluginError listing the known plugins of `kind` (with a
@@ -74,8 +85,10 @@ class PluginRegistry {
   const PluginManifest* find_any(const std::string& name) const;
 
   /// Loads the library of `m`, checks its descriptor against the host and creates the plugin
-  /// with already-validated `options`. The returned object keeps its library loaded.
-  /// Throws PluginError (naming the library path) on any failure.
+  /// with already-validated `options`. Before loading: the library's and manifest's owner and
+  /// permissions (see PluginTrust) and the library's SHA-256 against the manifest's. The
+  /// returned object keeps its library loaded. Throws PluginError (naming the path and the fix)
+  /// on any failure.
   std::shared_ptr<Plugin> create(const PluginManifest& m, const Options& options,
                                  const PluginContext& context) const;
 
@@ -92,6 +105,7 @@ class PluginRegistry {
 
  private:
   std::vector<PluginManifest> plugins_;
+  PluginTrust trust_ = PluginTrust::kStrict;
 };
 
 /// Validates a config table (JSON object) against `schema` and fills in defaults. `where(key)`

@@ -262,8 +262,9 @@ const PluginManifest& PluginRegistry::find(const std::string& name, PluginKind k
     }
   std::string msg = std::string("unknown ") + kind_name(kind) + " plugin '" + name + "'.";
   if (const auto* other = find_any(name))
-    msg +=
-        " A plugin of that name exists, but it is a " + std::string(kind_name(other->kind)) + ".";
+    msg += " A plugin of that name exists, but it is " +
+           std::string(other->kind == PluginKind::kAccuracyEstimator ? "an " : "a ") +
+           kind_name(other->kind) + ".";
   msg += " Known " + std::string(kind_name(kind)) + " plugins:";
   for (const auto& k : known) msg += " " + k;
   if (known.empty()) msg += " (none found; check --plugin-path / COEX_PLUGIN_PATH)";

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -198,6 +199,220 @@ TEST(CliBadInput, BrokenPlugins) {
                  (d / "c.toml").string() + " --out " + (d / "out").string()),
         expect, d / "out");
   }
+}
+
+/// One bad input: what to write into a fresh folder `d` and the command to run there.
+struct BadInput {
+  std::string name;
+  std::function<std::string(const fs::path& d)> setup;  ///< returns the coex arguments
+  std::string expect;                                   ///< a fragment of the one message
+};
+
+TEST(CliBadInput, TableOfCasesEachOneMessageExitTwoNothingWritten) {
+  const std::string fixtures = COEX_TEST_FIXTURE_DIR;
+  // A run of `config` (base_config edited by `edit`) into d/out.
+  auto run_with = [](std::function<std::string(std::string)> edit) {
+    return [edit](const fs::path& d) {
+      write_text(d / "c.toml", edit(base_config("random", 5)));
+      return "run " + (d / "c.toml").string() + " --out " + (d / "out").string();
+    };
+  };
+  auto swap = [&](const std::string& from, const std::string& to) {
+    return run_with([from, to](std::string c) { return replace(c, from, to); });
+  };
+  // A run whose estimator is `table` on a file d/T.csv holding `csv`.
+  auto table_run = [&](const std::string& csv) {
+    return [csv](const fs::path& d) {
+      if (!csv.empty()) write_text(d / "T.csv", csv);
+      std::string c = replace(base_config("random", 5), "plugin = \"counting_estimator\"",
+                              "plugin = \"table\"");
+      c = replace(c, "log_file = \"\"\ndelay_ms = 0", "file = \"" + (d / "T.csv").string() + "\"");
+      write_text(d / "c.toml", c);
+      return "run " + (d / "c.toml").string() + " --out " + (d / "out").string();
+    };
+  };
+  // A run whose target is `gpu` fitted to a measurement file d/M.csv holding `csv`.
+  auto gpu_run = [&](const std::string& csv) {
+    return [csv](const fs::path& d) {
+      if (!csv.empty()) write_text(d / "M.csv", csv);
+      std::string c =
+          replace(base_config("random", 5),
+                  "plugin = \"fpga_cluster\"\n[hardware.options]\npool = [\"zcu102\", \"pynq_z1\"]",
+                  "plugin = \"gpu\"\n[hardware.options]\nmeasurements = \"" +
+                      (d / "M.csv").string() + "\"");
+      write_text(d / "c.toml", c);
+      return "run " + (d / "c.toml").string() + " --out " + (d / "out").string();
+    };
+  };
+  const std::string header = "network,device,precision,batch,latency_ms\n";
+  const std::vector<BadInput> cases = {
+      // Config files and --set.
+      {"file missing", [](const fs::path& d) { return "run " + (d / "none.toml").string(); },
+       "config file not found. Fix: check the path"},
+      {"malformed TOML", swap("[controller]", "[controller"), "c.toml:15:"},
+      {"unknown top-level key", swap("seed = 5", "seed = 5\nsede = 6"), "unknown key 'sede'"},
+      {"seed out of range", swap("seed = 5", "seed = -1"), "'seed' = -1 is out of range"},
+      {"unknown dataset", swap("[search_space]", "[task]\ndataset = \"mnsit\"\n[search_space]"),
+       "unknown dataset 'mnsit'"},
+      {"bad hardware mode",
+       swap("plugin = \"fpga_cluster\"", "plugin = \"fpga_cluster\"\nmode = \"tunned\""),
+       "hardware.mode must be \"tuned\" or \"searched\""},
+      {"spec syntax", swap("throughput_fps >= 9000", "throughput_fps >> 9000"),
+       "spec 'throughput_fps >> 9000'"},
+      {"spec value", swap("throughput_fps >= 9000", "throughput_fps >= fast"),
+       "is not of the form 'metric <= number' or 'metric >= number'"},
+      {"no budget", swap("candidates = 5", "candidates = 0"), "no budget"},
+      {"reward kind", swap("[[reward.terms]]", "[reward]\nkind = \"best\"\n[[reward.terms]]"),
+       "reward"},
+      {"--set without =",
+       [](const fs::path& d) {
+         write_text(d / "c.toml", base_config("random", 5));
+         return "run " + (d / "c.toml").string() + " --out " + (d / "out").string() + " --set seed";
+       },
+       "--set 'seed': expected key.path=value"},
+      // Plugins and their options.
+      {"unknown controller", swap("plugin = \"random\"", "plugin = \"rnadom\""),
+       "unknown controller plugin 'rnadom'"},
+      {"controller named as estimator", swap("plugin = \"random\"", "plugin = \"table\""),
+       "A plugin of that name exists, but it is an estimator"},
+      {"unknown option", swap("stride_every = 2", "stride_evry = 2"),
+       "unknown option 'stride_evry' for plugin 'chain_cnn'. Did you mean 'stride_every'?"},
+      {"option type", swap("depths = [3, 4]", "depths = \"3\""),
+       "option 'depths' of plugin 'chain_cnn': expected an array"},
+      {"option range", swap("delay_ms = 0", "delay_ms = -4"), "-4 is below the minimum 0"},
+      {"option choice", swap("[hardware.options]", "[hardware.options]\ntransfer = \"teleport\""),
+       "option 'transfer' of plugin 'fpga_cluster': 'teleport' is not one of: sender separate"},
+      {"constructor rejection", swap("kernels = [1, 3, 5]", "kernels = [1, 4, 5]"),
+       "failed to start: option 'kernels': 4 is even"},
+      {"list value twice", swap("filters = [8, 16, 32, 64]", "filters = [8, 8]"),
+       "option 'filters' lists a value twice"},
+      {"unknown board", swap("pool = [\"zcu102\", \"pynq_z1\"]", "pool = [\"zcu103\"]"),
+       "unknown board 'zcu103'"},
+      {"entry field typo",
+       swap("pool = [\"zcu102\", \"pynq_z1\"]",
+            "pool = [\"mine\"]\n[[hardware.options.boards]]\nname = \"mine\"\ndsps = 1\nbram18k = "
+            "2"),
+       "unknown field 'dsps' in entry 0 of option 'boards'"},
+      {"entry field missing",
+       swap("pool = [\"zcu102\", \"pynq_z1\"]",
+            "pool = [\"mine\"]\n[[hardware.options.boards]]\nname = \"mine\""),
+       "needs field 'dsp'"},
+      {"entry field type",
+       swap("pool = [\"zcu102\", \"pynq_z1\"]",
+            "pool = [\"mine\"]\n[[hardware.options.boards]]\nname = \"mine\"\ndsp = "
+            "\"many\"\nbram18k = 2"),
+       "field 'dsp' of entry 0 of option 'boards' of plugin 'fpga_cluster': expected an integer"},
+      {"plugin without entry",
+       [&](const fs::path& d) {
+         write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
+                                          "plugin = \"no_entry\""));
+         return "--plugin-path " + fixtures + "/no_entry run " + (d / "c.toml").string() +
+                " --out " + (d / "out").string();
+       },
+       "it is not a coex plugin"},
+      {"plugin of another ABI",
+       [&](const fs::path& d) {
+         write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
+                                          "plugin = \"bad_abi\""));
+         return "--plugin-path " + fixtures + "/bad_abi run " + (d / "c.toml").string() +
+                " --out " + (d / "out").string();
+       },
+       "was built for ABI major 99.0, but this coex expects ABI 4.0"},
+      {"plugin that throws",
+       [&](const fs::path& d) {
+         write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
+                                          "plugin = \"throwing_ctor\""));
+         return "--plugin-path " + fixtures + "/throwing_ctor run " + (d / "c.toml").string() +
+                " --out " + (d / "out").string();
+       },
+       "deliberate failure in the constructor"},
+      {"malformed manifest",
+       [&](const fs::path& d) {
+         fs::create_directories(d / "p");
+         write_text(d / "p" / "x.coex-plugin.json", "{\"name\": \"x\"");
+         write_text(d / "c.toml", base_config("random", 5));
+         return "--plugin-path " + (d / "p").string() + " run " + (d / "c.toml").string() +
+                " --out " + (d / "out").string();
+       },
+       "x.coex-plugin.json is malformed"},
+      {"two plugins of one name",
+       [&](const fs::path& d) {
+         fs::create_directories(d / "p");
+         fs::copy_file(fixtures + "/good/counting_estimator.coex-plugin.json",
+                       d / "p" / "counting_estimator.coex-plugin.json");
+         write_text(d / "c.toml", base_config("random", 5));
+         return "--plugin-path " + (d / "p").string() + " run " + (d / "c.toml").string() +
+                " --out " + (d / "out").string();
+       },
+       "two plugins are named 'counting_estimator'"},
+      // Datasets.
+      {"dataset files missing", run_with([](std::string c) {
+         c = replace(c, "plugin = \"counting_estimator\"", "plugin = \"trained\"");
+         c = replace(c, "log_file = \"\"\ndelay_ms = 0", "");
+         return replace(c, "[search_space]",
+                        "[task]\ndata_dir = \"/nonexistent/fmnist\"\n[search_space]");
+       }),
+       "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix:"},
+      // Lookup tables (estimator `table`).
+      {"table file missing", table_run(""), "T.csv. Fix: set option 'file'"},
+      {"table column missing", table_run("arch,acc\na,0.5\n"),
+       "has no column 'accuracy'. Columns: arch acc"},
+      {"table empty", table_run("arch,accuracy\n"), "T.csv has no rows"},
+      {"table accuracy not a number", table_run("arch,accuracy\na,high\n"),
+       "T.csv:2: accuracy 'high' is not a number"},
+      {"table key twice", table_run("arch,accuracy\na,0.5\na,0.6\n"),
+       "T.csv:3: key 'a' appears twice"},
+      {"table accuracy out of range", table_run("arch,accuracy\na,1.5\n"),
+       "T.csv:2: accuracy 1.5 is outside [0, 1]"},
+      // Measurement files (target `gpu`).
+      {"measurements missing", gpu_run(""), "cannot read measurements"},
+      {"measurements header", gpu_run("network,device,precision,batch\nn.json,a100_40gb,fp32,1\n"),
+       "M.csv:1: header must be network,device,precision,batch,latency_ms"},
+      {"measurement precision", gpu_run(header + "n.json,a100_40gb,fp64,1,2.0\n"),
+       "M.csv:2: unknown precision 'fp64'"},
+      {"measurement latency", gpu_run(header + "n.json,a100_40gb,fp32,1,-2\n"),
+       "M.csv:2: batch must be an integer >= 1 and latency_ms a number > 0"},
+      {"measurement network missing", gpu_run(header + "missing.json,a100_40gb,fp32,1,2\n"),
+       "M.csv:2: cannot read network"},
+      // Other commands.
+      {"show unknown plugin", [](const fs::path&) { return std::string("plugins show nosuch"); },
+       "unknown plugin 'nosuch'. Known:"},
+      {"export of no run", [](const fs::path& d) { return "export " + (d / "out").string(); },
+       "is not a coex run directory (no coex.db). Fix:"},
+      {"validate unknown option",
+       [](const fs::path& d) {
+         write_text(d / "c.toml",
+                    replace(base_config("random", 5), "stride_every = 2", "strid = 2"));
+         return "validate " + (d / "c.toml").string();
+       },
+       "unknown option 'strid' for plugin 'chain_cnn'"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir d;
+    const std::string args = c.setup(d.path());
+    expect_clean_failure(run_coex(args), c.expect, d / "out");
+  }
+  EXPECT_GE(cases.size(), 40u);
+
+  // Inputs that find a run directory already there: the store is left exactly as it was.
+  TempDir d;
+  write_text(d / "c.toml", base_config("random", 5));
+  const fs::path out = d / "out";
+  ASSERT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + out.string()).exit_code, 0);
+  const std::string db = read_text(out / "coex.db");
+  auto expect_store_kept = [&](const std::string& args, const std::string& expect) {
+    const auto r = run_coex(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(expect), std::string::npos) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_EQ(read_text(out / "coex.db"), db) << args;
+  };
+  expect_store_kept("run " + (d / "c.toml").string() + " --out " + out.string(),
+                    "already holds a run. Fix: pass --resume to continue it, or --out NEW_DIR");
+  write_text(d / "other.toml", replace(base_config("random", 5), "seed = 5", "seed = 6"));
+  expect_store_kept("run " + (d / "other.toml").string() + " --out " + out.string() + " --resume",
+                    "holds a run of another configuration");
 }
 
 TEST(CliBadInput, PluginFolderWritableByOthers) {

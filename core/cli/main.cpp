@@ -3,6 +3,7 @@
 // input (config, options, plugin, dataset), 1 internal failure.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +13,9 @@
 #include "command.hpp"
 
 int main(int argc, char** argv) {
+  // A write past the file size limit fails with EFBIG instead of killing coex, so a run that
+  // hits it stops with a message (as on a full disk) and can be resumed.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto console = spdlog::stderr_color_mt("coex");
   console->set_pattern("%^%l%$: %v");
   console->set_level(spdlog::level::warn);

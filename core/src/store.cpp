@@ -145,9 +145,18 @@ void Store::commit(const CandidateRecord& r) {
   st.integer(18, r.trained ? 1 : 0);
   st.real(19, r.fast_seconds);
   st.real(20, r.slow_seconds);
-  if (sqlite3_step(st.s) != SQLITE_DONE)
-    throw Error("store " + file_.string() + ": cannot commit candidate " + std::to_string(r.seq) +
-                ": " + sqlite3_errmsg(db_));
+  const int rc = sqlite3_step(st.s);
+  if (rc == SQLITE_DONE) return;
+  const std::string why = sqlite3_errmsg(db_);
+  // The insert is one transaction: on failure nothing of it is kept, so the store holds exactly
+  // the candidates before this one. A full disk (or a file size limit) is the user's to fix.
+  if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
+    throw UserError("cannot commit candidate " + std::to_string(r.seq) + " to " + file_.string() +
+                    ": " + why +
+                    "; the store keeps the candidates before it. Fix: free space on "
+                    "its disk (or raise the file size limit), then rerun with --resume");
+  throw Error("store " + file_.string() + ": cannot commit candidate " + std::to_string(r.seq) +
+              ": " + why);
 }
 
 std::int64_t Store::count() const {

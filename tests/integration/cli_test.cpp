@@ -733,6 +733,41 @@ TEST(CliBadInput, DamagedStoreIsOneClearErrorAndIsLeftAlone) {
   EXPECT_EQ(read_text(fs::path(out) / "coex.db"), std::string(4096, 'x'));
 }
 
+TEST(CliRun, AFullDiskStopsTheRunCleanlyAndResumeCompletesIt) {
+  // The full disk is injected with a file size limit (`ulimit -f`, in the shell of this one
+  // command): the store's writes fail as on a full disk.
+  TempDir d;
+  const int budget = 200;
+  write_text(d / "c.toml", base_config("random", budget));
+  ASSERT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "ref").string()).exit_code,
+            0);
+  const auto ref = core::Store(d / "ref" / "coex.db").load_all();
+  const std::string out = (d / "run").string();
+  const auto full = run_command("ulimit -f 100; '" + std::string(COEX_TEST_BIN) + "' run " +
+                                (d / "c.toml").string() + " --out " + out);
+  EXPECT_EQ(full.exit_code, 2) << full.output;
+  EXPECT_NE(full.output.find("; the store keeps the candidates before it. Fix: free space on its "
+                             "disk (or raise the file size limit), then rerun with --resume"),
+            std::string::npos)
+      << full.output;
+  const auto kept = core::Store(fs::path(out) / "coex.db").load_all();
+  ASSERT_GT(kept.size(), 0u);
+  ASSERT_LT(kept.size(), static_cast<std::size_t>(budget));
+  EXPECT_NE(full.output.find("cannot commit candidate " + std::to_string(kept.size()) + " to "),
+            std::string::npos)
+      << full.output;
+  // Space is back: the resume completes the run exactly as if nothing had happened.
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  ASSERT_EQ(all.size(), ref.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].point, ref[i].point) << i;
+    EXPECT_EQ(all[i].outcome.status, ref[i].outcome.status) << i;
+    EXPECT_EQ(all[i].outcome.reward, ref[i].outcome.reward) << i;
+  }
+}
+
 TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   TempDir d;
   const int budget = 30;

@@ -86,6 +86,36 @@ std::string replace(std::string s, const std::string& from, const std::string& t
   return s.replace(p, from.size(), to);
 }
 
+/// Starts `coex run CONFIG --out OUT` in the background (stderr to /dev/null); its pid, or -1.
+pid_t start_run(const fs::path& config, const std::string& out) {
+  std::vector<std::string> args{COEX_TEST_BIN, "run", config.string(), "--out", out};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  const int rc = posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+/// Waits (at most 30 s) until the store in `out` holds `n` candidates; the count last seen.
+std::int64_t wait_for_candidates(const std::string& out, std::int64_t n) {
+  std::int64_t seen = 0;
+  for (int i = 0; i < 600 && seen < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(fs::path(out) / "coex.db")) {
+      try {
+        seen = core::Store(fs::path(out) / "coex.db").count();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return seen;
+}
+
 }  // namespace
 
 TEST(CliBadInput, MalformedToml) {
@@ -656,27 +686,10 @@ TEST(CliRun, ASecondRunOnARunningDirectoryIsRefusedNamingItsPid) {
              replace(base_config("random", budget, "", 200),
                      "constraints = [\"throughput_fps >= 9000\"]", "constraints = []"));
   const std::string out = (d / "run").string();
-  std::vector<std::string> args{COEX_TEST_BIN, "run", (d / "c.toml").string(), "--out", out};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = start_run(d / "c.toml", out);
+  ASSERT_GT(pid, 0);
   // Once it has committed a candidate, it holds the directory.
-  std::int64_t seen = 0;
-  for (int i = 0; i < 600 && seen < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (fs::exists(fs::path(out) / "coex.db")) {
-      try {
-        seen = core::Store(fs::path(out) / "coex.db").count();
-      } catch (const std::exception&) {
-      }
-    }
-  }
+  const std::int64_t seen = wait_for_candidates(out, 1);
   ASSERT_GE(seen, 1);
   const auto second = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
   EXPECT_EQ(second.exit_code, 2) << second.output;
@@ -780,27 +793,10 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   const auto ref = core::Store(d / "ref" / "coex.db").load_all();
 
   const std::string out = (d / "run").string();
-  std::vector<std::string> args{COEX_TEST_BIN, "run", (d / "c.toml").string(), "--out", out};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = start_run(d / "c.toml", out);
+  ASSERT_GT(pid, 0);
   // Kill it once some candidates are committed (bounded wait).
-  std::int64_t seen = 0;
-  for (int i = 0; i < 600 && seen < 8; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (fs::exists(fs::path(out) / "coex.db")) {
-      try {
-        seen = core::Store(fs::path(out) / "coex.db").count();
-      } catch (const std::exception&) {
-      }
-    }
-  }
+  wait_for_candidates(out, 8);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -30,13 +30,13 @@ struct Command {
   std::function<int()> run;
 };
 
-Command add_run(CLI::App& app, const GlobalOptions& global);       // run.cpp
-Command add_validate(CLI::App& app, const GlobalOptions& global);  // validate.cpp
-Command add_plugins(CLI::App& app, const GlobalOptions& global);   // plugins.cpp
-Command add_manifest(CLI::App& app);                               // plugins.cpp
-Command add_compare(CLI::App& app, const GlobalOptions& global);   // compare.cpp
-Command add_calibrate(CLI::App& app);                              // calibrate.cpp
-Command add_export(CLI::App& app);                                 // export.cpp
-Command add_new_plugin(CLI::App& app);                             // new_plugin.cpp
+Command add_run(CLI::App& app, const GlobalOptions& global);        // run.cpp
+Command add_validate(CLI::App& app, const GlobalOptions& global);   // validate.cpp
+Command add_plugins(CLI::App& app, const GlobalOptions& global);    // plugins.cpp
+Command add_manifest(CLI::App& app);                                // plugins.cpp
+Command add_compare(CLI::App& app, const GlobalOptions& global);    // compare.cpp
+Command add_calibrate(CLI::App& app, const GlobalOptions& global);  // calibrate.cpp
+Command add_export(CLI::App& app);                                  // export.cpp
+Command add_new_plugin(CLI::App& app);                              // new_plugin.cpp
 
 }  // namespace coex::cli

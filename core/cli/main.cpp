@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
 
   namespace cli = coex::cli;
   const std::vector<cli::Command> commands{
-      cli::add_run(app, global),     cli::add_validate(app, global), cli::add_plugins(app, global),
-      cli::add_compare(app, global), cli::add_calibrate(app),        cli::add_export(app),
+      cli::add_run(app, global),     cli::add_validate(app, global),  cli::add_plugins(app, global),
+      cli::add_compare(app, global), cli::add_calibrate(app, global), cli::add_export(app),
       cli::add_new_plugin(app),      cli::add_manifest(app)};
 
   try {

@@ -13,6 +13,7 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 
+#include "coex/core/calibration.hpp"
 #include "coex/core/export.hpp"
 #include "coex/core/pareto.hpp"
 #include "coex/core/store.hpp"
@@ -72,7 +73,30 @@ std::shared_ptr<T> create(const PluginRegistry& registry, const Validated& v,
   }
 }
 
+/// Creates the hardware target of `c` and applies its calibration profile, if one is named.
+std::shared_ptr<HardwareTarget> create_target(const RunConfig& c, const PluginRegistry& registry,
+                                              const Validated& h, const PluginContext& ctx,
+                                              bool apply) {
+  auto target = create<HardwareTarget>(registry, h, ctx, c.hardware);
+  if (apply && h.options.has(kProfileOption)) {
+    const std::string file = h.options.get_string(kProfileOption);
+    if (!file.empty()) {
+      const std::string where = c.hardware.where_of(kProfileOption) + ": option 'profile'";
+      apply_profile(*target, c.hardware.plugin, read_profile(file, where), where);
+    }
+  }
+  return target;
+}
+
 }  // namespace
+
+std::shared_ptr<HardwareTarget> create_hardware_target(const RunConfig& c,
+                                                       const PluginRegistry& registry,
+                                                       const PluginContext& ctx,
+                                                       bool apply_profile) {
+  const Validated h = validate(c.hardware, PluginKind::kHardwareTarget, registry);
+  return create_target(c, registry, h, ctx, apply_profile);
+}
 
 PluginContext plugin_context(const RunConfig& c, const fs::path& run_dir) {
   PluginContext ctx;
@@ -91,7 +115,7 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   const Validated e = validate(c.estimator, PluginKind::kAccuracyEstimator, registry);
   RunPlugins p;
   p.space = create<SearchSpace>(registry, s, ctx, c.search_space);
-  p.target = create<HardwareTarget>(registry, h, ctx, c.hardware);
+  p.target = create_target(c, registry, h, ctx, /*apply=*/true);
   // Estimators may sample the search space and create a source estimator of their own.
   PluginContext ectx = ctx;
   ectx.search_space = p.space.get();

@@ -315,7 +315,7 @@ void write_manifest(const fs::path& library, const fs::path& out) {
   m.sdk_version = c.d->sdk_version ? c.d->sdk_version : "";
   m.compiler_tag = c.d->compiler_tag;
   m.torch_version = c.d->torch_version ? c.d->torch_version : "";
-  // `flags` exists since ABI 3.3; the loader accepts only major 4, whose descriptor has it.
+  // `flags` exists since ABI 3.3; the loader accepts only major 5, whose descriptor has it.
   m.concurrent = (c.d->flags & COEX_PLUGIN_CONCURRENT) != 0;
   m.schema = OptionSchema::from_json(json::parse(c.d->schema_json()));
   m.library_path = library;

@@ -50,6 +50,14 @@ HardwareResult HardwareTarget::tune(const Network& net, const Specs& specs) cons
   return best_design(specs, [&](const Point& design) { return evaluate(net, design); });
 }
 
+LatencyModel HardwareTarget::latency_model(const Network&, const Point&) const {
+  throw Error("this hardware target declares no calibration coefficients");
+}
+
+void HardwareTarget::set_coefficients(const std::vector<double>&) {
+  throw Error("this hardware target declares no calibration coefficients");
+}
+
 HardwareResult HardwareTarget::best_design(
     const Specs& specs, const std::function<HardwareResult(const Point&)>& result_of) const {
   const Space& space = design_space();

@@ -104,19 +104,62 @@ MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<doubl
 }
 
 double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
+  // Knight's O(n log n) algorithm: sort by (x, y), count the pairs tied in x and in both, then
+  // count the discordant pairs as the swaps a merge sort of y needs, and the pairs tied in y.
   const std::size_t n = std::min(x.size(), y.size());
-  double nc = 0, nd = 0, tx = 0, ty = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const double dx = x[i] - x[j], dy = y[i] - y[j];
-      if (dx == 0) tx += 1;
-      if (dy == 0) ty += 1;
-      if (dx == 0 || dy == 0) continue;
-      (dx * dy > 0 ? nc : nd) += 1;
+  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::size_t> idx(n);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::sort(idx.begin(), idx.end(),
+            [&](std::size_t a, std::size_t b) { return x[a] != x[b] ? x[a] < x[b] : y[a] < y[b]; });
+  auto pairs = [](double run) { return run * (run - 1) / 2; };
+  double tx = 0, txy = 0, run_x = 1, run_xy = 1;
+  for (std::size_t i = 1; i < n; ++i) {
+    const bool same_x = x[idx[i]] == x[idx[i - 1]];
+    const bool same_xy = same_x && y[idx[i]] == y[idx[i - 1]];
+    if (same_x)
+      ++run_x;
+    else
+      tx += pairs(run_x), run_x = 1;
+    if (same_xy)
+      ++run_xy;
+    else
+      txy += pairs(run_xy), run_xy = 1;
+  }
+  tx += pairs(run_x), txy += pairs(run_xy);
+  std::vector<double> v(n), buf(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = y[idx[i]];
+  double swaps = 0;
+  for (std::size_t width = 1; width < n; width *= 2)
+    for (std::size_t lo = 0; lo < n; lo += 2 * width) {
+      const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
+      std::size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (v[j] < v[i]) {
+          swaps += static_cast<double>(mid - i);
+          buf[k++] = v[j++];
+        } else {
+          buf[k++] = v[i++];
+        }
+      }
+      while (i < mid) buf[k++] = v[i++];
+      while (j < hi) buf[k++] = v[j++];
+      std::copy(buf.begin() + static_cast<std::ptrdiff_t>(lo),
+                buf.begin() + static_cast<std::ptrdiff_t>(hi),
+                v.begin() + static_cast<std::ptrdiff_t>(lo));
     }
-  const double n0 = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+  double ty = 0, run_y = 1;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (v[i] == v[i - 1])
+      ++run_y;
+    else
+      ty += pairs(run_y), run_y = 1;
+  }
+  ty += pairs(run_y);
+  const double n0 = pairs(static_cast<double>(n));
   const double den = std::sqrt((n0 - tx) * (n0 - ty));
-  return den > 0 ? (nc - nd) / den : std::numeric_limits<double>::quiet_NaN();
+  return den > 0 ? (n0 - tx - ty + txy - 2 * swaps) / den
+                 : std::numeric_limits<double>::quiet_NaN();
 }
 
 double spearman_rho(const std::vector<double>& x, const std::vector<double>& y) {

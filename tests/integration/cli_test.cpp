@@ -213,7 +213,7 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 4.0"},
+      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 5.0"},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
@@ -347,7 +347,7 @@ TEST(CliBadInput, TableOfCasesEachOneMessageExitTwoNothingWritten) {
          return "--plugin-path " + fixtures + "/bad_abi run " + (d / "c.toml").string() +
                 " --out " + (d / "out").string();
        },
-       "was built for ABI major 99.0, but this coex expects ABI 4.0"},
+       "was built for ABI major 99.0, but this coex expects ABI 5.0"},
       {"plugin that throws",
        [&](const fs::path& d) {
          write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
@@ -900,7 +900,7 @@ TEST(CliCalibrate, RaspberryPiTimesTheNetworksOfAConfigsSearchSpace) {
     EXPECT_GT(row.at("predicted_ms").get<double>(), 0);
   }
   // The profile is one the target loads.
-  const auto v = run_coex("validate " + config + " --set hardware.options.profile=\"" +
+  const auto v = run_coex("validate " + config + " --set hardware.options.device_profile=\"" +
                           (d / "p.json").string() + "\"");
   EXPECT_EQ(v.exit_code, 0) << v.output;
   // --set belongs to --space; a missing config is one clear error.

@@ -220,8 +220,10 @@ int run(const Args& a) {
   const std::filesystem::path out(a.out);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   coex::write_file_atomic(a.out, r.profile.to_json().dump(2) + "\n");
-  std::printf("profile for '%s' written to %s (use it with [hardware.options] profile = \"%s\")\n",
-              dev.name.c_str(), a.out.c_str(), a.out.c_str());
+  std::printf(
+      "profile for '%s' written to %s (use it with [hardware.options] efficiency_profile = "
+      "\"%s\")\n",
+      dev.name.c_str(), a.out.c_str(), a.out.c_str());
   return 0;
 }
 

@@ -3,6 +3,7 @@
 // data-parallel GPU count. Efficiencies come from the defaults, a fitted profile, or measurements
 // fitted when the target loads.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -22,7 +23,9 @@ using json = nlohmann::json;
 
 class Gpu final : public HardwareTarget {
  public:
-  Gpu(const Options& o, const PluginContext&) : objective_(o.get_string("tune_objective")) {
+  Gpu(const Options& o, const PluginContext&)
+      : objective_(o.get_string("tune_objective")),
+        runtime_(o.get_string("runtime") == "eager" ? Runtime::kEager : Runtime::kFused) {
     model_.compute_power_share = o.get_real("compute_power_share");
     model_.context_gb = o.get_real("context_gb");
     model_.min_clock = o.get_real("min_clock");
@@ -36,8 +39,8 @@ class Gpu final : public HardwareTarget {
     pool_ = resolve_pool(
         o.get_string_list("pool"), device_presets(), custom, [](const Device& d) { return d.name; },
         "pool", "device", "devices");
-    profiles_.assign(pool_.size(), default_profile());
-    load_profile(o.get_string("profile"), o.get_string("measurements"));
+    profiles_.assign(pool_.size(), default_profile(runtime_));
+    load_profile(o.get_string("efficiency_profile"), o.get_string("measurements"));
 
     for (const auto& s : o.get_string_list("precisions")) {
       const auto p = parse_precision(s);
@@ -85,9 +88,16 @@ class Gpu final : public HardwareTarget {
                    "Design space: data-parallel GPUs, each running its own batch (designs over "
                    "the device's max_gpus are infeasible)",
                    1, 4096, "GPUs");
-    s.add_string("profile", "",
-                 "Efficiency profile (JSON from `coex calibrate --target gpu`); applies to the "
-                 "pool device it names. Empty = default efficiencies");
+    s.add_string("runtime", "fused",
+                 "How the network runs: fused = convolution, batch norm and activation in one "
+                 "kernel (an inference runtime); eager = one kernel per operation plus a framework "
+                 "overhead per operation (PyTorch eager)",
+                 {"fused", "eager"});
+    s.add_string("efficiency_profile", "",
+                 "Efficiency profile timed on a GPU by `coex calibrate --target gpu` (JSON); "
+                 "applies to the pool device it names. Empty = default efficiencies. A "
+                 "calibration 'profile' (fitted by `coex calibrate --config`) applies to every "
+                 "pool device");
     s.add_string("measurements", "",
                  "CSV of measured latencies (network,device,precision,batch,latency_ms), fitted "
                  "when the target loads; applies to the device it names. Exclusive with "
@@ -117,25 +127,32 @@ class Gpu final : public HardwareTarget {
 
   std::string tune_objective() const override { return objective_; }
 
+  std::vector<Coefficient> coefficients() const override {
+    return gpu::coefficients(profiles_.front());
+  }
+
+  LatencyModel latency_model(const Network& net, const Point& design) const override {
+    auto w = std::make_shared<const Workload>(workload(net, runtime_));
+    const Placement at = placement(design);
+    return [this, w, at](const std::vector<double>& v) {
+      Profile p = with_coefficients(profiles_[at.device], v);
+      return predict(*w, deployment(at), p, model_).latency_ms;
+    };
+  }
+
+  void set_coefficients(const std::vector<double>& values) override {
+    for (auto& p : profiles_) p = with_coefficients(p, values);
+  }
+
   HardwareResult evaluate(const Network& net, const Point& design) const override {
     const auto w = workload_of(net);
     // The design's coordinates (indices into the option lists), clamped; missing ones are 0.
-    const std::size_t sizes[] = {pool_.size(), precisions_.size(), batches_.size(), caps_.size(),
-                                 gpus_.size()};
-    std::size_t at[5] = {};
+    const Placement at = placement(design);
     HardwareResult r;
-    for (std::size_t i = 0; i < 5; ++i) {
-      if (design.size() > i) at[i] = std::min(static_cast<std::size_t>(design[i]), sizes[i] - 1);
-      r.design.push_back(static_cast<double>(at[i]));
-    }
-    const std::size_t di = at[0];
+    for (std::size_t i : at.index) r.design.push_back(static_cast<double>(i));
+    const std::size_t di = at.device;
     const Device& dev = pool_[di];
-    Deployment dep;
-    dep.device = &dev;
-    dep.precision = precisions_[at[1]];
-    dep.batch = static_cast<int>(batches_[at[2]]);
-    dep.power_cap_w = dev.tdp_w * static_cast<double>(caps_[at[3]]) / 100.0;
-    dep.gpus = static_cast<int>(gpus_[at[4]]);
+    const Deployment dep = deployment(at);
 
     const Prediction p = predict(*w, dep, profiles_[di], model_);
     r.metrics.set("latency_ms", p.latency_ms);
@@ -184,17 +201,20 @@ class Gpu final : public HardwareTarget {
   void load_profile(const std::string& file, const std::string& csv) {
     if (file.empty() && csv.empty()) return;
     if (!file.empty() && !csv.empty())
-      throw ConfigError("options 'profile' and 'measurements' are both set. Fix: keep one");
+      throw ConfigError(
+          "options 'efficiency_profile' and 'measurements' are both set. Fix: keep one");
     Profile p;
     std::string source;
     if (!file.empty()) {
-      source = "option 'profile' ('" + file + "')";
+      source = "option 'efficiency_profile' ('" + file + "')";
       std::ifstream in(file);
       if (!in)
         throw ConfigError(source +
                           ": cannot read it. Fix: create it with `coex calibrate "
                           "--target gpu --out " +
-                          file + "`, or leave 'profile' empty for the default efficiencies");
+                          file +
+                          "`, or leave 'efficiency_profile' empty for the default "
+                          "efficiencies");
       json j;
       try {
         j = json::parse(in);
@@ -209,7 +229,7 @@ class Gpu final : public HardwareTarget {
       const Device* d = find_device(device);
       if (!d) throw ConfigError(source + ": device '" + device + "' is not in option 'pool'");
       try {
-        p = fit(ms, *d, default_profile()).profile;
+        p = fit(ms, *d, default_profile(runtime_)).profile;
       } catch (const ConfigError&) {
         throw;
       } catch (const Error& e) {
@@ -224,6 +244,32 @@ class Gpu final : public HardwareTarget {
                         "', which is not in option 'pool'. Fix: add it to the pool");
   }
 
+  /// A design's coordinates (indices into the option lists), clamped; missing ones are 0.
+  struct Placement {
+    std::array<std::size_t, 5> index{};
+    std::size_t device = 0;
+  };
+  Placement placement(const Point& design) const {
+    const std::size_t sizes[] = {pool_.size(), precisions_.size(), batches_.size(), caps_.size(),
+                                 gpus_.size()};
+    Placement at;
+    for (std::size_t i = 0; i < 5; ++i)
+      if (design.size() > i)
+        at.index[i] = std::min(static_cast<std::size_t>(design[i]), sizes[i] - 1);
+    at.device = at.index[0];
+    return at;
+  }
+  Deployment deployment(const Placement& at) const {
+    const Device& dev = pool_[at.device];
+    Deployment dep;
+    dep.device = &dev;
+    dep.precision = precisions_[at.index[1]];
+    dep.batch = static_cast<int>(batches_[at.index[2]]);
+    dep.power_cap_w = dev.tdp_w * static_cast<double>(caps_[at.index[3]]) / 100.0;
+    dep.gpus = static_cast<int>(gpus_[at.index[4]]);
+    return dep;
+  }
+
   const Device* find_device(const std::string& name) const {
     for (const auto& d : pool_)
       if (d.name == name) return &d;
@@ -236,7 +282,7 @@ class Gpu final : public HardwareTarget {
     const std::uint64_t h = net.hash();
     std::lock_guard<std::mutex> lock(mu_);
     if (!cached_ || cached_hash_ != h) {
-      cached_ = std::make_shared<const Workload>(workload(net));
+      cached_ = std::make_shared<const Workload>(workload(net, runtime_));
       cached_hash_ = h;
     }
     return cached_;
@@ -248,6 +294,7 @@ class Gpu final : public HardwareTarget {
   std::vector<std::int64_t> batches_, caps_, gpus_;
   ModelOptions model_;
   std::string objective_;
+  Runtime runtime_;
   Space space_;
   mutable std::mutex mu_;
   mutable std::shared_ptr<const Workload> cached_;

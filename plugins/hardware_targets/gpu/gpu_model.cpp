@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -164,6 +165,50 @@ Profile default_profile() {
   return p;
 }
 
+Profile default_profile(Runtime runtime) {
+  Profile p = default_profile();
+  if (runtime == Runtime::kEager) {
+    p.overhead_us.fill(10.0);
+    p.network_overhead_us = 50.0;
+  }
+  return p;
+}
+
+std::vector<Coefficient> coefficients(const Profile& p) {
+  std::vector<Coefficient> cs;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (OpClass c : kAllClasses) {
+    const std::string k = op_class_name(c);
+    const auto& e = p.ops[idx(c)];
+    cs.push_back({k + "_compute_efficiency", "",
+                  "achieved share of the peak FLOP rate by " + k + " kernels", e.compute, 1e-3, 2.0,
+                  1.0, true});
+    cs.push_back({k + "_memory_efficiency", "",
+                  "achieved share of the memory bandwidth by " + k + " kernels", e.memory, 1e-3,
+                  2.0, 1.0, true});
+    cs.push_back({k + "_overhead_us", "us",
+                  "framework dispatch per " + k + " kernel, on top of the launch",
+                  p.overhead_us[idx(c)], 0.0, inf, 10.0, false});
+  }
+  cs.push_back({"network_overhead_us", "us", "fixed cost of one forward pass",
+                p.network_overhead_us, 0.0, inf, 100.0, false});
+  return cs;
+}
+
+Profile with_coefficients(Profile p, const std::vector<double>& v) {
+  if (v.size() != 3 * kOpClasses + 1)
+    throw Error("gpu: " + std::to_string(3 * kOpClasses + 1) +
+                " coefficient values expected, got " + std::to_string(v.size()));
+  for (OpClass c : kAllClasses) {
+    const std::size_t i = idx(c);
+    p.ops[i] = {v[3 * i], v[3 * i + 1]};
+    p.overhead_us[i] = v[3 * i + 2];
+  }
+  p.network_overhead_us = v.back();
+  p.calibrated = true;
+  return p;
+}
+
 json Profile::to_json() const {
   json ops_j = json::object();
   for (OpClass c : kAllClasses)
@@ -171,6 +216,8 @@ json Profile::to_json() const {
   return {{"device", device},
           {"efficiency", ops_j},
           {"launch_us", launch_us},
+          {"overhead_us", overhead_us},
+          {"network_overhead_us", network_overhead_us},
           {"calibrated", calibrated},
           {"report", report}};
 }
@@ -185,6 +232,9 @@ Profile Profile::from_json(const json& j, const std::string& where) {
       p.ops[idx(c)] = {k.at("compute").get<double>(), k.at("memory").get<double>()};
     }
     p.launch_us = j.value("launch_us", -1.0);
+    if (j.contains("overhead_us"))
+      p.overhead_us = j.at("overhead_us").get<std::array<double, kOpClasses>>();
+    p.network_overhead_us = j.value("network_overhead_us", 0.0);
     p.calibrated = j.value("calibrated", false);
     p.report = j.value("report", json::object());
   } catch (const std::exception& e) {
@@ -200,7 +250,7 @@ Profile Profile::from_json(const json& j, const std::string& where) {
   return p;
 }
 
-Workload workload(const Network& net) {
+Workload workload(const Network& net, Runtime runtime) {
   const std::size_t n = net.size();
   std::vector<std::vector<int>> consumers(n);
   for (const auto& node : net.nodes())
@@ -300,7 +350,7 @@ Workload workload(const Network& net) {
     const bool fusable_head = is_conv(node.op) || node.op == OpKind::kLinear ||
                               node.op == OpKind::kBatchNorm || node.op == OpKind::kActivation ||
                               node.op == OpKind::kAdd;
-    while (fusable_head && consumers[tail].size() == 1) {
+    while (runtime == Runtime::kFused && fusable_head && consumers[tail].size() == 1) {
       const Node& c = net.node(consumers[tail][0]);
       if ((c.op != OpKind::kBatchNorm && c.op != OpKind::kActivation) || c.inputs.size() != 1)
         break;
@@ -357,7 +407,7 @@ KernelTime kernel_time(const Kernel& k, const Device& d, const Profile& p, Preci
   }
   const double bytes = (k.act_elements * b + k.weight_elements) * bytes_per_element(precision);
   t.memory_s = bytes / (d.bandwidth_gbs * 1e9 * e.memory);
-  t.launch_s = launch_seconds(d, p);
+  t.launch_s = launch_seconds(d, p) + p.overhead_us[idx(k.cls)] * 1e-6;
   t.total_s = std::max(t.compute_s, t.memory_s) + t.launch_s;
   return t;
 }
@@ -380,6 +430,7 @@ Prediction predict(const Workload& w, const Deployment& dep, const Profile& p,
       dyn += m.compute_power_share * s * s * s * kt.compute_s +
              (1 - m.compute_power_share) * kt.memory_s;
     }
+    t += p.network_overhead_us * 1e-6;  // the GPU idles while the framework enters the network
     seconds = t;
     watts = t > 0 ? d.idle_w + (d.tdp_w - d.idle_w) * dyn / t : d.idle_w;
   };

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/calibration.hpp"
 #include "coex/network.hpp"
 #include "coex/options.hpp"
 
@@ -86,6 +87,11 @@ const std::vector<Device>& device_presets();
 /// The preset named `name`, or nullptr.
 const Device* find_preset(std::string_view name);
 
+/// How the framework runs a network: `kEager` launches one kernel per IR operation and pays a
+/// framework overhead per operation (PyTorch eager); `kFused` folds a batch norm and activation
+/// into the convolution or linear layer before them (an inference runtime such as TensorRT).
+enum class Runtime { kEager, kFused };
+
 /// Achievable share of a peak, in (0, 1] (can exceed 1 slightly in a noisy fit).
 struct Efficiency {
   double compute = 0.5;
@@ -97,6 +103,10 @@ struct Profile {
   std::string device;  ///< device the profile was fitted on; empty for the defaults
   std::array<Efficiency, kOpClasses> ops{};
   double launch_us = -1;  ///< fitted launch overhead, microseconds; < 0 keeps the device's
+  /// Per kernel of each class, on top of the launch: the framework's dispatch cost, microseconds.
+  std::array<double, kOpClasses> overhead_us{};
+  /// Per forward pass (the framework's call into the network), microseconds.
+  double network_overhead_us = 0;
   bool calibrated = false;
   nlohmann::json report = nlohmann::json::object();  ///< fit statistics
 
@@ -108,6 +118,17 @@ struct Profile {
 /// Default efficiencies (README.md): conv 0.55 / 0.75, depthwise 0.25 / 0.6, matmul 0.6 / 0.75,
 /// element-wise 0.3 / 0.8, pool 0.3 / 0.7, memory 0.3 / 0.75 (compute / memory).
 Profile default_profile();
+/// The defaults for `runtime`: eager adds 10 us of framework dispatch per kernel and 50 us per
+/// forward pass (README.md, "Runtimes"); fused adds nothing.
+Profile default_profile(Runtime runtime);
+
+/// The calibration coefficients of `p` (coex/calibration.hpp), per class in op-class order:
+/// `<class>_compute_efficiency`, `<class>_memory_efficiency` (relative priors, a factor e, bounds
+/// (0.001, 2]), `<class>_overhead_us` (absolute, 10 us wide, >= 0); then `network_overhead_us`
+/// (absolute, 100 us wide, >= 0).
+std::vector<Coefficient> coefficients(const Profile& p);
+/// `p` with coefficient values `v` (coefficients() order), marked calibrated.
+Profile with_coefficients(Profile p, const std::vector<double>& v);
 
 /// One kernel after fusion; figures per sample.
 struct Kernel {
@@ -126,8 +147,9 @@ struct Workload {
   double workspace_elements = 0;  ///< per sample: largest implicit-GEMM (im2col) buffer
 };
 
-/// The kernels of `net` with fusion (README.md, "Fusion").
-Workload workload(const Network& net);
+/// The kernels of `net`: with fusion (README.md, "Fusion") for `kFused`, one per IR operation
+/// (flatten, a view, excepted) for `kEager`.
+Workload workload(const Network& net, Runtime runtime = Runtime::kFused);
 
 /// A deployment: one point of the target's design space.
 struct Deployment {
@@ -150,7 +172,7 @@ struct KernelTime {
   double compute_s = 0;
   double memory_s = 0;
   double launch_s = 0;
-  double total_s = 0;  ///< max(compute_s, memory_s) + launch_s
+  double total_s = 0;  ///< max(compute_s, memory_s) + launch_s (launch and class overhead)
 };
 
 /// Time of kernel `k` at `batch` and `precision` with compute clock `clock` (1 = boost).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -113,10 +114,24 @@ LayerCost layer_cost(const Network& net, const Node& n) {
   return c;
 }
 
-std::vector<LayerCost> layer_costs(const Network& net) {
+std::vector<LayerCost> layer_costs(const Network& net, Runtime runtime) {
   std::vector<LayerCost> out;
-  for (const Node& n : net.nodes())
-    if (n.op != OpKind::kInput) out.push_back(layer_cost(net, n));
+  // Fused: a batch norm or activation whose only input is a convolution or linear layer (or a
+  // layer already folded into one) is part of that kernel.
+  std::vector<bool> folds_into(net.size(), false);
+  for (const Node& n : net.nodes()) {
+    if (n.op == OpKind::kInput) continue;
+    const bool tail = n.op == OpKind::kBatchNorm || n.op == OpKind::kActivation;
+    if (runtime == Runtime::kFused && tail && n.inputs.size() == 1) {
+      const Node& in = net.node(n.inputs[0]);
+      if (is_conv(in.op) || in.op == OpKind::kLinear ||
+          folds_into[static_cast<std::size_t>(in.id)]) {
+        folds_into[static_cast<std::size_t>(n.id)] = true;
+        continue;
+      }
+    }
+    out.push_back(layer_cost(net, n));
+  }
   return out;
 }
 
@@ -131,6 +146,7 @@ json Profile::to_json() const {
   return {{"device", device},
           {"kinds", k},
           {"per_network_ms", per_network_ms},
+          {"latency_scale", latency_scale},
           {"calibration_threads", calibration_threads},
           {"cores", cores},
           {"thread_efficiency", thread_efficiency},
@@ -162,6 +178,7 @@ Profile Profile::from_json(const json& j, const std::string& where) {
       p.kinds[i].ms_per_gflop_over_cout = k.value("ms_per_gflop_over_cout", 0.0);
     }
     p.per_network_ms = j.at("per_network_ms").get<double>();
+    p.latency_scale = j.value("latency_scale", 1.0);
     p.calibration_threads = j.at("calibration_threads").get<int>();
     p.cores = j.at("cores").get<int>();
     p.thread_efficiency = j.at("thread_efficiency").get<double>();
@@ -215,12 +232,10 @@ Profile preset(const std::string& name) {
   return p;
 }
 
-LatencyTerms latency_terms(const Profile& p, const Network& net) {
+LatencyTerms latency_terms(const Profile& p, const Network& net, Runtime runtime) {
   LatencyTerms t;
   t.fixed_ms = p.per_network_ms;
-  for (const Node& n : net.nodes()) {
-    if (n.op == OpKind::kInput) continue;
-    const LayerCost c = layer_cost(net, n);
+  for (const LayerCost& c : layer_costs(net, runtime)) {
     const auto& k = p.kinds[static_cast<std::size_t>(c.kind)];
     t.parallel_ms += k.ms_per_gflop * c.gflop + k.ms_per_gflop_over_cin * c.gflop_over_cin +
                      k.ms_per_gflop_over_cout * c.gflop_over_cout;
@@ -229,19 +244,26 @@ LatencyTerms latency_terms(const Profile& p, const Network& net) {
   return t;
 }
 
-double latency_ms(const Profile& p, const LatencyTerms& terms, int threads) {
+namespace {
+/// speedup(calibration threads) / speedup(threads): what the parallel terms are multiplied by.
+double thread_ratio(const Profile& p, int threads) {
   const int t = std::clamp(threads, 1, std::max(1, p.cores));
   auto speed = [&](int th) { return 1 + (th - 1) * p.thread_efficiency; };
-  return terms.fixed_ms + terms.parallel_ms * speed(p.calibration_threads) / speed(t);
+  return speed(p.calibration_threads) / speed(t);
+}
+}  // namespace
+
+double latency_ms(const Profile& p, const LatencyTerms& terms, int threads) {
+  return p.latency_scale * (terms.fixed_ms + terms.parallel_ms * thread_ratio(p, threads));
 }
 
-double latency_ms(const Profile& p, const Network& net, int threads) {
-  return latency_ms(p, latency_terms(p, net), threads);
+double latency_ms(const Profile& p, const Network& net, int threads, Runtime runtime) {
+  return latency_ms(p, latency_terms(p, net, runtime), threads);
 }
 
-std::vector<double> features(const Network& net) {
+std::vector<double> features(const Network& net, Runtime runtime) {
   std::vector<double> f(kFeaturesPerKind * kKinds + 1, 0.0);
-  for (const auto& c : layer_costs(net)) {
+  for (const auto& c : layer_costs(net, runtime)) {
     const auto k = kFeaturesPerKind * static_cast<std::size_t>(c.kind);
     f[k] += c.gflop;
     f[k + 1] += c.gflop_over_cin;
@@ -251,6 +273,68 @@ std::vector<double> features(const Network& net) {
   }
   f.back() = 1;
   return f;
+}
+
+std::vector<Coefficient> coefficients(const Profile& p) {
+  std::vector<Coefficient> cs;
+  cs.push_back({"latency_scale", "",
+                "multiplies the whole latency (device speed against the "
+                "coefficients)",
+                p.latency_scale, 1e-4, 1e4, 3.0, true});
+  // Positive values: a relative prior (a factor e); zero: an absolute one of `typical` width.
+  auto add = [&](std::string name, std::string unit, std::string doc, double value,
+                 double typical) {
+    if (value > 0)
+      cs.push_back({std::move(name), std::move(unit), std::move(doc), value, value * 1e-4,
+                    value * 1e4, 1.0, true});
+    else
+      cs.push_back({std::move(name), std::move(unit), std::move(doc), 0.0, 0.0,
+                    std::numeric_limits<double>::infinity(), typical, false});
+  };
+  add("per_network_ms", "ms", "fixed cost of one forward pass", p.per_network_ms, 0.2);
+  for (std::size_t i = 0; i < kKinds; ++i) {
+    const std::string k = kind_name(kAllKinds[i]);
+    const KindCoefficients& c = p.kinds[i];
+    const double per_gflop = c.ms_per_gflop > 0 ? c.ms_per_gflop : 300.0;
+    add(k + "_ms_per_gflop", "ms/GFLOP", "time per GFLOP of " + k + " layers", c.ms_per_gflop,
+        300.0);
+    add(k + "_ms_per_gflop_over_cin", "ms/(GFLOP/channel)",
+        "slowdown of " + k + " layers with few input channels", c.ms_per_gflop_over_cin,
+        8 * per_gflop);
+    add(k + "_ms_per_gflop_over_cout", "ms/(GFLOP/channel)",
+        "slowdown of " + k + " layers with few output channels", c.ms_per_gflop_over_cout,
+        8 * per_gflop);
+    add(k + "_ms_per_mb", "ms/MB", "time per MB an " + k + " layer moves", c.ms_per_mb, 0.3);
+    add(k + "_ms_per_layer", "ms", "fixed cost of one " + k + " layer", c.ms_per_layer, 0.02);
+  }
+  return cs;
+}
+
+Profile with_coefficients(Profile p, const std::vector<double>& v) {
+  if (v.size() != 2 + kFeaturesPerKind * kKinds)
+    throw Error("raspberry_pi: " + std::to_string(2 + kFeaturesPerKind * kKinds) +
+                " coefficient values expected, got " + std::to_string(v.size()));
+  p.latency_scale = v[0];
+  p.per_network_ms = v[1];
+  for (std::size_t i = 0; i < kKinds; ++i) {
+    const double* c = &v[2 + kFeaturesPerKind * i];
+    p.kinds[i] = {c[0], c[1], c[2], c[3], c[4]};
+  }
+  p.calibrated = true;
+  return p;
+}
+
+LatencyModel latency_model(const Profile& p, const Network& net, int threads, Runtime runtime) {
+  std::vector<double> f = features(net, runtime);
+  // The GFLOP terms scale with the thread count; the MB and per-layer terms do not.
+  const double ratio = thread_ratio(p, threads);
+  for (std::size_t i = 0; i < kKinds; ++i)
+    for (std::size_t j = 0; j < 3; ++j) f[kFeaturesPerKind * i + j] *= ratio;
+  return [f = std::move(f)](const std::vector<double>& v) {
+    double sum = v[1];
+    for (std::size_t j = 0; j + 1 < f.size(); ++j) sum += v[2 + j] * f[j];
+    return v[0] * sum;
+  };
 }
 
 Profile fit(const std::vector<Network>& nets, const std::vector<double>& measured,
@@ -266,6 +350,7 @@ Profile fit(const std::vector<Network>& nets, const std::vector<double>& measure
     p.kinds[i] = {c[0], c[1], c[2], c[3], c[4]};
   }
   p.per_network_ms = coef.back();
+  p.latency_scale = 1;
   p.calibrated = true;
   return p;
 }

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/calibration.hpp"
 #include "coex/network.hpp"
 
 namespace coex::cpu_model {
@@ -53,6 +54,11 @@ enum class ConvBackend { kNative, kOneDnn };
 ConvBackend conv_backend(std::int64_t in_channels, std::int64_t in_h, std::int64_t in_w, int kernel,
                          int stride, int groups);
 
+/// How the framework runs the IR: one kernel per IR operation (PyTorch eager, the default), or
+/// with a batch norm and activation that directly follow a convolution or linear layer folded into
+/// it (an inference runtime with operator fusion): those layers then cost nothing of their own.
+enum class Runtime { kEager, kFused };
+
 /// What one layer costs the model.
 struct LayerCost {
   LayerKind kind = LayerKind::kMemory;
@@ -64,8 +70,8 @@ struct LayerCost {
 
 /// What node `n` of `net` costs (not the input node).
 LayerCost layer_cost(const Network& net, const Node& n);
-/// Costs of every layer of `net` (the input node excluded).
-std::vector<LayerCost> layer_costs(const Network& net);
+/// Costs of every layer of `net` the runtime executes (the input node excluded).
+std::vector<LayerCost> layer_costs(const Network& net, Runtime runtime = Runtime::kEager);
 
 /// Coefficients of one layer kind.
 struct KindCoefficients {
@@ -84,6 +90,9 @@ struct Profile {
   std::string device;  ///< "rpi3b", "rpi4", "host_cpu", ...
   std::array<KindCoefficients, kKinds> kinds{};
   double per_network_ms = 0;
+  /// Multiplies the whole latency: how much faster or slower the device is than the coefficients
+  /// say (a calibration moves this first; see coefficients()).
+  double latency_scale = 1;
   int calibration_threads = 1;  ///< threads the coefficients were measured with
   int cores = 4;
   double thread_efficiency = 0.8;  ///< speed-up per extra thread (0..1)
@@ -108,14 +117,27 @@ struct LatencyTerms {
   double parallel_ms = 0;  ///< the GFLOP terms at the profile's calibration threads
   double fixed_ms = 0;     ///< per network, per layer and memory terms
 };
-LatencyTerms latency_terms(const Profile& p, const Network& net);
+LatencyTerms latency_terms(const Profile& p, const Network& net, Runtime runtime = Runtime::kEager);
 /// Predicted latency with `threads` threads (clamped to 1 .. cores).
 double latency_ms(const Profile& p, const LatencyTerms& terms, int threads);
-double latency_ms(const Profile& p, const Network& net, int threads);
+double latency_ms(const Profile& p, const Network& net, int threads,
+                  Runtime runtime = Runtime::kEager);
 
 /// The regression row of a network: per kind (GFLOP, GFLOP/Cin, GFLOP/Cout, MB, layer count),
 /// then 1.
-std::vector<double> features(const Network& net);
+std::vector<double> features(const Network& net, Runtime runtime = Runtime::kEager);
+
+/// The calibration coefficients of `p` (coex/calibration.hpp), in this order: latency_scale,
+/// per_network_ms, then per kind `<kind>_ms_per_gflop`, `_ms_per_gflop_over_cin`,
+/// `_ms_per_gflop_over_cout`, `_ms_per_mb`, `_ms_per_layer`. Priors: latency_scale is free
+/// (a factor e^3 per standard deviation), so a device faster or slower than the preset moves it
+/// rather than every coefficient; positive coefficients are relative (a factor e), zero ones
+/// absolute with a width of the kind's typical magnitude.
+std::vector<Coefficient> coefficients(const Profile& p);
+/// `p` with coefficient values `v` (in coefficients() order) and `calibrated` set.
+Profile with_coefficients(Profile p, const std::vector<double>& v);
+/// latency_ms(p, net, threads, runtime) as a function of the coefficient values.
+LatencyModel latency_model(const Profile& p, const Network& net, int threads, Runtime runtime);
 
 /// Fits the coefficients (non-negative least squares on relative error, so that small and large
 /// networks weigh alike) to measured latencies. `base` supplies the device facts. Throws

@@ -21,23 +21,25 @@ class RaspberryPi final : public HardwareTarget {
   /// evaluate and tune read only the loaded profile: safe on several threads at once.
   static constexpr bool kConcurrent = true;
 
-  RaspberryPi(const Options& o, const PluginContext&) : memory_share_(o.get_real("memory_share")) {
-    const std::string file = o.get_string("profile");
+  RaspberryPi(const Options& o, const PluginContext&)
+      : memory_share_(o.get_real("memory_share")),
+        runtime_(o.get_string("runtime") == "fused" ? Runtime::kFused : Runtime::kEager) {
+    const std::string file = o.get_string("device_profile");
     if (file.empty()) {
       profile_ = preset(o.get_string("device"));
     } else {
       std::ifstream in(file);
       if (!in)
-        throw ConfigError("option 'profile': cannot read '" + file +
+        throw ConfigError("option 'device_profile': cannot read '" + file +
                           "'. Fix: create it with `coex calibrate --target raspberry_pi --out " +
-                          file + "`, or leave 'profile' empty to use the 'device' preset");
+                          file + "`, or leave 'device_profile' empty to use the 'device' preset");
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(in);
       } catch (const std::exception& e) {
-        throw ConfigError("option 'profile': '" + file + "' is not JSON (" + e.what() + ")");
+        throw ConfigError("option 'device_profile': '" + file + "' is not JSON (" + e.what() + ")");
       }
-      profile_ = Profile::from_json(j, "option 'profile' ('" + file + "')");
+      profile_ = Profile::from_json(j, "option 'device_profile' ('" + file + "')");
     }
     const int max_threads = static_cast<int>(o.get_int("max_threads"));
     space_ = Space({Dimension::integer("threads", 1, std::min(max_threads, profile_.cores))});
@@ -47,11 +49,16 @@ class RaspberryPi final : public HardwareTarget {
     OptionSchema s;
     s.add_string("device", "rpi3b",
                  "Built-in profile (datasheet-derived, uncalibrated): rpi3b or rpi4. Ignored when "
-                 "'profile' is set",
+                 "'device_profile' is set",
                  {"rpi3b", "rpi4"});
-    s.add_string("profile", "",
-                 "Latency profile measured by `coex calibrate --target raspberry_pi` (JSON); "
-                 "empty = the 'device' preset");
+    s.add_string("device_profile", "",
+                 "Device profile timed on the device by `coex calibrate --target raspberry_pi` "
+                 "(JSON: coefficients and device facts); empty = the 'device' preset. A "
+                 "calibration 'profile' fitted to measurements applies on top of it");
+    s.add_string("runtime", "eager",
+                 "How the framework runs the network: eager = one kernel per layer (PyTorch); "
+                 "fused = batch norm and activation folded into the convolution before them",
+                 {"eager", "fused"});
     s.add_int("max_threads", 4, "Largest inference thread count of the design space", 1, 64,
               "threads");
     s.add_real("memory_share", 0.5,
@@ -74,6 +81,18 @@ class RaspberryPi final : public HardwareTarget {
     return result(cost_of(net), design);
   }
 
+  std::vector<Coefficient> coefficients() const override {
+    return cpu_model::coefficients(profile_);
+  }
+
+  LatencyModel latency_model(const Network& net, const Point& design) const override {
+    return cpu_model::latency_model(profile_, net, threads_of(design), runtime_);
+  }
+
+  void set_coefficients(const std::vector<double>& values) override {
+    profile_ = with_coefficients(profile_, values);
+  }
+
   /// The thread counts share the network's layer costs: computed once, then each design.
   HardwareResult tune(const Network& net, const Specs& specs) const override {
     const NetworkCost cost = cost_of(net);
@@ -89,7 +108,7 @@ class RaspberryPi final : public HardwareTarget {
   };
 
   NetworkCost cost_of(const Network& net) const {
-    return {latency_terms(profile_, net),
+    return {latency_terms(profile_, net, runtime_),
             4.0 *
                 (static_cast<double>(net.params()) +
                  2.0 * static_cast<double>(net.peak_activation_bytes(1))) /
@@ -99,7 +118,7 @@ class RaspberryPi final : public HardwareTarget {
   /// The design's metrics and feasibility; with `describe`, also its reason, summary and detail.
   HardwareResult result(const NetworkCost& cost, const Point& design, bool describe = true) const {
     HardwareResult r;
-    const int threads = design.empty() ? 1 : static_cast<int>(design[0]);
+    const int threads = threads_of(design);
     r.design = {static_cast<double>(threads)};
     const double ms = latency_ms(profile_, cost.latency, threads);
     const double mb = cost.memory_mb;
@@ -128,8 +147,13 @@ class RaspberryPi final : public HardwareTarget {
     return r;
   }
 
+  static int threads_of(const Point& design) {
+    return design.empty() ? 1 : static_cast<int>(design[0]);
+  }
+
   Profile profile_;
   double memory_share_;
+  Runtime runtime_;
   Space space_;
 };
 

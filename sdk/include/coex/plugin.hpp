@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/calibration.hpp"
 #include "coex/evaluator.hpp"
 #include "coex/metrics.hpp"
 #include "coex/network.hpp"
@@ -75,6 +76,10 @@ struct COEX_API HardwareResult {
   std::string reason;
 };
 
+/// The option every hardware target takes (COEX_PLUGIN adds it to the schema): the path of a
+/// calibration profile, applied by the host through HardwareTarget::set_coefficients().
+inline constexpr const char* kProfileOption = "profile";
+
 /// A hardware target: a cost model (or a real device) with a design space.
 class COEX_API HardwareTarget : public Plugin {
  public:
@@ -93,6 +98,20 @@ class COEX_API HardwareTarget : public Plugin {
   /// enumerates the design space when it has at most 4096 points, else evaluates 512 seeded
   /// random samples. Targets with structure (pipeline partitions) override it.
   virtual HardwareResult tune(const Network& net, const Specs& specs) const;
+
+  // Calibration (coex/calibration.hpp). A target that declares coefficients can be fitted to
+  // measured latencies by `coex calibrate` and use a profile (`hardware.options.profile`).
+
+  /// The fittable coefficients of the latency model, each with the value in use (its default, or
+  /// what set_coefficients() gave). Default: none, the target cannot be calibrated.
+  virtual std::vector<Coefficient> coefficients() const { return {}; }
+  /// The `latency_ms` that evaluate(net, design) reports, as a function of the coefficients:
+  /// at the values in use it must agree with evaluate() (the conformance kit checks it). It may
+  /// hold references into `this`, not into `net`. Default: throws coex::Error (no coefficients).
+  virtual LatencyModel latency_model(const Network& net, const Point& design) const;
+  /// Uses `values` (one per coefficients(), in order, within bounds) from now on. The host calls
+  /// it at most once, after construction and before any other call. Default: throws coex::Error.
+  virtual void set_coefficients(const std::vector<double>& values);
 
  protected:
   /// The default tune()'s search with the evaluation supplied: `result_of(design)` is the

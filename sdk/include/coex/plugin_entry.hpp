@@ -19,7 +19,9 @@
 #include "coex/plugin.hpp"
 #include "coex/task.hpp"
 
-#define COEX_ABI_MAJOR 4
+#define COEX_ABI_MAJOR 5
+// Major 5: HardwareTarget gained the calibration virtuals coefficients(), latency_model() and
+// set_coefficients() (coex/calibration.hpp).
 // Major 4: the SDK is its own library (libcoex_sdk; plugins no longer link libcoex_core);
 // OptionSpec gained `fields` (the schema of table-list entries) and `optional`; SearchSpace gained
 // parse(description) (the inverse of describe). Major 3: Task
@@ -152,7 +154,18 @@ template <class T>
 const char* schema_json() noexcept {
   static std::string text;
   try {
-    if (text.empty()) text = T::schema().to_json().dump();
+    if (text.empty()) {
+      OptionSchema s = T::schema();
+      // Every hardware target takes a calibration profile; the host applies it through
+      // HardwareTarget::set_coefficients() (coex/calibration.hpp).
+      if constexpr (std::is_base_of_v<HardwareTarget, T>)
+        if (s.find(kProfileOption) == nullptr)
+          s.add_string(kProfileOption, "",
+                       "Calibration profile written by `coex calibrate --measurements` (JSON): "
+                       "fitted coefficients of this target's latency model, applied by coex. "
+                       "Empty = the declared defaults");
+      text = s.to_json().dump();
+    }
   } catch (...) {
     text = "{\"error\":\"schema() threw\"}";
   }

@@ -42,6 +42,13 @@ std::shared_ptr<SearchSpace> create_search_space(const RunConfig& config,
                                                  const PluginRegistry& registry,
                                                  const PluginContext& context);
 
+/// Validates and creates only the hardware target of `config`; with `apply_profile`, applies the
+/// calibration profile its options name (as create_plugins does). Throws as create_plugins.
+std::shared_ptr<HardwareTarget> create_hardware_target(const RunConfig& config,
+                                                       const PluginRegistry& registry,
+                                                       const PluginContext& context,
+                                                       bool apply_profile);
+
 /// The Problem the controller solves for this config and these plugins.
 Problem make_problem(const RunConfig& config, const RunPlugins& plugins);
 

@@ -108,7 +108,8 @@ TEST(RaspberryPi, PresetsThreadsEnergyAndMemory) {
 
 TEST(RaspberryPi, MissingProfileIsAClearError) {
   try {
-    coex::testing::load<HardwareTarget>({"raspberry_pi", {{"profile", "/nonexistent/p.json"}}});
+    coex::testing::load<HardwareTarget>(
+        {"raspberry_pi", {{"device_profile", "/nonexistent/p.json"}}});
     FAIL();
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("coex calibrate --target raspberry_pi"), std::string::npos)

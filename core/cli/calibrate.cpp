@@ -86,7 +86,7 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
                     std::to_string(fit_n) + " measured networks, the file has " +
                     std::to_string(n) + ". Fix: a smaller --fit, or measure more networks");
   const auto [fit_rows, held_rows] = split_rows(n, fit_n, a.seed);
-  const Point design = calibration_design(target->design_space());
+  const Point design = first_design(target->design_space());
 
   std::vector<LatencyModel> models;
   models.reserve(n);

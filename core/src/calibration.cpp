@@ -139,13 +139,6 @@ Measurements read_measurements(const fs::path& file, const std::string& key_colu
   return m;
 }
 
-Point calibration_design(const Space& design_space) {
-  Point p;
-  for (const auto& d : design_space.dims())
-    p.push_back(d.kind == Dimension::Kind::kCategorical ? 0.0 : d.lo);
-  return p;
-}
-
 json PredictionQuality::to_json() const {
   return {{"n", n},
           {"kendall_tau", kendall_tau},

@@ -2,6 +2,7 @@
 // (ifmap, filter, ofmap) and DRAM behind them, modelled analytically after SCALE-Sim's
 // weight-stationary dataflow. See README.md for the model, its constants and its assumptions.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -111,8 +112,75 @@ class SystolicArray final : public HardwareTarget {
                  std::to_string(static_cast<int>(d.cols)) + " weight fold";
       return r;
     }
+    const Layers layers = layers_of(net, d);
+    double cycles = 0;
+    for (const auto& l : layers.terms) cycles += std::max(cal_[0] * l.compute, cal_[1] * l.dram);
+    const double macs = layers.macs, sram = layers.sram, dram = layers.dram;
+    const double latency_ms = cycles / (d.clock_mhz * 1e3) +
+                              (cal_[2] * static_cast<double>(layers.terms.size()) + cal_[3]) * 1e-3;
+    const double area =
+        d.rows * d.cols * pe_mm2_ + (d.ifmap_kib + d.filter_kib + d.ofmap_kib) * sram_mm2_;
+    const double dynamic_mj = (macs * mac_pj_ + sram * sram_pj_ + dram * dram_pj_) * 1e-9;
+    const double static_mj = leak_mw_ * area * latency_ms * 1e-3;
+    const double energy = dynamic_mj + static_mj;
+    r.feasible = true;
+    r.metrics.set("latency_ms", latency_ms);
+    r.metrics.set("energy_mj", energy);
+    r.metrics.set("area_mm2", area);
+    r.metrics.set("edp_mj_ms", energy * latency_ms);
+    r.metrics.set("throughput_fps", latency_ms > 0 ? 1000.0 / latency_ms : 0.0);
+    r.metrics.set("utilization", cycles > 0 ? macs / (cycles * d.rows * d.cols) : 0.0);
+    r.detail = {{"cycles", cycles}, {"dram_bytes", dram}, {"sram_bytes", sram}};
+    return r;
+  }
+
+  // Calibration: declaring coefficients and the latency as a function of them is all a target
+  // needs for `coex calibrate --measurements` and `hardware.options.profile` (README.md).
+  std::vector<coex::Coefficient> coefficients() const override {
+    const double inf = std::numeric_limits<double>::infinity();
+    return {{"compute_scale", "", "multiplies each layer's modelled array cycles", cal_[0], 1e-3,
+             1e3, 1.0, true},
+            {"dram_scale", "",
+             "multiplies each layer's modelled DRAM cycles (bandwidth "
+             "efficiency)",
+             cal_[1], 1e-3, 1e3, 1.0, true},
+            {"per_layer_us", "us", "fixed cost of each layer (configuration, DMA setup)", cal_[2],
+             0.0, inf, 10.0, false},
+            {"per_image_us", "us", "fixed cost of one inference (host I/O)", cal_[3], 0.0, inf,
+             100.0, false}};
+  }
+
+  coex::LatencyModel latency_model(const Network& net, const Point& point) const override {
+    const Design d = design_of(point);
+    if (d.rows * d.cols * bytes_ > d.filter_kib * 1024)
+      throw coex::InvalidCandidate("the filter buffer cannot hold one weight fold");
+    const Layers layers = layers_of(net, d);
+    const double clock_khz = d.clock_mhz * 1e3;
+    return [terms = layers.terms, clock_khz](const std::vector<double>& v) {
+      double cycles = 0;
+      for (const auto& l : terms) cycles += std::max(v[0] * l.compute, v[1] * l.dram);
+      return cycles / clock_khz + (v[2] * static_cast<double>(terms.size()) + v[3]) * 1e-3;
+    };
+  }
+
+  void set_coefficients(const std::vector<double>& v) override {
+    if (v.size() != cal_.size()) throw coex::Error("systolic_array: 4 coefficient values expected");
+    std::copy(v.begin(), v.end(), cal_.begin());
+  }
+
+ private:
+  /// Per layer: array cycles and DRAM cycles (overlapped: the larger one counts).
+  struct LayerTerms {
+    double compute = 0, dram = 0;
+  };
+  struct Layers {
+    std::vector<LayerTerms> terms;
+    double macs = 0, sram = 0, dram = 0;  ///< MACs, SRAM and DRAM bytes of the whole network
+  };
+
+  Layers layers_of(const Network& net, const Design& d) const {
+    Layers out;
     const double bytes_per_cycle = dram_gbytes_ * 1e9 / (d.clock_mhz * 1e6);
-    double cycles = 0, macs = 0, sram = 0, dram = 0;
     for (const auto& n : net.nodes()) {
       if (!coex::is_conv(n.op) && n.op != OpKind::kLinear) continue;
       const Shape in = net.input_shape(n);
@@ -133,28 +201,15 @@ class SystolicArray final : public HardwareTarget {
       const double o_dram =
           o <= d.ofmap_kib * 1024 ? o : o + 2 * o * (folds_r - 1);  // spill partial sums
       const double layer_dram = w + i_dram + o_dram;
-      cycles += std::max(compute, layer_dram / bytes_per_cycle);  // double-buffered: overlap
-      macs += static_cast<double>(net.macs(n));
-      sram += groups * (folds_c * T * K + K * N + folds_r * T * N) * bytes_;
-      dram += layer_dram;
+      out.terms.push_back({compute, layer_dram / bytes_per_cycle});  // double-buffered: overlap
+      out.macs += static_cast<double>(net.macs(n));
+      out.sram += groups * (folds_c * T * K + K * N + folds_r * T * N) * bytes_;
+      out.dram += layer_dram;
     }
-    const double latency_ms = cycles / (d.clock_mhz * 1e3);
-    const double area =
-        d.rows * d.cols * pe_mm2_ + (d.ifmap_kib + d.filter_kib + d.ofmap_kib) * sram_mm2_;
-    const double dynamic_mj = (macs * mac_pj_ + sram * sram_pj_ + dram * dram_pj_) * 1e-9;
-    const double static_mj = leak_mw_ * area * latency_ms * 1e-3;
-    const double energy = dynamic_mj + static_mj;
-    r.feasible = true;
-    r.metrics.set("latency_ms", latency_ms);
-    r.metrics.set("energy_mj", energy);
-    r.metrics.set("area_mm2", area);
-    r.metrics.set("edp_mj_ms", energy * latency_ms);
-    r.metrics.set("throughput_fps", latency_ms > 0 ? 1000.0 / latency_ms : 0.0);
-    r.metrics.set("utilization", cycles > 0 ? macs / (cycles * d.rows * d.cols) : 0.0);
-    r.detail = {{"cycles", cycles}, {"dram_bytes", dram}, {"sram_bytes", sram}};
-    return r;
+    return out;
   }
 
+ public:
   /// Exhaustive: the design space is small (a few thousand points) and evaluate() is cheap.
   HardwareResult tune(const Network& net, const Specs& specs) const override {
     std::optional<HardwareResult> best;
@@ -179,6 +234,8 @@ class SystolicArray final : public HardwareTarget {
 
  private:
   std::vector<std::int64_t> sizes_, buffers_, clocks_;
+  /// compute_scale, dram_scale, per_layer_us, per_image_us (the published model: 1, 1, 0, 0).
+  std::array<double, 4> cal_{1, 1, 0, 0};
   double bytes_, dram_gbytes_, mac_pj_, sram_pj_, dram_pj_, pe_mm2_, sram_mm2_, leak_mw_;
   std::string objective_;
   Space space_;

@@ -84,6 +84,13 @@ void check_coefficients(const std::vector<Coefficient>& cs) {
   }
 }
 
+Point first_design(const Space& design_space) {
+  Point p;
+  for (const auto& d : design_space.dims())
+    p.push_back(d.kind == Dimension::Kind::kCategorical ? 0.0 : d.lo);
+  return p;
+}
+
 std::vector<double> default_values(const std::vector<Coefficient>& cs) {
   std::vector<double> v;
   v.reserve(cs.size());

@@ -59,3 +59,61 @@ TEST(ConformanceKit, CatchesAParseThatDoesNotInvertDescribe) {
   EXPECT_FALSE(r);
   EXPECT_NE(std::string(r.message()).find("describes as"), std::string::npos) << r.message();
 }
+
+namespace {
+
+/// One coefficient, `ms_per_mmac`: latency = ms_per_mmac x MMACs + 0.01 ms. Dishonest in one of
+/// two ways when asked: its latency model disagrees with evaluate() by 10 %, or set_coefficients()
+/// is ignored by evaluate().
+class ScaledTarget final : public HardwareTarget {
+ public:
+  enum class Lie { kNone, kModel, kIgnoresSet };
+  explicit ScaledTarget(Lie lie) : lie_(lie) {}
+  const Space& design_space() const override { return space_; }
+  std::vector<MetricInfo> metrics() const override {
+    return {{"latency_ms", "ms", Direction::kMinimize, "latency"}};
+  }
+  HardwareResult evaluate(const Network& net, const Point&) const override {
+    HardwareResult r;
+    r.feasible = true;
+    const double c = lie_ == Lie::kIgnoresSet ? 0.5 : ms_per_mmac_;
+    r.metrics.set("latency_ms", latency(net, c));
+    return r;
+  }
+  std::vector<Coefficient> coefficients() const override {
+    return {{"ms_per_mmac", "ms/MMAC", "time per million MACs", ms_per_mmac_, 1e-4, 1e4, 1, true}};
+  }
+  LatencyModel latency_model(const Network& net, const Point&) const override {
+    const double lie = lie_ == Lie::kModel ? 1.1 : 1.0;
+    const double mmacs = static_cast<double>(net.macs()) / 1e6;
+    return [mmacs, lie](const std::vector<double>& v) { return lie * (v[0] * mmacs + 0.01); };
+  }
+  void set_coefficients(const std::vector<double>& v) override { ms_per_mmac_ = v.at(0); }
+
+ private:
+  static double latency(const Network& net, double c) {
+    return c * static_cast<double>(net.macs()) / 1e6 + 0.01;
+  }
+  Lie lie_;
+  double ms_per_mmac_ = 0.5;
+  Space space_;
+};
+
+}  // namespace
+
+TEST(ConformanceKit, CatchesALatencyModelThatDisagreesWithEvaluate) {
+  const auto nets = coex::testing::reference_networks(Task{});
+  ScaledTarget honest(ScaledTarget::Lie::kNone);
+  EXPECT_TRUE(coex::testing::check_calibration(honest, nets));
+  ScaledTarget model(ScaledTarget::Lie::kModel);
+  const auto r = coex::testing::check_calibration(model, nets);
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("latency_model() at the coefficients in use"),
+            std::string::npos)
+      << r.message();
+  ScaledTarget deaf(ScaledTarget::Lie::kIgnoresSet);
+  const auto r2 = coex::testing::check_calibration(deaf, nets);
+  EXPECT_FALSE(r2);
+  EXPECT_NE(std::string(r2.message()).find("after set_coefficients()"), std::string::npos)
+      << r2.message();
+}

@@ -3,7 +3,10 @@
 // the dataflow.
 // conv2d and linear run on the conv chunk, shift_conv2d on the shift chunk, adder_conv2d on the
 // adder chunk.
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -99,34 +102,59 @@ class ChunkAccel final : public HardwareTarget {
 
   std::string tune_objective() const override { return objective_; }
 
+  /// Calibration (README.md, "Calibration"): a scale per chunk on its modelled time, and fixed
+  /// costs per layer and per image.
+  std::vector<Coefficient> coefficients() const override {
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<Coefficient> cs;
+    for (int c = 0; c < 3; ++c)
+      cs.push_back({std::string(kChunkNames[c]) + "_chunk_scale", "",
+                    std::string("multiplies the modelled time of the ") + kChunkNames[c] +
+                        " chunk (clock derating, stalls the mapper misses)",
+                    cal_[static_cast<std::size_t>(c)], 1e-3, 1e3, 1.0, true});
+    cs.push_back({"per_layer_us", "us", "fixed cost of each layer copy on its chunk", cal_[3], 0.0,
+                  inf, 10.0, false});
+    cs.push_back({"per_image_us", "us", "fixed cost of one inference (host I/O)", cal_[4], 0.0, inf,
+                  100.0, false});
+    return cs;
+  }
+
+  LatencyModel latency_model(const Network& net, const Point& p) const override {
+    const Scheduled s = scheduled(net, p);
+    if (!s.result.feasible) throw InvalidCandidate(s.result.reason);
+    const ChunkTerms terms = terms_of(s);
+    return [terms](const std::vector<double>& v) { return calibrated_ns(terms, v) * 1e-6; };
+  }
+
+  void set_coefficients(const std::vector<double>& v) override {
+    if (v.size() != cal_.size()) throw Error("chunk_accel: 5 coefficient values expected");
+    std::copy(v.begin(), v.end(), cal_.begin());
+  }
+
   HardwareResult evaluate(const Network& net, const Point& p) const override {
-    space_.check(p);
     HardwareResult h;
     h.design = p;
-    const auto layers = ch::lower(net);
-    if (layers.empty()) {
+    Scheduled s = scheduled(net, p);
+    if (s.layers.empty()) {
       h.feasible = false;
-      h.reason = "chunk_accel maps conv and linear layers; the network has none";
+      h.reason = s.result.reason;
       return h;
     }
-    ch::Technology t = tech_;
-    t.pe_budget = static_cast<int>(pe_budgets_.at(static_cast<std::size_t>(p.at(0))));
-    t.gb_words = gb_sizes_.at(static_cast<std::size_t>(p.at(1)));
-    std::optional<ch::PeSplit> split;
-    if (override_ && p.at(2) == 1) split = *override_;
-    const auto df = static_cast<std::size_t>(p.back());
-    const auto f = ch::chunk_macs(layers);
-    if (!split) split = ch::split_pes(f[0], f[1], f[2], t);
-    ch::ScheduleResult r;
-    {
-      // One memo for every candidate and design: the mapper's key holds the PEs and the buffer.
-      std::lock_guard<std::mutex> lock(mu_);
-      r = ch::schedule(layers, *mapper_, split, t.gb_words, dataflows_.at(df));
-    }
+    const auto& layers = s.layers;
+    const auto& t = s.tech;
+    const auto df = s.dataflow;
+    const auto& f = s.macs;
+    ch::ScheduleResult& r = s.result;
     h.feasible = r.feasible;
     h.reason = r.reason;
     h.metrics.set("flops_1e7", (f[0] + (f[1] + f[2]) / t.cheap_pe_factor) / 1e7);
     if (!r.feasible) return h;
+    if (!identity_calibration()) {
+      const ChunkTerms terms = terms_of(s);
+      for (std::size_t c = 0; c < 3; ++c)
+        r.chunk_latency_ns[c] = cal_[c] * terms.chunk_ns[c] + cal_[3] * 1e3 * terms.layers[c];
+      r.latency_ns = calibrated_ns(terms, {cal_.begin(), cal_.end()});
+    }
     h.metrics.set("latency_ms", r.latency_ns * 1e-6);
     h.metrics.set("energy_mj", r.energy_pj * 1e-9);
     h.metrics.set("onchip_energy_mj", r.onchip_pj * 1e-9);
@@ -151,6 +179,63 @@ class ChunkAccel final : public HardwareTarget {
   }
 
  private:
+  static constexpr const char* kChunkNames[3] = {"conv", "shift", "adder"};
+
+  /// A network scheduled on one design, before calibration.
+  struct Scheduled {
+    std::vector<ch::Layer> layers;
+    ch::Technology tech;
+    std::size_t dataflow = 0;
+    std::array<double, 3> macs{};
+    ch::ScheduleResult result;
+  };
+  Scheduled scheduled(const Network& net, const Point& p) const {
+    space_.check(p);
+    Scheduled s;
+    s.layers = ch::lower(net);
+    if (s.layers.empty()) {
+      s.result.reason = "chunk_accel maps conv and linear layers; the network has none";
+      return s;
+    }
+    ch::Technology& t = s.tech;
+    t = tech_;
+    t.pe_budget = static_cast<int>(pe_budgets_.at(static_cast<std::size_t>(p.at(0))));
+    t.gb_words = gb_sizes_.at(static_cast<std::size_t>(p.at(1)));
+    std::optional<ch::PeSplit> split;
+    if (override_ && p.at(2) == 1) split = *override_;
+    s.dataflow = static_cast<std::size_t>(p.back());
+    s.macs = ch::chunk_macs(s.layers);
+    if (!split) split = ch::split_pes(s.macs[0], s.macs[1], s.macs[2], t);
+    // One memo for every candidate and design: the mapper's key holds the PEs and the buffer.
+    std::lock_guard<std::mutex> lock(mu_);
+    s.result = ch::schedule(s.layers, *mapper_, split, t.gb_words, dataflows_.at(s.dataflow));
+    return s;
+  }
+
+  /// Per chunk: modelled time (ns) and layer copies.
+  struct ChunkTerms {
+    std::array<double, 3> chunk_ns{}, layers{};
+  };
+  static ChunkTerms terms_of(const Scheduled& s) {
+    ChunkTerms t;
+    t.chunk_ns = s.result.chunk_latency_ns;
+    for (const auto& l : s.layers)
+      t.layers[static_cast<std::size_t>(l.chunk)] += static_cast<double>(l.repeat);
+    return t;
+  }
+  /// The slowest chunk's calibrated time plus the per-image cost, ns.
+  static double calibrated_ns(const ChunkTerms& t, const std::vector<double>& v) {
+    double worst = 0;
+    for (std::size_t c = 0; c < 3; ++c)
+      worst = std::max(worst, v[c] * t.chunk_ns[c] + v[3] * 1e3 * t.layers[c]);
+    return worst + v[4] * 1e3;
+  }
+  bool identity_calibration() const {
+    return cal_[0] == 1 && cal_[1] == 1 && cal_[2] == 1 && cal_[3] == 0 && cal_[4] == 0;
+  }
+
+  /// conv, shift, adder chunk scales; per-layer and per-image microseconds.
+  std::array<double, 5> cal_{1, 1, 1, 0, 0};
   ch::Technology tech_;
   std::vector<std::int64_t> pe_budgets_, gb_sizes_;
   std::string objective_;

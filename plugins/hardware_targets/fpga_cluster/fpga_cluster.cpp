@@ -176,7 +176,8 @@ PipelinePlanner FpgaCluster::planner_for(const Network& net) const {
   return PipelinePlanner(std::move(layers), pool_, grid(tk), planner_options_);
 }
 
-Metrics FpgaCluster::metrics_of(const Pipeline& p, std::int64_t macs) const {
+Metrics FpgaCluster::metrics_of(const Pipeline& planned, std::int64_t macs) const {
+  const Pipeline p = calibrated(planned);
   double power = 0;
   int dsp = 0, bram = 0;
   for (const auto& s : p.stages) {
@@ -251,10 +252,8 @@ std::optional<HardwareResult> without_layers(const Network& net, const Point& de
 }
 }  // namespace
 
-HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) const {
-  design_space_.check(design);
-  if (auto r = without_layers(net, design)) return *r;
-  const PipelinePlanner planner = planner_for(net);
+Pipeline FpgaCluster::pipeline_of(const PipelinePlanner& planner, const Point& design,
+                                  std::string& why) const {
   const auto& g = planner.tilings();
   std::size_t i = 0;
   const std::size_t used = static_cast<std::size_t>(design[i++]) + 1;
@@ -272,31 +271,92 @@ HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) co
     });
     const int idx = static_cast<int>(it - g.begin());
     if (b < used) {
-      if (auto why = misfit(*it, pool_[b], planner_options_.bits, planner_options_.bram_check)) {
-        HardwareResult r;
-        r.design = design;
-        r.feasible = false;
-        r.reason = "tiling " + it->to_string() + " does not fit: " + *why;
-        return r;
+      if (auto w = misfit(*it, pool_[b], planner_options_.bits, planner_options_.bram_check)) {
+        why = "tiling " + it->to_string() + " does not fit: " + *w;
+        return {};
       }
     }
     allowed[b] = {idx};
   }
   std::vector<int> order(used);
   std::iota(order.begin(), order.end(), 0);
-  const auto plans = planner.plan(order, allowed);
-  const Pipeline& p = plans[used - 1];
+  auto plans = planner.plan(order, allowed);
+  if (plans[used - 1].stages.empty())
+    why = "cannot split " + std::to_string(planner.layers().size()) + " layers over " +
+          std::to_string(used) + " FPGAs";
+  return std::move(plans[used - 1]);
+}
+
+HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) const {
+  design_space_.check(design);
+  if (auto r = without_layers(net, design)) return *r;
+  const PipelinePlanner planner = planner_for(net);
+  std::string why;
+  const Pipeline p = pipeline_of(planner, design, why);
   if (p.stages.empty()) {
     HardwareResult r;
     r.design = design;
     r.feasible = false;
-    r.reason = "cannot split " + std::to_string(planner.layers().size()) + " layers over " +
-               std::to_string(used) + " FPGAs";
+    r.reason = why;
     return r;
   }
   HardwareResult r = describe(planner, p, net.macs());
   r.design = design;
   return r;
+}
+
+std::vector<Coefficient> FpgaCluster::coefficients() const {
+  const double inf = std::numeric_limits<double>::infinity();
+  return {{"compute_scale", "",
+           "multiplies each stage's modelled compute time (clock derating, "
+           "stalls the tiling model misses)",
+           compute_scale_, 1e-3, 1e3, 1.0, true},
+          {"transfer_scale", "", "multiplies each inter-board transfer time (link efficiency)",
+           transfer_scale_, 1e-3, 1e3, 1.0, true},
+          {"per_layer_us", "us", "fixed cost of each layer (reconfiguration, DMA setup)",
+           per_layer_us_, 0.0, inf, 10.0, false},
+          {"per_image_us", "us", "fixed cost of one image (host I/O)", per_image_us_, 0.0, inf,
+           100.0, false}};
+}
+
+LatencyModel FpgaCluster::latency_model(const Network& net, const Point& design) const {
+  design_space_.check(design);
+  if (without_layers(net, design))
+    throw InvalidCandidate("fpga_cluster runs conv and linear layers; the network has none");
+  std::string why;
+  const Pipeline p = pipeline_of(planner_for(net), design, why);
+  if (p.stages.empty()) throw InvalidCandidate(why);
+  double compute = 0, transfer = 0, layers = 0;
+  for (const auto& s : p.stages) {
+    compute += s.compute_s;
+    transfer += s.transfer_s;
+    layers += s.last - s.first + 1;
+  }
+  return [compute, transfer, layers](const std::vector<double>& v) {
+    return 1e3 * (v[0] * compute + v[1] * transfer + (v[2] * layers + v[3]) * 1e-6);
+  };
+}
+
+void FpgaCluster::set_coefficients(const std::vector<double>& v) {
+  if (v.size() != 4) throw Error("fpga_cluster: 4 coefficient values expected");
+  compute_scale_ = v[0], transfer_scale_ = v[1], per_layer_us_ = v[2], per_image_us_ = v[3];
+}
+
+Pipeline FpgaCluster::calibrated(const Pipeline& p) const {
+  if (compute_scale_ == 1 && transfer_scale_ == 1 && per_layer_us_ == 0 && per_image_us_ == 0)
+    return p;
+  Pipeline c = p;
+  c.max_stage_s = 0;
+  c.latency_s = per_image_us_ * 1e-6;
+  for (auto& s : c.stages) {
+    s.compute_s = compute_scale_ * s.compute_s + per_layer_us_ * 1e-6 * (s.last - s.first + 1);
+    s.transfer_s *= transfer_scale_;
+    c.latency_s += s.compute_s + s.transfer_s;
+    c.max_stage_s = planner_options_.separate_transfer
+                        ? std::max({c.max_stage_s, s.compute_s, s.transfer_s})
+                        : std::max(c.max_stage_s, s.compute_s + s.transfer_s);
+  }
+  return c;
 }
 
 HardwareResult FpgaCluster::tune(const Network& net, const Specs& specs) const {

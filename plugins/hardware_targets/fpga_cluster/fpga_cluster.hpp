@@ -21,6 +21,12 @@ class FpgaCluster final : public HardwareTarget {
   HardwareResult evaluate(const Network& net, const Point& design) const override;
   HardwareResult tune(const Network& net, const Specs& specs) const override;
 
+  /// Calibration (README.md, "Calibration"): compute_scale and transfer_scale multiply the
+  /// modelled stage times, per_layer_us and per_image_us add fixed costs.
+  std::vector<Coefficient> coefficients() const override;
+  LatencyModel latency_model(const Network& net, const Point& design) const override;
+  void set_coefficients(const std::vector<double>& values) override;
+
   const std::vector<Board>& pool() const { return pool_; }
   /// The tiling grid with Tk set to `tk`.
   std::vector<Tiling> grid(int tk) const;
@@ -32,6 +38,13 @@ class FpgaCluster final : public HardwareTarget {
 
  private:
   PipelinePlanner planner_for(const Network& net) const;
+  /// The pipeline `design` gives `net` (stages empty and `why` set when it cannot run it).
+  Pipeline pipeline_of(const PipelinePlanner& planner, const Point& design, std::string& why) const;
+  /// `p` with the calibration coefficients applied to its stage times.
+  Pipeline calibrated(const Pipeline& p) const;
+
+  /// Calibration coefficients (defaults: the model as published).
+  double compute_scale_ = 1, transfer_scale_ = 1, per_layer_us_ = 0, per_image_us_ = 0;
 
   std::vector<Board> pool_;
   std::vector<std::int64_t> tm_, tn_, tr_, tc_, wp_, ip_, op_;

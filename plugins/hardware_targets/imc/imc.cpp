@@ -1,6 +1,9 @@
 // Hardware target `imc`: in-memory-computing accelerator (imc_model.hpp). Design space: crossbar
 // size, tiles per router, NoC bandwidth, ADC precision. tune() minimises energy x delay x area.
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -101,13 +104,36 @@ class Imc final : public HardwareTarget {
              "Bits an exact column sum needs beyond the ADC precision (accuracy risk)"}};
   }
 
+  /// Calibration (README.md, "Calibration"): scales on the modelled crossbar and NoC times,
+  /// fixed costs per layer and per image.
+  std::vector<Coefficient> coefficients() const override {
+    const double inf = std::numeric_limits<double>::infinity();
+    return {
+        {"compute_scale", "", "multiplies the modelled crossbar (compute) time", cal_[0], 1e-3, 1e3,
+         1.0, true},
+        {"noc_scale", "", "multiplies the modelled NoC time", cal_[1], 1e-3, 1e3, 1.0, true},
+        {"per_layer_us", "us", "fixed cost of each mapped layer", cal_[2], 0.0, inf, 10.0, false},
+        {"per_image_us", "us", "fixed cost of one inference (host I/O)", cal_[3], 0.0, inf, 100.0,
+         false}};
+  }
+
+  LatencyModel latency_model(const Network& net, const Point& p) const override {
+    const auto r = coex::imc::evaluate(net, design_of(p), t_);
+    if (!r.feasible) throw InvalidCandidate(r.reason);
+    const Terms terms = terms_of(r);
+    return [terms](const std::vector<double>& v) { return latency_ms(terms, v); };
+  }
+
+  void set_coefficients(const std::vector<double>& v) override {
+    if (v.size() != cal_.size()) throw Error("imc: 4 coefficient values expected");
+    std::copy(v.begin(), v.end(), cal_.begin());
+  }
+
   HardwareResult evaluate(const Network& net, const Point& p) const override {
-    Design d;
-    d.crossbar = static_cast<int>(sizes_[static_cast<std::size_t>(p.at(0))]);
-    d.tiles_per_router = static_cast<int>(tpr_[static_cast<std::size_t>(p.at(1))]);
-    d.bandwidth_flits = static_cast<int>(bws_[static_cast<std::size_t>(p.at(2))]);
-    d.adc_bits = static_cast<int>(adcs_[static_cast<std::size_t>(p.at(3))]);
-    const auto r = coex::imc::evaluate(net, d, t_);
+    const Design d = design_of(p);
+    auto r = coex::imc::evaluate(net, d, t_);
+    if (r.feasible && !(cal_[0] == 1 && cal_[1] == 1 && cal_[2] == 0 && cal_[3] == 0))
+      r.latency_ms = latency_ms(terms_of(r), {cal_.begin(), cal_.end()});
     HardwareResult h;
     h.design = p;
     h.feasible = r.feasible;
@@ -138,6 +164,30 @@ class Imc final : public HardwareTarget {
   }
 
  private:
+  Design design_of(const Point& p) const {
+    Design d;
+    d.crossbar = static_cast<int>(sizes_[static_cast<std::size_t>(p.at(0))]);
+    d.tiles_per_router = static_cast<int>(tpr_[static_cast<std::size_t>(p.at(1))]);
+    d.bandwidth_flits = static_cast<int>(bws_[static_cast<std::size_t>(p.at(2))]);
+    d.adc_bits = static_cast<int>(adcs_[static_cast<std::size_t>(p.at(3))]);
+    return d;
+  }
+  /// Modelled crossbar and NoC time (ns) and mapped layers of one evaluation.
+  struct Terms {
+    double compute_ns = 0, noc_ns = 0, layers = 0;
+  };
+  static Terms terms_of(const coex::imc::Result& r) {
+    Terms t;
+    for (const auto& l : r.layers) t.compute_ns += l.compute_ns, t.noc_ns += l.noc_ns;
+    t.layers = static_cast<double>(r.layers.size());
+    return t;
+  }
+  static double latency_ms(const Terms& t, const std::vector<double>& v) {
+    return (v[0] * t.compute_ns + v[1] * t.noc_ns + (v[2] * t.layers + v[3]) * 1e3) * 1e-6;
+  }
+
+  /// compute_scale, noc_scale, per_layer_us, per_image_us.
+  std::array<double, 4> cal_{1, 1, 0, 0};
   Technology t_;
   Space space_;
   std::vector<std::int64_t> sizes_, tpr_, bws_, adcs_;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "coex/space.hpp"
 #include "coex/visibility.hpp"
 
 namespace coex {
@@ -88,6 +89,11 @@ COEX_API CoefficientFit fit_coefficients(const std::vector<Coefficient>& coeffic
 /// Checks a coefficient list as fit_coefficients() does. Throws coex::Error naming the
 /// coefficient and what is wrong.
 COEX_API void check_coefficients(const std::vector<Coefficient>& coefficients);
+
+/// The design measurements are taken at (`coex calibrate`, the conformance kit): each dimension of
+/// `design_space` at its first value (the first choice of a categorical, the lower bound of an
+/// integer or real). A calibration config narrows the design space to the measured deployment.
+COEX_API Point first_design(const Space& design_space);
 
 /// The declared values of `coefficients`, in order.
 COEX_API std::vector<double> default_values(const std::vector<Coefficient>& coefficients);

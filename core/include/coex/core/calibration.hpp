@@ -38,11 +38,6 @@ struct Measurements {
 Measurements read_measurements(const std::filesystem::path& file, const std::string& key_column,
                                const std::string& latency_column, const SearchSpace* space);
 
-/// The design measurements are taken at: each dimension of `design_space` at its first value
-/// (the first choice of a categorical, the lower bound of an integer or real). Narrow the design
-/// space in the calibration config to the deployment that was measured.
-Point calibration_design(const Space& design_space);
-
 /// How well predictions match measurements.
 struct PredictionQuality {
   std::size_t n = 0;

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <functional>
@@ -23,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/calibration.hpp"
 #include "coex/error.hpp"
 #include "coex/plugin.hpp"
 #include "coex/testing/loader.hpp"
@@ -339,6 +341,90 @@ inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t,
         return h;
     }
   }
+  return ::testing::AssertionSuccess();
+}
+
+/// Calibration (coex/calibration.hpp), for a target that declares coefficients: they are well
+/// formed; at the design measurements are taken at (first_design), latency_model() at the values
+/// in use equals evaluate()'s latency_ms; measurements generated from other coefficient values
+/// (each moved by about a third of its prior width) are fitted back by fit_coefficients() to
+/// within 2 % on every network; and after set_coefficients() with those values, evaluate()
+/// reports the generated latencies. `t` is changed (set_coefficients): pass a fresh instance.
+/// Networks the target cannot map are skipped; at least four must remain.
+inline ::testing::AssertionResult check_calibration(HardwareTarget& t,
+                                                    const std::vector<Network>& nets) {
+  const std::vector<Coefficient> cs = t.coefficients();
+  if (cs.empty()) return ::testing::AssertionSuccess() << "declares no coefficients";
+  try {
+    check_coefficients(cs);
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "coefficients(): " << e.what();
+  }
+  const Point design = first_design(t.design_space());
+  const std::vector<double> now = default_values(cs);
+  std::vector<LatencyModel> models;
+  std::vector<const Network*> used;
+  for (const auto& n : nets) {
+    const HardwareResult r = t.evaluate(n, design);
+    LatencyModel m;
+    try {
+      m = t.latency_model(n, design);
+    } catch (const InvalidCandidate&) {
+      if (r.feasible)
+        return ::testing::AssertionFailure()
+               << "latency_model() refuses a network evaluate() finds feasible";
+      continue;
+    }
+    if (!r.feasible) continue;
+    const double want = r.metrics.get("latency_ms"), got = m(now);
+    if (!(std::abs(got / want - 1) <= 1e-9))
+      return ::testing::AssertionFailure()
+             << "latency_model() at the coefficients in use gives " << got
+             << " ms, evaluate() reports latency_ms = " << want << " ms";
+    models.push_back(std::move(m));
+    used.push_back(&n);
+  }
+  if (models.size() < 4)
+    return ::testing::AssertionFailure()
+           << "only " << models.size() << " of " << nets.size()
+           << " networks can be mapped at the first design; the check needs 4";
+  // Truth: each coefficient a third of its prior width away, alternating in sign, within bounds.
+  std::vector<double> truth;
+  for (std::size_t j = 0; j < cs.size(); ++j) {
+    const Coefficient& c = cs[j];
+    const double z = (j % 2 == 0 ? 1.0 : -1.0) / 3;
+    double v = c.relative ? c.value * std::exp(c.spread * z) : c.value + c.spread * std::abs(z);
+    truth.push_back(std::clamp(v, c.lower, c.upper));
+  }
+  std::vector<double> measured;
+  for (const auto& m : models) measured.push_back(m(truth));
+  CoefficientFit fit;
+  try {
+    fit = fit_coefficients(cs, models, measured, FitSettings{0.01, 2.0, 400});
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "fit_coefficients: " << e.what();
+  }
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const double got = models[i](fit.values);
+    if (!(std::abs(got / measured[i] - 1) <= 0.02))
+      return ::testing::AssertionFailure()
+             << "the fit to synthetic measurements predicts " << got << " ms for network " << i
+             << ", generated " << measured[i] << " ms";
+  }
+  t.set_coefficients(truth);
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const double got = t.evaluate(*used[i], design).metrics.get("latency_ms");
+    if (!(std::abs(got / measured[i] - 1) <= 1e-9))
+      return ::testing::AssertionFailure()
+             << "after set_coefficients(), evaluate() reports " << got << " ms for network " << i
+             << ", the latency model " << measured[i] << " ms";
+  }
+  const std::vector<Coefficient> after = t.coefficients();
+  for (std::size_t j = 0; j < after.size() && j < truth.size(); ++j)
+    if (!(std::abs(after[j].value - truth[j]) <= 1e-12 * (1 + std::abs(truth[j]))))
+      return ::testing::AssertionFailure()
+             << "coefficients() does not report the values set_coefficients() gave ("
+             << after[j].name << ")";
   return ::testing::AssertionSuccess();
 }
 

@@ -63,6 +63,12 @@ TEST_P(CoexHardwareTargetConformance, TuneIsNoWorseThanSampledDesigns) {
       coex::testing::check_tune_no_worse_than_sampled(*t, coex::testing::networks_for(GetParam())));
 }
 
+TEST_P(CoexHardwareTargetConformance, CalibrationFitsItsOwnModel) {
+  auto t = coex::testing::load<HardwareTarget>(GetParam());
+  if (t->coefficients().empty()) GTEST_SKIP() << "declares no calibration coefficients";
+  EXPECT_TRUE(coex::testing::check_calibration(*t, coex::testing::networks_for(GetParam(), 16)));
+}
+
 TEST_P(CoexHardwareTargetConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
   if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
   auto t = coex::testing::load<HardwareTarget>(GetParam());

@@ -158,11 +158,26 @@ CoefficientFit fit_coefficients(const std::vector<Coefficient>& cs,
       Eigen::MatrixXd A = JtW * J;
       A.diagonal().array() += 1.0;
       const Eigen::VectorXd g = JtW * t + z;
+      // Active set: a coefficient at a bound that the gradient pushes beyond it stays there this
+      // iteration (its row and column decoupled), so the others take a full step instead of a
+      // clamped one that may not descend.
+      std::vector<bool> held(static_cast<std::size_t>(n), false);
+      for (Eigen::Index j = 0; j < n; ++j)
+        held[static_cast<std::size_t>(j)] =
+            (z(j) <= lo(j) && g(j) > 0) || (z(j) >= hi(j) && g(j) < 0);
       bool improved = false;
       for (int tries = 0; tries < 30 && !improved; ++tries) {
         Eigen::MatrixXd Am = A;
         Am.diagonal() += mu * A.diagonal();
-        Eigen::VectorXd zn = z - Am.ldlt().solve(g);
+        Eigen::VectorXd gm = g;
+        for (Eigen::Index j = 0; j < n; ++j)
+          if (held[static_cast<std::size_t>(j)]) {
+            Am.row(j).setZero();
+            Am.col(j).setZero();
+            Am(j, j) = 1;
+            gm(j) = 0;
+          }
+        Eigen::VectorXd zn = z - Am.ldlt().solve(gm);
         zn = zn.cwiseMax(lo).cwiseMin(hi);
         Eigen::VectorXd tn;
         if (!pb.residuals(zn, tn)) {

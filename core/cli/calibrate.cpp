@@ -30,6 +30,7 @@ struct Args {
   std::string measurements;
   std::string latency_column;
   std::string key_column = "arch";
+  std::vector<std::string> where;  ///< COL=VALUE
   std::optional<std::size_t> fit;
   std::uint64_t seed = 0;
   std::string out;
@@ -77,8 +78,15 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
     throw UserError(c.hardware.where + ": hardware target '" + c.hardware.plugin +
                     "' declares no calibration coefficients (HardwareTarget::coefficients()), so "
                     "it cannot be fitted");
+  std::vector<std::pair<std::string, std::string>> where;
+  for (const auto& w : a.where) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UserError("--where '" + w + "': expected COLUMN=VALUE, e.g. --where batch=256");
+    where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+  }
   const Measurements m =
-      read_measurements(a.measurements, a.key_column, a.latency_column, space.get());
+      read_measurements(a.measurements, a.key_column, a.latency_column, space.get(), where);
   const std::size_t n = m.keys.size();
   const std::size_t fit_n = a.fit ? *a.fit : n - n / 5;
   if (fit_n > n)
@@ -141,6 +149,7 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
   p.fit = {{"measurements", fs::absolute(a.measurements).string()},
            {"key_column", a.key_column},
            {"latency_column", a.latency_column},
+           {"where", a.where},
            {"config", fs::absolute(a.config).string()},
            {"design", c.hardware.plugin.empty() ? "" : target->design_space().describe(design)},
            {"networks", n},
@@ -178,6 +187,9 @@ Command add_calibrate(CLI::App& app, const GlobalOptions& global) {
                   "Column naming each network: a search-space description, or the path of an IR "
                   ".json file relative to the CSV")
       ->capture_default_str();
+  cal->add_option("--where", a->where,
+                  "Read only rows whose COLUMN equals VALUE (COLUMN=VALUE, repeatable), e.g. one "
+                  "precision and batch of a file of several deployments");
   cal->add_option("--fit", a->fit,
                   "Networks to fit on, drawn with --seed (default: all but a held-out fifth); the "
                   "others check the fit");
@@ -197,8 +209,8 @@ Command add_calibrate(CLI::App& app, const GlobalOptions& global) {
           // The options this command shares with the tools (--out, --seed, ...) were parsed
           // here; hand them on with the rest.
           std::vector<std::string> args;
-          for (const char* name : {"--measurements", "--latency-column", "--key-column", "--fit",
-                                   "--seed", "--out", "--set"}) {
+          for (const char* name : {"--measurements", "--latency-column", "--key-column", "--where",
+                                   "--fit", "--seed", "--out", "--set"}) {
             const CLI::Option* o = cal->get_option(name);
             if (o->count() == 0) continue;
             for (const auto& v : o->results()) args.insert(args.end(), {name, v});

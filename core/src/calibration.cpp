@@ -35,7 +35,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 Measurements read_measurements(const fs::path& file, const std::string& key_column,
-                               const std::string& latency_column, const SearchSpace* space) {
+                               const std::string& latency_column, const SearchSpace* space,
+                               const std::vector<std::pair<std::string, std::string>>& where) {
   std::ifstream in(file);
   if (!in)
     throw ConfigError("measurement file '" + file.string() +
@@ -58,6 +59,8 @@ Measurements read_measurements(const fs::path& file, const std::string& key_colu
   };
   const std::size_t kcol = column(key_column, "--key-column");
   const std::size_t lcol = column(latency_column, "--latency-column");
+  std::vector<std::pair<std::size_t, std::string>> filters;
+  for (const auto& [name, value] : where) filters.emplace_back(column(name, "--where"), value);
 
   Measurements m;
   m.file = file;
@@ -73,6 +76,9 @@ Measurements read_measurements(const fs::path& file, const std::string& key_colu
       throw ConfigError(where + ": " + std::to_string(f.size()) + " fields, the header has " +
                         std::to_string(header.size()) + ". Fix: one value per column (quote " +
                         "values that contain commas)");
+    bool selected = true;
+    for (const auto& [c, value] : filters) selected = selected && trim(f[c]) == value;
+    if (!selected) continue;
     const std::string key = trim(f[kcol]);
     const std::string lat = trim(f[lcol]);
     double ms = 0;
@@ -135,7 +141,9 @@ Measurements read_measurements(const fs::path& file, const std::string& key_colu
     m.lines.push_back(lineno);
   }
   if (m.keys.empty())
-    throw ConfigError(at + "2: no measurements after the header. Fix: one row per network");
+    throw ConfigError(at + "2: no measurements after the header" +
+                      (where.empty() ? "" : std::string(" match --where")) +
+                      ". Fix: one row per network");
   return m;
 }
 

@@ -139,3 +139,22 @@ TEST(CalibrationProfile, RoundTripsAndIsAppliedOrRefusedByName) {
   EXPECT_THROW(read_profile(d / "bad.json", "x"), ConfigError);
   EXPECT_THROW(read_profile(d / "none.json", "x"), ConfigError);
 }
+
+TEST(CalibrationMeasurements, WhereSelectsTheRowsOfOneDeployment) {
+  auto space = coex::testing::load<SearchSpace>({"nb201"});
+  TempDir d;
+  const auto f = d / "m.csv";
+  const std::string a = std::string("\"") + kA + "\"", b = std::string("\"") + kB + "\"";
+  coex::test::write_text(f, "arch,batch,ms\n" + a + ",1,2\n" + a + ",256,40\n" + b + ",256,30\n");
+  const Measurements m = read_measurements(f, "arch", "ms", space.get(), {{"batch", "256"}});
+  EXPECT_EQ(m.latency_ms, (std::vector<double>{40, 30}));
+  EXPECT_EQ(m.lines, (std::vector<std::size_t>{3, 4}));
+  // Without the filter, one network has two latencies: refused.
+  EXPECT_THROW(read_measurements(f, "arch", "ms", space.get()), ConfigError);
+  try {
+    read_measurements(f, "arch", "ms", space.get(), {{"precision", "fp32"}});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no column 'precision'"), std::string::npos) << e.what();
+  }
+}

@@ -35,8 +35,11 @@ struct Measurements {
 /// a JSON path. Throws coex::ConfigError naming file:line, the column and the fix for a missing
 /// file or column, an unparsable key, a non-numeric or non-positive latency, a network listed
 /// twice with different latencies, and a file with no rows.
+/// `where`: (column, value) pairs a row must all match to be read (e.g. {"batch", "256"} in a
+/// file of several deployments); a named column the header lacks is an error.
 Measurements read_measurements(const std::filesystem::path& file, const std::string& key_column,
-                               const std::string& latency_column, const SearchSpace* space);
+                               const std::string& latency_column, const SearchSpace* space,
+                               const std::vector<std::pair<std::string, std::string>>& where = {});
 
 /// How well predictions match measurements.
 struct PredictionQuality {

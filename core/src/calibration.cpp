@@ -7,6 +7,8 @@
 #include <numeric>
 #include <random>
 
+#include <Eigen/Dense>
+
 #include "coex/csv.hpp"
 #include "coex/error.hpp"
 #include "coex/io.hpp"
@@ -192,6 +194,179 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_rows(std::si
   return {a, b};
 }
 
+std::string kernel_signature(const Network& net, const Node& n) {
+  std::string s = n.op == OpKind::kActivation ? activation_name(n.activation) : op_name(n.op);
+  if (is_conv(n.op) || n.op == OpKind::kMaxPool || n.op == OpKind::kAvgPool)
+    s += " k" + std::to_string(n.kernel) + " s" + std::to_string(n.stride) + " g" +
+         std::to_string(n.groups);
+  if (!n.inputs.empty()) s += " " + net.input_shape(n).to_string();
+  if (n.inputs.size() > 1) s += " x" + std::to_string(n.inputs.size());
+  return s + "->" + std::to_string(n.shape.c);
+}
+
+namespace {
+
+/// Kernel signatures of `net` and how often each occurs (the input node and flatten excluded).
+std::map<std::string, double> signature_counts(const Network& net) {
+  std::map<std::string, double> c;
+  for (const Node& n : net.nodes())
+    if (n.op != OpKind::kInput && n.op != OpKind::kFlatten) c[kernel_signature(net, n)] += 1;
+  return c;
+}
+
+/// Ridge fit of per-signature corrections on relative residuals; `index` maps signatures to
+/// columns, `scale` the typical kernel time (the penalty is on delta / scale).
+std::vector<double> ridge_fit(const std::vector<std::map<std::string, double>>& counts,
+                              const std::vector<double>& pred, const std::vector<double>& meas,
+                              const std::vector<std::size_t>& rows,
+                              const std::map<std::string, std::size_t>& index, double scale,
+                              double lambda) {
+  const auto k = static_cast<Eigen::Index>(index.size());
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(k, k);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(k);
+  for (std::size_t r : rows) {
+    // A measurement a factor e or more away from the analytical model is an outlier (a broken
+    // row), not a kernel's cost: it does not steer the corrections.
+    if (std::abs(std::log(pred[r] / meas[r])) > 1) continue;
+    Eigen::VectorXd a = Eigen::VectorXd::Zero(k);
+    for (const auto& [sig, n] : counts[r])
+      a(static_cast<Eigen::Index>(index.at(sig))) = n / meas[r];
+    A += a * a.transpose();
+    b += a * (1 - pred[r] / meas[r]);
+  }
+  A.diagonal().array() += lambda / (scale * scale);
+  const Eigen::VectorXd d = A.ldlt().solve(b);
+  return {d.data(), d.data() + k};
+}
+
+/// Mean of |ln(predicted / measured)| capped at 1 (a factor e), so that a few broken
+/// measurements cannot decide the choice.
+double error_with(const std::vector<std::map<std::string, double>>& counts,
+                  const std::vector<double>& pred, const std::vector<double>& meas,
+                  const std::vector<std::size_t>& rows,
+                  const std::map<std::string, std::size_t>& index, const std::vector<double>& d) {
+  double e = 0;
+  for (std::size_t r : rows) {
+    double p = pred[r];
+    for (const auto& [sig, n] : counts[r])
+      if (!d.empty()) p += n * d[index.at(sig)];
+    e += p > 0 ? std::min(1.0, std::abs(std::log(p / meas[r]))) : 1.0;
+  }
+  return rows.empty() ? 0 : e / static_cast<double>(rows.size());
+}
+
+}  // namespace
+
+double ResidualModel::correction_ms(const Network& net) const {
+  double c = 0;
+  for (const auto& [sig, n] : signature_counts(net)) {
+    const auto it = std::lower_bound(
+        ms_per_kernel.begin(), ms_per_kernel.end(), sig,
+        [](const std::pair<std::string, double>& e, const std::string& s) { return e.first < s; });
+    if (it != ms_per_kernel.end() && it->first == sig) c += n * it->second;
+  }
+  return c;
+}
+
+json ResidualModel::to_json() const {
+  json k = json::object();
+  for (const auto& [sig, ms] : ms_per_kernel) k[sig] = ms;
+  return {{"ridge", ridge}, {"ms_per_kernel", k}};
+}
+
+ResidualModel ResidualModel::from_json(const json& j) {
+  ResidualModel m;
+  m.ridge = j.value("ridge", 0.0);
+  for (auto it = j.at("ms_per_kernel").begin(); it != j.at("ms_per_kernel").end(); ++it)
+    m.ms_per_kernel.emplace_back(it.key(), it.value().get<double>());
+  std::sort(m.ms_per_kernel.begin(), m.ms_per_kernel.end());
+  return m;
+}
+
+ResidualModel fit_residual(const std::vector<const Network*>& nets, const std::vector<double>& pred,
+                           const std::vector<double>& meas, std::uint64_t seed, json& report,
+                           std::size_t min_rows) {
+  report = {{"rows", nets.size()}, {"min_rows", min_rows}, {"chosen", false}};
+  if (nets.size() < min_rows) return {};
+  std::vector<std::map<std::string, double>> counts;
+  std::map<std::string, std::size_t> index;
+  double kernels = 0;
+  for (const Network* n : nets) {
+    counts.push_back(signature_counts(*n));
+    for (const auto& [sig, c] : counts.back()) index.emplace(sig, 0), kernels += c;
+  }
+  std::size_t col = 0;
+  for (auto& [sig, i] : index) i = col++;
+  const double scale =
+      quantile(meas, 0.5) / std::max(1.0, kernels / static_cast<double>(nets.size()));
+  const auto [train, check] = split_rows(nets.size(), nets.size() - nets.size() / 5, seed);
+  const double base = error_with(counts, pred, meas, check, index, {});
+  double best = base, best_lambda = -1;
+  json tried = json::array();
+  for (double lambda : {0.01, 0.1, 1.0, 10.0}) {
+    const auto d = ridge_fit(counts, pred, meas, train, index, scale, lambda);
+    const double e = error_with(counts, pred, meas, check, index, d);
+    tried.push_back({{"ridge", lambda}, {"error", e}});
+    if (e < best) best = e, best_lambda = lambda;
+  }
+  report["signatures"] = index.size();
+  report["analytical_error"] = base;
+  report["tried"] = tried;
+  if (best_lambda < 0) return {};
+  std::vector<std::size_t> all(nets.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const auto d = ridge_fit(counts, pred, meas, all, index, scale, best_lambda);
+  ResidualModel m;
+  m.ridge = best_lambda;
+  for (const auto& [sig, i] : index) m.ms_per_kernel.emplace_back(sig, d[i]);
+  report["chosen"] = true;
+  report["ridge"] = best_lambda;
+  report["validation_error"] = best;
+  return m;
+}
+
+namespace {
+
+class ResidualTarget final : public HardwareTarget {
+ public:
+  ResidualTarget(std::shared_ptr<HardwareTarget> inner, ResidualModel r)
+      : inner_(std::move(inner)), r_(std::move(r)) {}
+  const Space& design_space() const override { return inner_->design_space(); }
+  std::vector<MetricInfo> metrics() const override { return inner_->metrics(); }
+  std::string tune_objective() const override { return inner_->tune_objective(); }
+  HardwareResult evaluate(const Network& net, const Point& design) const override {
+    return corrected(inner_->evaluate(net, design), net);
+  }
+  HardwareResult tune(const Network& net, const Specs& specs) const override {
+    return corrected(inner_->tune(net, specs), net);
+  }
+  std::vector<Coefficient> coefficients() const override { return inner_->coefficients(); }
+  LatencyModel latency_model(const Network& net, const Point& design) const override {
+    LatencyModel m = inner_->latency_model(net, design);
+    const double c = r_.correction_ms(net);
+    return [m = std::move(m), c](const std::vector<double>& v) { return m(v) + c; };
+  }
+  void set_coefficients(const std::vector<double>& v) override { inner_->set_coefficients(v); }
+
+ private:
+  HardwareResult corrected(HardwareResult r, const Network& net) const {
+    if (r.metrics.has("latency_ms"))
+      r.metrics.set("latency_ms",
+                    std::max(1e-9, r.metrics.get("latency_ms") + r_.correction_ms(net)));
+    return r;
+  }
+  std::shared_ptr<HardwareTarget> inner_;
+  ResidualModel r_;
+};
+
+}  // namespace
+
+std::shared_ptr<HardwareTarget> with_residual(std::shared_ptr<HardwareTarget> inner,
+                                              ResidualModel residual) {
+  if (residual.empty()) return inner;
+  return std::make_shared<ResidualTarget>(std::move(inner), std::move(residual));
+}
+
 json Profile::to_json() const {
   json c = json::object();
   for (const auto& [k, v] : coefficients) c[k] = v;
@@ -199,6 +374,7 @@ json Profile::to_json() const {
           {"target", target},
           {"target_version", target_version},
           {"coefficients", c},
+          {"residual", residual.empty() ? json(nullptr) : residual.to_json()},
           {"fit", fit}};
 }
 
@@ -216,6 +392,8 @@ Profile Profile::from_json(const json& j, const std::string& where) {
         throw ConfigError("coefficient '" + it.key() + "' is not a number");
       p.coefficients.emplace_back(it.key(), it.value().get<double>());
     }
+    if (j.contains("residual") && !j.at("residual").is_null())
+      p.residual = ResidualModel::from_json(j.at("residual"));
     p.fit = j.value("fit", json::object());
   } catch (const ConfigError& e) {
     throw ConfigError(where + ": " + e.what() + ". Fix: write it with `coex calibrate`");

@@ -82,7 +82,9 @@ std::shared_ptr<HardwareTarget> create_target(const RunConfig& c, const PluginRe
     const std::string file = h.options.get_string(kProfileOption);
     if (!file.empty()) {
       const std::string where = c.hardware.where_of(kProfileOption) + ": option 'profile'";
-      apply_profile(*target, c.hardware.plugin, read_profile(file, where), where);
+      Profile profile = read_profile(file, where);
+      apply_profile(*target, c.hardware.plugin, profile, where);
+      target = with_residual(std::move(target), std::move(profile.residual));
     }
   }
   return target;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "coex/core/calibration.hpp"
 #include "coex/error.hpp"
@@ -157,4 +158,56 @@ TEST(CalibrationMeasurements, WhereSelectsTheRowsOfOneDeployment) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("no column 'precision'"), std::string::npos) << e.what();
   }
+}
+
+TEST(CalibrationResidual, LearnsWhatTheAnalyticalModelMissesAndOnlyThen) {
+  // 400 nb201 networks; "measured" = a MACs-proportional analytical model plus 0.2 ms per 3x3
+  // convolution on 32x32x32 inputs (a kernel the analytical model gets wrong).
+  Task cifar;
+  cifar.dataset = "none";
+  cifar.input = {3, 32, 32};
+  auto space = coex::testing::load<SearchSpace>({"nb201", {}, cifar});
+  std::mt19937_64 rng(2);
+  std::vector<Network> nets;
+  for (int i = 0; i < 400; ++i) nets.push_back(space->decode(space->space().sample(rng)));
+  std::vector<const Network*> ptrs;
+  std::vector<double> pred, meas, plain;
+  const std::string slow = "conv2d k3 s1 g1 16x32x32->16";
+  for (const auto& n : nets) {
+    double extra = 0;
+    for (const auto& node : n.nodes())
+      if (node.op != OpKind::kInput && kernel_signature(n, node) == slow) extra += 0.2;
+    ptrs.push_back(&n);
+    pred.push_back(1.0 + static_cast<double>(n.macs()) / 1e8);
+    meas.push_back(pred.back() + extra);
+    plain.push_back(pred.back());
+  }
+  nlohmann::json report;
+  const ResidualModel r = fit_residual(ptrs, pred, meas, 1, report);
+  ASSERT_FALSE(r.empty()) << report.dump();
+  EXPECT_TRUE(report.at("chosen").get<bool>());
+  for (std::size_t i = 0; i < nets.size(); i += 37)
+    EXPECT_NEAR(pred[i] + r.correction_ms(nets[i]), meas[i], 0.02 * meas[i]);
+  // Nothing to learn: not chosen. Too few rows: not tried.
+  EXPECT_TRUE(fit_residual(ptrs, pred, plain, 1, report).empty());
+  EXPECT_FALSE(report.at("chosen").get<bool>());
+  const std::vector<const Network*> few(ptrs.begin(), ptrs.begin() + 100);
+  EXPECT_TRUE(fit_residual(few, {pred.begin(), pred.begin() + 100},
+                           {meas.begin(), meas.begin() + 100}, 1, report)
+                  .empty());
+
+  // In a profile it round-trips, and a target wrapped with it reports the corrected latency.
+  TempDir d;
+  Profile p;
+  p.target = "imc";
+  p.residual = r;
+  write_profile(d / "p.json", p);
+  const Profile back = read_profile(d / "p.json", "x");
+  EXPECT_EQ(back.residual.ms_per_kernel, r.ms_per_kernel);
+  auto imc = coex::testing::load<HardwareTarget>({"imc"});
+  auto wrapped = with_residual(imc, back.residual);
+  const Point design = first_design(imc->design_space());
+  const double before = imc->evaluate(nets[0], design).metrics.get("latency_ms");
+  EXPECT_NEAR(wrapped->evaluate(nets[0], design).metrics.get("latency_ms"),
+              before + r.correction_ms(nets[0]), 1e-12);
 }

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/csv.hpp"
 #include "coex/error.hpp"
 #include "coex/io.hpp"
 #include "coex/tools/networks.hpp"
@@ -37,7 +38,7 @@ using coex::cpu_model::Profile;
 
 struct Args {
   std::string out = "host_cpu.profile.json";
-  std::string dump;  ///< CSV of every network's features and measured latency
+  std::string dump;  ///< folder for measurements.csv and the timed networks (IR JSON)
   std::string device = "host_cpu";
   std::size_t networks = 120, holdout = 50;
   int threads = 1, repeats = 5, warmup = 3, rounds = 5;
@@ -57,7 +58,7 @@ struct Args {
       ". Usage: coex calibrate --target raspberry_pi [--out FILE] [--device NAME] [--networks N] "
       "[--holdout N] [--threads N] [--repeats N] [--rounds N] [--clock wall|thread_cpu] [--warmup "
       "N] [--seed N] [--input CxHxW] [--space CONFIG [--set key=value]...] "
-      "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB] [--dump CSV]");
+      "[--idle-power-w W] [--power-per-core-w W] [--memory-mb MB] [--dump DIR]");
 }
 
 Args parse(int argc, char** argv) {
@@ -201,19 +202,21 @@ int run(const Args& a) {
       ms[i] =
           std::min(ms[i], timers[i].median_ms(round == 0 ? a.warmup : 1, a.repeats, a.cpu_clock));
   if (!a.dump.empty()) {
-    std::ofstream d(a.dump);
-    d << "network,measured_ms";
-    for (std::size_t k = 0; k < coex::cpu_model::kKinds; ++k) {
-      const char* n = coex::cpu_model::kind_name(static_cast<coex::cpu_model::LayerKind>(k));
-      d << "," << n << "_gflop," << n << "_gflop_over_cin," << n << "_gflop_over_cout," << n
-        << "_mb," << n << "_layers";
-    }
-    d << ",one,summary\n";
+    // The measurement format every target's calibration reads (docs/calibration.md): a CSV whose
+    // `network` column names IR JSON files next to it. `coex calibrate --config CONFIG
+    // --measurements DIR/measurements.csv --key-column network --latency-column latency_ms` fits
+    // any calibratable target to what was timed here.
+    const std::filesystem::path dir(a.dump);
+    std::filesystem::create_directories(dir / "networks");
+    std::string csv = "network,threads,latency_ms,summary\n";
     for (std::size_t i = 0; i < nets.size(); ++i) {
-      d << i << "," << ms[i];
-      for (double f : coex::cpu_model::features(nets[i])) d << "," << f;
-      d << ",\"" << nets[i].summary() << "\"\n";
+      const std::string name = "networks/" + std::to_string(i) + ".json";
+      coex::write_file_atomic(dir / name, nets[i].to_json_text() + "\n");
+      csv += name + "," + std::to_string(a.threads) + "," + std::to_string(ms[i]) + "," +
+             coex::csv_field(nets[i].summary()) + "\n";
     }
+    coex::write_file_atomic(dir / "measurements.csv", csv);
+    std::printf("measurements written to %s\n", (dir / "measurements.csv").c_str());
   }
 
   Profile base;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,11 +60,49 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_rows(std::si
                                                                          std::size_t fit,
                                                                          std::uint64_t seed);
 
+/// The data-driven refinement on top of a fitted analytical model (in the style of nn-Meter): an
+/// additive correction in milliseconds per kernel, one per kernel signature (operation, kernel,
+/// stride, groups, input and output shape: kernel_signature()), fitted by ridge regression on the
+/// relative residuals of the analytical model. It knows only signatures it has seen; a network
+/// with others gets their correction 0.
+struct ResidualModel {
+  std::vector<std::pair<std::string, double>> ms_per_kernel;  ///< sorted by signature
+  double ridge = 0;                                           ///< the chosen regularisation
+
+  bool empty() const { return ms_per_kernel.empty(); }
+  /// The correction for `net`, milliseconds (may be negative).
+  double correction_ms(const Network& net) const;
+  nlohmann::json to_json() const;
+  static ResidualModel from_json(const nlohmann::json& j);
+};
+
+/// "conv2d k3 s1 g1 16x32x32->16" and the like: what identifies a kernel's cost.
+std::string kernel_signature(const Network& net, const Node& n);
+
+/// Fits a residual model on networks whose analytical predictions are `predicted_ms` and whose
+/// measurements are `measured_ms`, if it helps: the rows are split (seeded) 4:1, ridge strengths
+/// 0.01 to 10 are tried on the larger part and judged on the smaller by the mean absolute
+/// log error (|ln(predicted / measured)|, capped at 1 so that broken rows do not decide), and the
+/// best is kept only when it beats the analytical model there (rows a factor e or more off the
+/// analytical model are left out of the ridge fits as outliers); it is
+/// then refitted on all rows. Returns an empty model otherwise (or with fewer than `min_rows`
+/// rows); `report` says what was tried and chosen.
+ResidualModel fit_residual(const std::vector<const Network*>& nets,
+                           const std::vector<double>& predicted_ms,
+                           const std::vector<double>& measured_ms, std::uint64_t seed,
+                           nlohmann::json& report, std::size_t min_rows = 200);
+
+/// A hardware target with a residual model on top: forwards every call to `inner` and adds the
+/// correction to the `latency_ms` its results report (other metrics are the inner target's).
+std::shared_ptr<HardwareTarget> with_residual(std::shared_ptr<HardwareTarget> inner,
+                                              ResidualModel residual);
+
 /// A calibration profile: fitted coefficient values of one hardware target.
 struct Profile {
   std::string target;          ///< hardware target name
   std::string target_version;  ///< its plugin version when fitted
   std::vector<std::pair<std::string, double>> coefficients;
+  ResidualModel residual;                         ///< empty unless `coex calibrate` chose one
   nlohmann::json fit = nlohmann::json::object();  ///< how it was fitted and how well (free form)
 
   nlohmann::json to_json() const;

@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include <dlfcn.h>
+
 #include <boost/dll/shared_library.hpp>
 
 #include "coex/core/sha256.hpp"
@@ -113,6 +115,10 @@ Checked load_checked(const fs::path& path) {
     throw PluginError("cannot load plugin library " + path.string() + ": " + e.what() +
                       ". Fix: rebuild it against this coex SDK");
   }
+  // Keep the library mapped until the process ends, whatever releases the handle: objects,
+  // exceptions (an error a plugin throws is destroyed after the run that loaded it has unwound)
+  // and log records it created may point into its code or type information.
+  ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   if (!c.lib->has(COEX_PLUGIN_ENTRY_SYMBOL))
     throw PluginError("plugin library " + path.string() + " has no entry symbol '" +
                       COEX_PLUGIN_ENTRY_SYMBOL +

@@ -1133,3 +1133,17 @@ TEST(CliCalibrate, BadMeasurementFilesExitTwoWithFileLineAndWriteNoProfile) {
   EXPECT_EQ(q.exit_code, 2) << q.output;
   EXPECT_FALSE(fs::exists(d / "p.json"));
 }
+
+TEST(CliBadInput, APluginErrorMidRunExitsTwoNotACrash) {
+  // The `table` estimator throws a UserError from inside the run (a description missing from its
+  // table). The error object is destroyed after the run's plugins are released: coex keeps plugin
+  // libraries mapped until it exits, so this is exit 2 with the message, not a segfault.
+  TempDir d;
+  write_text(d / "c.toml", calibration_config(d.path()));
+  write_text(d / "acc.csv",
+             "arch,accuracy\n\"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\",0.1\n");
+  const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "run").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("estimator 'table': no row for"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Segmentation"), std::string::npos) << r.output;
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root, or with sudo available):
 #   scripts/coex.sh run    install what is missing, build, run configs/quickstart.toml
-#   scripts/coex.sh test   install what is missing, build (warnings are errors), run every test
+#   scripts/coex.sh test   install what is missing, build (warnings are errors), run every test,
+#                          then each libFuzzer target for 30 s (scripts/fuzz.sh)
 # Extra arguments after `run` are passed to `coex run` (e.g. --set budget.candidates=10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ case "$mode" in
     ;;
   test)
     ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
+    # The parsers under libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer: the
+    # regressions (inputs that once crashed) replayed, then 30 s of fuzzing per target.
+    bash scripts/fuzz.sh 30
     ;;
   *)
     echo "usage: scripts/coex.sh run|test" >&2

@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache git pkg-config clang-format
+  clang libclang-rt-14-dev
   libtorch-dev libopenblas0-openmp
   libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev

@@ -190,8 +190,11 @@ void rebuild_into(const toml::node& n, Sink&& sink) {
 
 toml::table rebuild_table(const toml::table& t) {
   toml::table out;
-  for (const auto& [k, v] : t)
-    rebuild_into(v, [&](auto&& x) { out.insert(k.str(), std::forward<decltype(x)>(x)); });
+  for (const auto& [k, v] : t) {
+    const std::string key(
+        k.str());  // a structured binding cannot be captured before C++20 in clang 14
+    rebuild_into(v, [&](auto&& x) { out.insert(key, std::forward<decltype(x)>(x)); });
+  }
   return out;
 }
 

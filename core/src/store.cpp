@@ -76,6 +76,9 @@ Store::Store(const std::filesystem::path& file) : file_(file) {
         " metrics TEXT, objectives TEXT, violation REAL, cached INTEGER, trained INTEGER,"
         " fast_s REAL, slow_s REAL, created TEXT DEFAULT CURRENT_TIMESTAMP)");
   } catch (const Error& e) {
+    // The destructor does not run for a constructor that throws: release the connection here.
+    sqlite3_close(db_);
+    db_ = nullptr;
     throw UserError(file.string() + " is not a usable coex store: " + e.what() +
                     ". Fix: use a fresh --out directory");
   }

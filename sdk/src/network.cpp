@@ -609,7 +609,23 @@ std::string Network::to_json_text() const {
 
 nlohmann::json Network::to_json() const { return nlohmann::json::parse(to_json_text()); }
 
+namespace {
+Network network_from_json(const nlohmann::json& j);
+}  // namespace
+
 Network Network::from_json(const nlohmann::json& j) {
+  try {
+    return network_from_json(j);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A missing key, a value of the wrong type, ...: the JSON is not a coex network.
+    throw Error(std::string("not a coex network (IR JSON): ") + e.what());
+  }
+}
+
+namespace {
+Network network_from_json(const nlohmann::json& j) {
   Network net;
   for (const auto& e : j.at("nodes")) {
     const std::string op = e.at("op").get<std::string>();
@@ -700,5 +716,6 @@ Network Network::from_json(const nlohmann::json& j) {
   }
   return net;
 }
+}  // namespace
 
 }  // namespace coex

@@ -148,3 +148,16 @@ TEST(Network, ShiftAndAdderConvolutions) {
     EXPECT_NE(std::string(e.what()).find("shift_conv2d: kernel 7"), std::string::npos) << e.what();
   }
 }
+
+TEST(Network, FromJsonOfSomethingElseIsACoexError) {
+  // Found by fuzz_ir_json: a node without "inputs" escaped as a nlohmann exception.
+  for (const char* text : {R"({"nodes":[{"id":0,"op":"input","shape":[1,8,8]}]})",
+                           R"({"nodes":[{"op":1}]})", R"({"nodes":7})", R"([])"}) {
+    try {
+      coex::Network::from_json(nlohmann::json::parse(text));
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const coex::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("not a coex network"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -164,7 +164,9 @@ class COEX_API Network {
   std::string to_json_text() const;
   /// to_json_text() as a JSON value.
   nlohmann::json to_json() const;
-  /// Rebuilds a network from to_json() output, re-running shape inference.
+  /// Rebuilds a network from to_json() output, re-running shape inference. Throws
+  /// coex::InvalidCandidate for a layer that cannot apply, coex::Error for JSON that is not a
+  /// network (a missing key, a value of the wrong type).
   static Network from_json(const nlohmann::json& j);
 
  private:

@@ -12,8 +12,10 @@ shift || true
 bash scripts/setup-deps.sh
 
 jobs=2
-# Relative paths in ccache keys: clones at other paths (CI) reuse the cache.
+# Relative paths in ccache keys, and (since -g would otherwise hash the working directory) no
+# directory in them: clones at other paths (CI) reuse the cache.
 export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 cmake --preset ci -DCOEX_WERROR=ON >/dev/null
 cmake --build --preset ci -j "$jobs"
 

@@ -15,6 +15,7 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(config ir_json manifest csv store)
 
 export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j 2 >/dev/null
 

@@ -103,7 +103,9 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
       models.push_back(target->latency_model(m.networks[i], design));
     } catch (const InvalidCandidate& e) {
       throw UserError(a.measurements + ":" + std::to_string(m.lines[i]) + ": hardware target '" +
-                      c.hardware.plugin + "' cannot map this network (" + e.what() + ")");
+                      c.hardware.plugin + "' cannot map this network at its first design (" +
+                      e.what() + "). Fix: remove the row, or make the config's first design one " +
+                      "that runs it");
     }
   }
   std::vector<LatencyModel> fit_models;
@@ -181,7 +183,7 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
            {"latency_column", a.latency_column},
            {"where", a.where},
            {"config", fs::absolute(a.config).string()},
-           {"design", c.hardware.plugin.empty() ? "" : target->design_space().describe(design)},
+           {"design", target->design_space().describe(design)},
            {"networks", n},
            {"fitted_on", fit_rows.size()},
            {"seed", a.seed},

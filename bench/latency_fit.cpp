@@ -34,6 +34,7 @@
 #include "coex/csv.hpp"
 #include "coex/error.hpp"
 #include "coex/stats.hpp"
+#include "coex/tools/tool_args.hpp"
 
 namespace fs = std::filesystem;
 using namespace coex;
@@ -50,36 +51,30 @@ struct Args {
   std::string json_out;
 };
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string x; std::getline(in, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (i + 1 >= argc) throw UserError("option " + k + " needs a value");
-    const std::string v = argv[++i];
+  coex::tools::ToolArgs args(argc, argv, [](const std::string& m) {
+    throw UserError("coex_latency_fit: " + m +
+                    ". Usage: coex_latency_fit [--data FILE.csv] [--configs DIR] [--draws N] "
+                    "[--fit 10,50,300] [--columns a,b,...] [--json OUT]");
+  });
+  while (args.next()) {
+    const std::string& k = args.key();
     if (k == "--data")
-      a.data = v;
+      a.data = args.value();
     else if (k == "--configs")
-      a.configs = v;
+      a.configs = args.value();
     else if (k == "--draws")
-      a.draws = std::stoi(v);
+      a.draws = static_cast<int>(args.number(1, 1000));
     else if (k == "--fit") {
       a.fits.clear();
-      for (const auto& x : split(v)) a.fits.push_back(std::stoul(x));
+      for (const auto& x : args.list()) a.fits.push_back(std::stoul(x));
     } else if (k == "--columns")
-      a.columns = split(v);
+      a.columns = args.list();
     else if (k == "--json")
-      a.json_out = v;
+      a.json_out = args.value();
     else
-      throw UserError("unknown option " + k +
-                      " (known: --data --configs --draws --fit --columns --json)");
+      args.fail("unknown option " + k);
   }
   return a;
 }
@@ -116,10 +111,7 @@ std::vector<double> one_hot(const Space& space, const Point& p) {
   return f;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
-  const Args a = parse_args(argc, argv);
+int run(const Args& a) {
   std::ifstream head(a.data);
   if (!head)
     throw UserError("cannot read the measurement file '" + a.data +
@@ -236,10 +228,10 @@ int main(int argc, char** argv) try {
   }
   if (!a.json_out.empty()) std::ofstream(a.json_out) << report.dump(2) << "\n";
   return 0;
-} catch (const UserError& e) {
-  std::fprintf(stderr, "coex_latency_fit: %s\n", e.what());
-  return 2;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "coex_latency_fit: internal error: %s\n", e.what());
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return coex::tools::tool_main([&] { return run(parse_args(argc, argv)); });
 }

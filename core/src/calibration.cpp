@@ -29,11 +29,6 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 Measurements read_measurements(const fs::path& file, const std::string& key_column,
@@ -98,7 +93,7 @@ Measurements read_measurements(const fs::path& file, const std::string& key_colu
                         "; a latency must be > 0 ms. Fix: correct or remove the row");
     Network net;
     std::string canonical;
-    if (ends_with(key, ".json")) {
+    if (key.ends_with(".json")) {
       const fs::path p = fs::path(key).is_absolute() ? fs::path(key) : file.parent_path() / key;
       std::ifstream jin(p);
       if (!jin)

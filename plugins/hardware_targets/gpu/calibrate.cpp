@@ -11,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,14 +43,6 @@ struct Args {
       "[--batches LIST] [--repeats N] [--warmup N] [--seed N] [--input CxHxW] [--dump DIR]");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 Args parse(int argc, char** argv) {
   Args a;
   a.plan.dump_dir = "gpu_calibration";
@@ -82,7 +73,7 @@ Args parse(int argc, char** argv) {
       a.plan.dump_dir = val(), a.plan_set = true;
     } else if (k == "--precisions") {
       a.plan.precisions.clear();
-      for (const auto& s : split(val())) {
+      for (const auto& s : args.list()) {
         const auto p = parse_precision(s);
         if (!p) usage_error("--precisions: unknown precision '" + s + "' (fp32, tf32, fp16, bf16)");
         a.plan.precisions.push_back(*p);
@@ -90,7 +81,7 @@ Args parse(int argc, char** argv) {
       a.plan_set = true;
     } else if (k == "--batches") {
       a.plan.batches.clear();
-      for (const auto& s : split(val())) {
+      for (const auto& s : args.list()) {
         const int b = std::atoi(s.c_str());
         if (b < 1 || std::to_string(b) != s) usage_error("--batches: '" + s + "' is not >= 1");
         a.plan.batches.push_back(b);

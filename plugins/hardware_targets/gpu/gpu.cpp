@@ -134,9 +134,12 @@ class Gpu final : public HardwareTarget {
   LatencyModel latency_model(const Network& net, const Point& design) const override {
     auto w = std::make_shared<const Workload>(workload(net, runtime_));
     const Placement at = placement(design);
-    return [this, w, at](const std::vector<double>& v) {
-      Profile p = with_coefficients(profiles_[at.device], v);
-      return predict(*w, deployment(at), p, model_).latency_ms;
+    const Deployment dep = deployment(at);
+    // The profile copied once without its fit report: each call copies only the numbers.
+    Profile base = profiles_[at.device];
+    base.report = nlohmann::json::object();
+    return [this, w, dep, base = std::move(base)](const std::vector<double>& v) {
+      return predict(*w, dep, with_coefficients(base, v), model_).latency_ms;
     };
   }
 

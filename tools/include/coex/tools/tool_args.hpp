@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "coex/error.hpp"
 
@@ -32,6 +34,14 @@ class ToolArgs {
   std::string value() {
     if (i_ + 1 >= argc_) fail("option " + key_ + " needs a value");
     return argv_[++i_];
+  }
+  /// The current option's value as a comma-separated list ("a,b,c"; empty items dropped).
+  std::vector<std::string> list() {
+    std::vector<std::string> out;
+    std::stringstream ss(value());
+    for (std::string x; std::getline(ss, x, ',');)
+      if (!x.empty()) out.push_back(x);
+    return out;
   }
   /// The current option's value as a number in [lo, hi]; an error otherwise.
   double number(double lo, double hi) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -625,11 +626,54 @@ Network Network::from_json(const nlohmann::json& j) {
 }
 
 namespace {
+/// An integer field of a node: a JSON integer (never a float, which nlohmann would truncate, or
+/// a value beyond 64 bits).
+std::int64_t int_field(const nlohmann::json& e, const char* key) {
+  const auto& v = e.at(key);
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    throw Error(std::string("network JSON: '") + key + "' must be an integer, not " + v.dump());
+  return v.get<std::int64_t>();
+}
+
+/// An int field (kernel, stride, padding, groups): an integer that fits `int`.
+int small_int_field(const nlohmann::json& e, const char* key) {
+  const std::int64_t v = int_field(e, key);
+  if (v < INT32_MIN || v > INT32_MAX)
+    throw Error(std::string("network JSON: '") + key + "' is out of range: " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+bool bool_field(const nlohmann::json& e, const char* key) {
+  const auto& v = e.at(key);
+  if (!v.is_boolean())
+    throw Error(std::string("network JSON: '") + key + "' must be true or false, not " + v.dump());
+  return v.get<bool>();
+}
+
+/// A list of node ids (or of a shape's sizes): JSON integers within `int` / int64 range.
+std::vector<std::int64_t> int_list(const nlohmann::json& e, const char* key) {
+  const auto& v = e.at(key);
+  if (!v.is_array())
+    throw Error(std::string("network JSON: '") + key + "' must be a list of integers");
+  std::vector<std::int64_t> out;
+  for (const auto& x : v) {
+    nlohmann::json holder = {{key, x}};
+    out.push_back(int_field(holder, key));
+  }
+  return out;
+}
+
 Network network_from_json(const nlohmann::json& j) {
   Network net;
   for (const auto& e : j.at("nodes")) {
     const std::string op = e.at("op").get<std::string>();
-    const auto in = e.at("inputs").get<std::vector<int>>();
+    std::vector<int> in;
+    for (std::int64_t id : int_list(e, "inputs")) {
+      if (id < 0 || id > INT32_MAX)
+        throw Error("network JSON: '" + op + "' node has input id " + std::to_string(id));
+      in.push_back(static_cast<int>(id));
+    }
     auto first = [&] {
       if (in.empty()) throw Error("network JSON: '" + op + "' node without input");
       return in[0];
@@ -644,17 +688,19 @@ Network network_from_json(const nlohmann::json& j) {
     if (!known) throw Error("network JSON: unknown op '" + op + "'");
     switch (kind) {
       case OpKind::kInput: {
-        auto s = e.at("shape");
-        net.add_input(
-            {s[0].get<std::int64_t>(), s[1].get<std::int64_t>(), s[2].get<std::int64_t>()});
+        const auto s = int_list(e, "shape");
+        if (s.size() != 3)
+          throw Error("network JSON: an input's shape is [channels, height, width]");
+        net.add_input({s[0], s[1], s[2]});
         break;
       }
       case OpKind::kConv2d:
-        net.add_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
-                       e.at("padding"), e.at("groups"), e.at("bias"));
+        net.add_conv2d(first(), int_field(e, "out_channels"), small_int_field(e, "kernel"),
+                       small_int_field(e, "stride"), small_int_field(e, "padding"),
+                       small_int_field(e, "groups"), bool_field(e, "bias"));
         break;
       case OpKind::kLinear:
-        net.add_linear(first(), e.at("out_channels"), e.at("bias"));
+        net.add_linear(first(), int_field(e, "out_channels"), bool_field(e, "bias"));
         break;
       case OpKind::kBatchNorm:
         net.add_batch_norm(first());
@@ -668,10 +714,12 @@ Network network_from_json(const nlohmann::json& j) {
         break;
       }
       case OpKind::kMaxPool:
-        net.add_max_pool(first(), e.at("kernel"), e.at("stride"), e.at("padding"));
+        net.add_max_pool(first(), small_int_field(e, "kernel"), small_int_field(e, "stride"),
+                         small_int_field(e, "padding"));
         break;
       case OpKind::kAvgPool:
-        net.add_avg_pool(first(), e.at("kernel"), e.at("stride"), e.at("padding"));
+        net.add_avg_pool(first(), small_int_field(e, "kernel"), small_int_field(e, "stride"),
+                         small_int_field(e, "padding"));
         break;
       case OpKind::kGlobalAvgPool:
         net.add_global_avg_pool(first());
@@ -696,21 +744,23 @@ Network network_from_json(const nlohmann::json& j) {
         break;
       }
       case OpKind::kQfU:
-        net.add_qf_u(first(), e.at("out_channels"));
+        net.add_qf_u(first(), int_field(e, "out_channels"));
         break;
       case OpKind::kQfP:
-        net.add_qf_p(first(), e.at("out_channels"));
+        net.add_qf_p(first(), int_field(e, "out_channels"));
         break;
       case OpKind::kQfN:
         net.add_qf_n(first());
         break;
       case OpKind::kShiftConv2d:
-        net.add_shift_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
-                             e.at("padding"), e.at("groups"));
+        net.add_shift_conv2d(first(), int_field(e, "out_channels"), small_int_field(e, "kernel"),
+                             small_int_field(e, "stride"), small_int_field(e, "padding"),
+                             small_int_field(e, "groups"));
         break;
       case OpKind::kAdderConv2d:
-        net.add_adder_conv2d(first(), e.at("out_channels"), e.at("kernel"), e.at("stride"),
-                             e.at("padding"), e.at("groups"));
+        net.add_adder_conv2d(first(), int_field(e, "out_channels"), small_int_field(e, "kernel"),
+                             small_int_field(e, "stride"), small_int_field(e, "padding"),
+                             small_int_field(e, "groups"));
         break;
     }
   }

@@ -161,3 +161,31 @@ TEST(Network, FromJsonOfSomethingElseIsACoexError) {
     }
   }
 }
+
+TEST(Network, FromJsonTakesIntegersOnlyWithinTheirRange) {
+  // Found by fuzz_ir_json: a float beyond int64 as out_channels was converted (undefined
+  // behaviour); a float or a value beyond int for a kernel was silently truncated.
+  const std::string head =
+      R"({"nodes":[{"id":0,"op":"input","inputs":[],"shape":[1,8,8]},{"id":1,"op":"flatten","inputs":[0]},)";
+  for (const char* last :
+       {R"({"id":2,"op":"linear","inputs":[1],"out_channels":1.6e111,"bias":true})",
+        R"({"id":2,"op":"linear","inputs":[1],"out_channels":4.5,"bias":true})",
+        R"({"id":2,"op":"linear","inputs":[1],"out_channels":18446744073709551615,"bias":true})",
+        R"({"id":2,"op":"linear","inputs":[1],"out_channels":4,"bias":1})",
+        R"({"id":2,"op":"linear","inputs":[1.0],"out_channels":4,"bias":true})",
+        R"({"id":2,"op":"linear","inputs":[4294967296],"out_channels":4,"bias":true})"}) {
+    const std::string text = head + std::string(last) + "]}";
+    try {
+      coex::Network::from_json(nlohmann::json::parse(text));
+      ADD_FAILURE() << "accepted " << last;
+    } catch (const coex::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("network JSON"), std::string::npos) << e.what();
+    }
+  }
+  const auto ok = coex::Network::from_json(nlohmann::json::parse(
+      head + R"({"id":2,"op":"linear","inputs":[1],"out_channels":4,"bias":true}]})"));
+  EXPECT_EQ(ok.size(), 3u);
+  EXPECT_THROW(coex::Network::from_json(nlohmann::json::parse(
+                   R"({"nodes":[{"id":0,"op":"input","inputs":[],"shape":[1,8]}]})")),
+               coex::Error);
+}

@@ -178,6 +178,21 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
   } catch (const std::exception&) {
   }
   for (std::size_t j = 0; j < cs.size(); ++j) p.coefficients.emplace_back(cs[j].name, f.values[j]);
+  // Every network's prediction by the profile (fitted coefficients, residual if chosen) next to
+  // its measurement, for the run report's calibration plot.
+  nlohmann::json points = nlohmann::json::array();
+  {
+    std::vector<bool> held(n, false);
+    for (std::size_t i : held_rows) held[i] = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      double pred = models[i](f.values);
+      if (!residual.empty()) pred = std::max(1e-9, pred + residual.correction_ms(m.networks[i]));
+      points.push_back({{"key", m.keys[i]},
+                        {"measured_ms", m.latency_ms[i]},
+                        {"predicted_ms", pred},
+                        {"held_out", held[i]}});
+    }
+  }
   p.fit = {{"measurements", fs::absolute(a.measurements).string()},
            {"key_column", a.key_column},
            {"latency_column", a.latency_column},
@@ -195,7 +210,8 @@ int fit_profile(const Args& a, const GlobalOptions& global) {
            {"model", residual.empty() ? "analytical" : "analytical+residual"},
            {"residual_selection", residual_report},
            {"declared_defaults", q0.to_json()},
-           {"macs_spearman_rho", macs_rho}};
+           {"macs_spearman_rho", macs_rho},
+           {"points", points}};
   p.residual = residual;
   write_profile(a.out, p);
   std::printf("profile written to %s (use it with [hardware.options] profile = \"%s\")\n",

@@ -37,6 +37,7 @@ Command add_manifest(CLI::App& app);                                // plugins.c
 Command add_compare(CLI::App& app, const GlobalOptions& global);    // compare.cpp
 Command add_calibrate(CLI::App& app, const GlobalOptions& global);  // calibrate.cpp
 Command add_export(CLI::App& app);                                  // export.cpp
+Command add_report(CLI::App& app, const GlobalOptions& global);     // report.cpp
 Command add_new_plugin(CLI::App& app);                              // new_plugin.cpp
 
 }  // namespace coex::cli

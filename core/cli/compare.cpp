@@ -19,6 +19,7 @@
 #include "coex/core/explorer.hpp"
 #include "coex/core/export.hpp"
 #include "coex/core/registry.hpp"
+#include "coex/core/report.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
 #include "coex/io.hpp"
@@ -159,7 +160,7 @@ int compare(const CompareArgs& a) {
 
   std::vector<RunTrace> traces;
   for (const auto& j : jobs) {
-    Store store(j.dir / "coex.db");
+    Store store(j.dir / "coex.db", Store::Access::kRead);
     traces.push_back({j.controller, j.seed, store.load_all()});
   }
   ComparisonSetup setup;
@@ -173,8 +174,12 @@ int compare(const CompareArgs& a) {
   write_file_atomic(out / "compare.csv", comparison_csv(c));
   write_file_atomic(out / "compare_curves.csv", curves_csv(c));
   write_file_atomic(out / "compare_pvalues.csv", pairs_csv(c));
-  std::printf("\nResults: %s/compare.csv, compare_curves.csv, compare_pvalues.csv\n",
-              out.string().c_str());
+  write_file_atomic(out / "compare.json", comparison_json(c, setup, traces).dump(1) + "\n");
+  const fs::path report = write_report(out);
+  std::printf(
+      "\nResults: %s/compare.csv, compare_curves.csv, compare_pvalues.csv, compare.json\n"
+      "Report: %s\n",
+      out.string().c_str(), report.string().c_str());
   return 0;
 }
 

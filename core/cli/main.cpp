@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   const std::vector<cli::Command> commands{
       cli::add_run(app, global),     cli::add_validate(app, global),  cli::add_plugins(app, global),
       cli::add_compare(app, global), cli::add_calibrate(app, global), cli::add_export(app),
-      cli::add_new_plugin(app),      cli::add_manifest(app)};
+      cli::add_report(app, global),  cli::add_new_plugin(app),        cli::add_manifest(app)};
 
   try {
     app.parse(argc, argv);

@@ -342,6 +342,15 @@ class ResidualTarget final : public HardwareTarget {
     return [m = std::move(m), c](const std::vector<double>& v) { return m(v) + c; };
   }
   void set_coefficients(const std::vector<double>& v) override { inner_->set_coefficients(v); }
+  Breakdown breakdown(const Network& net, const HardwareResult& design) const override {
+    Breakdown b = inner_->breakdown(net, design);
+    if (!b.empty())
+      b.note += (b.note.empty() ? "" : " ") +
+                std::string("The calibration profile's residual model adds ") +
+                std::to_string(r_.correction_ms(net)) +
+                " ms to the whole network's latency, which is not shown per part.";
+    return b;
+  }
 
  private:
   HardwareResult corrected(HardwareResult r, const Network& net) const {

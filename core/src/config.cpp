@@ -1,6 +1,7 @@
 #include "coex/core/config.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -427,12 +428,38 @@ void parse_objectives(const Reader& r, const toml::table& root, RunConfig& c) {
     for (const auto& term : c.reward.terms) c.objectives.push_back(term.metric);
 }
 
-/// [output]: the run directory.
+/// [output]: the run directory and how often the report is refreshed while the run lasts.
 void parse_output(const Reader& r, const toml::table& root, RunConfig& c) {
   std::string out = "runs/" + c.name;
   if (const toml::table* t = r.table(root, "output", false, "output")) {
-    r.only_keys(*t, "output", {"dir"});
+    r.only_keys(*t, "output", {"dir", "report_every"});
     out = r.str(*t, "dir", out);
+    if (const toml::node* n = t->get("report_every")) {
+      const std::string fix =
+          "'report_every' is a number of candidates (e.g. 500), a duration (\"30s\", \"5m\") "
+          "or \"off\"";
+      ReportEvery e{0, 0};
+      if (n->is_integer()) {
+        const auto v = n->as_integer()->get();
+        if (v < 1) r.fail(n, fix + "; got " + std::to_string(v));
+        e.candidates = static_cast<std::uint64_t>(v);
+      } else if (n->is_string()) {
+        const std::string v = n->as_string()->get();
+        if (v != "off") {
+          double x = 0;
+          char unit = 0;
+          int used = 0;
+          if (std::sscanf(v.c_str(), "%lf%c%n", &x, &unit, &used) != 2 ||
+              used != static_cast<int>(v.size()) || !(x > 0) ||
+              (unit != 's' && unit != 'm' && unit != 'h'))
+            r.fail(n, fix + "; got \"" + v + "\"");
+          e.seconds = x * (unit == 's' ? 1 : unit == 'm' ? 60 : 3600);
+        }
+      } else {
+        r.fail(n, fix);
+      }
+      c.report_every = e;
+    }
   }
   c.output_dir = out;
 }

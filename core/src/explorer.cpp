@@ -16,6 +16,7 @@
 #include "coex/core/calibration.hpp"
 #include "coex/core/export.hpp"
 #include "coex/core/pareto.hpp"
+#include "coex/core/report.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
 #include "coex/io.hpp"
@@ -258,18 +259,45 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
                       c.fingerprint +
                       "). Only [budget] may change on resume. Fix: use --out NEW_DIR");
     replay = store.load_all();
+    // The budget (and plugin versions) may have changed since the run began.
+    store.set_meta("report_context", report_context(c, registry, *plugins.target).dump());
     logger()->info("resuming: {} candidates in the store", replay.size());
   } else {
-    store.set_meta("fingerprint", c.fingerprint);
-    store.set_meta("name", c.name);
-    store.set_meta("seed", std::to_string(c.seed));
+    store.set_meta({{"fingerprint", c.fingerprint},
+                    {"name", c.name},
+                    {"seed", std::to_string(c.seed)},
+                    {"report_context", report_context(c, registry, *plugins.target).dump()}});
   }
   write_file_atomic(res.run_dir / "config.resolved.toml", c.resolved_toml);
 
   res.setup_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  // report.html while the run lasts ([output] report_every), from what the store has committed.
+  // A report that cannot be written is a warning: the run and its store go on.
+  auto refresh_report = [&res](const HardwareTarget* target) {
+    try {
+      write_report(res.run_dir, {}, target);
+    } catch (const std::exception& e) {
+      logger()->warn("cannot write {}: {}", (res.run_dir / "report.html").string(), e.what());
+    }
+  };
+  auto last_report = std::chrono::steady_clock::now();
+  std::uint64_t reported_at = 0;
+  auto listener = [&](const CandidateRecord& r, const RunStats& s) {
+    if (opt.listener) opt.listener(r, s);
+    if (s.candidates <= s.replayed) return;  // replaying a resumed run's store
+    const auto now = std::chrono::steady_clock::now();
+    const bool due =
+        (c.report_every.candidates && s.candidates - reported_at >= c.report_every.candidates) ||
+        (c.report_every.seconds > 0 &&
+         std::chrono::duration<double>(now - last_report).count() >= c.report_every.seconds);
+    if (!due) return;
+    refresh_report(nullptr);
+    reported_at = s.candidates;
+    last_report = std::chrono::steady_clock::now();
+  };
   CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
-                          std::move(replay), opt.listener);
+                          std::move(replay), listener);
   evaluator.set_workers(
       parallel_workers(opt.workers, plugins.concurrent, plugins.estimator->training_free(), c));
   res.workers = evaluator.workers();
@@ -288,6 +316,7 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   res.objective_names = problem.objective_names;
   write_file_atomic(res.run_dir / "candidates.csv", to_csv(res.records, res.pareto));
   write_file_atomic(res.run_dir / "candidates.json", to_json_text(res.records, res.pareto));
+  refresh_report(plugins.target.get());
   return res;
 }
 

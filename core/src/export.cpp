@@ -112,7 +112,7 @@ std::vector<fs::path> export_run(const fs::path& run_dir, const fs::path& out_di
   if (!fs::exists(db))
     throw UserError(run_dir.string() + " is not a coex run directory (no coex.db). Fix: pass the " +
                     "directory given by `coex run --out`");
-  Store store(db);
+  Store store(db, Store::Access::kRead);
   const auto records = store.load_all();
   const auto pareto = pareto_of(records);
   const fs::path dir = out_dir.empty() ? run_dir : out_dir;

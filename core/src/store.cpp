@@ -51,7 +51,11 @@ json point_json(const Point& p) { return json(p); }
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& file) : file_(file) {
+Store::Store(const std::filesystem::path& file, Access access) : file_(file) {
+  if (access == Access::kRead) {
+    open_for_reading();
+    return;
+  }
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -74,13 +78,49 @@ Store::Store(const std::filesystem::path& file) : file_(file) {
         " network_summary TEXT, network TEXT, hardware_point TEXT, hardware_summary TEXT,"
         " hardware_detail TEXT, status TEXT NOT NULL, reason TEXT, accuracy REAL, reward REAL,"
         " metrics TEXT, objectives TEXT, violation REAL, cached INTEGER, trained INTEGER,"
-        " fast_s REAL, slow_s REAL, created TEXT DEFAULT CURRENT_TIMESTAMP)");
+        " fast_s REAL, slow_s REAL,"
+        " created TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')))");
   } catch (const Error& e) {
     // The destructor does not run for a constructor that throws: release the connection here.
     sqlite3_close(db_);
     db_ = nullptr;
     throw UserError(file.string() + " is not a usable coex store: " + e.what() +
                     ". Fix: use a fresh --out directory");
+  }
+}
+
+void Store::open_for_reading() {
+  const std::string fix = ". Fix: give the directory of a coex run (it holds coex.db)";
+  if (!std::filesystem::is_regular_file(file_))
+    throw UserError("no run store at " + file_.string() + fix);
+  // Read-write without create when allowed (a WAL reader needs the -shm file), else read-only;
+  // nothing is written either way.
+  int rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
+  }
+  if (rc != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError("cannot open run store " + file_.string() + ": " + msg +
+                    ". Fix: check that it is readable");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  bool ok = true;
+  for (const char* probe :
+       {"SELECT seq, created FROM candidates LIMIT 0", "SELECT key, value FROM meta LIMIT 0"}) {
+    sqlite3_stmt* s = nullptr;
+    ok = ok && sqlite3_prepare_v2(db_, probe, -1, &s, nullptr) == SQLITE_OK;
+    sqlite3_finalize(s);
+  }
+  if (!ok) {
+    const std::string msg = sqlite3_errmsg(db_);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError(file_.string() + " is not a coex run store (" + msg + ")" + fix);
   }
 }
 
@@ -105,13 +145,30 @@ std::optional<std::string> Store::meta(const std::string& key) const {
   return std::nullopt;
 }
 
-void Store::set_meta(const std::string& key, const std::string& value) {
-  Stmt st(db_,
-          "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-          "excluded.value");
-  st.text(1, key);
-  st.text(2, value);
-  if (sqlite3_step(st.s) != SQLITE_DONE) throw Error(std::string("store: ") + sqlite3_errmsg(db_));
+void Store::set_meta(const std::vector<std::pair<std::string, std::string>>& values) {
+  auto fail = [&](int rc) {
+    const std::string why = sqlite3_errmsg(db_);
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
+      throw UserError("cannot write the run's settings to " + file_.string() + ": " + why +
+                      ". Fix: free space on its disk (or raise the file size limit), then rerun "
+                      "with --resume");
+    throw Error("store " + file_.string() + ": " + why);
+  };
+  int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(rc);
+  {
+    Stmt st(db_,
+            "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+            "excluded.value");
+    for (const auto& [key, value] : values) {
+      st.text(1, key);
+      st.text(2, value);
+      if ((rc = sqlite3_step(st.s)) != SQLITE_DONE) fail(rc);
+      sqlite3_reset(st.s);
+    }
+  }
+  if ((rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr)) != SQLITE_OK) fail(rc);
 }
 
 void Store::commit(const CandidateRecord& r) {
@@ -172,7 +229,9 @@ std::vector<CandidateRecord> Store::load_all() const {
   Stmt st(db_,
           "SELECT seq, point, description, network_hash, network_summary, network, hardware_point,"
           " hardware_summary, hardware_detail, status, reason, accuracy, reward, metrics,"
-          " objectives, violation, cached, trained, fast_s, slow_s FROM candidates ORDER BY seq");
+          " objectives, violation, cached, trained, fast_s, slow_s,"
+          " (julianday(created) - (SELECT julianday(MIN(created)) FROM candidates)) * 86400.0"
+          " FROM candidates ORDER BY seq");
   const std::string fix =
       ". Fix: restore the run directory from a backup, or start again with --out NEW_DIR";
   std::vector<CandidateRecord> out;
@@ -215,6 +274,7 @@ std::vector<CandidateRecord> Store::load_all() const {
     r.trained = sqlite3_column_int64(st.s, 17) != 0;
     r.fast_seconds = sqlite3_column_double(st.s, 18);
     r.slow_seconds = sqlite3_column_double(st.s, 19);
+    r.committed_s = sqlite3_column_double(st.s, 20);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)

@@ -58,6 +58,8 @@ void HardwareTarget::set_coefficients(const std::vector<double>&) {
   throw Error("this hardware target declares no calibration coefficients");
 }
 
+Breakdown HardwareTarget::breakdown(const Network&, const HardwareResult&) const { return {}; }
+
 HardwareResult HardwareTarget::best_design(
     const Specs& specs, const std::function<HardwareResult(const Point&)>& result_of) const {
   const Space& space = design_space();

@@ -67,7 +67,7 @@ namespace {
 /// is ignored by evaluate().
 class ScaledTarget final : public HardwareTarget {
  public:
-  enum class Lie { kNone, kModel, kIgnoresSet };
+  enum class Lie { kNone, kModel, kIgnoresSet, kBreakdown };
   explicit ScaledTarget(Lie lie) : lie_(lie) {}
   const Space& design_space() const override { return space_; }
   std::vector<MetricInfo> metrics() const override {
@@ -89,6 +89,16 @@ class ScaledTarget final : public HardwareTarget {
     return [mmacs, lie](const std::vector<double>& v) { return lie * (v[0] * mmacs + 0.01); };
   }
   void set_coefficients(const std::vector<double>& v) override { ms_per_mmac_ = v.at(0); }
+  /// Two parts, "compute" and "overhead": honest, or (kBreakdown) a compute part twice the whole.
+  Breakdown breakdown(const Network& net, const HardwareResult&) const override {
+    Breakdown b;
+    b.part_kind = "layer";
+    b.add_column("latency_ms", "ms", "time");
+    const double compute = ms_per_mmac_ * static_cast<double>(net.macs()) / 1e6;
+    b.add_part("compute", "", {lie_ == Lie::kBreakdown ? 2 * (compute + 0.01) : compute});
+    b.add_part("overhead", "", {0.01});
+    return b;
+  }
 
  private:
   static double latency(const Network& net, double c) {
@@ -116,4 +126,16 @@ TEST(ConformanceKit, CatchesALatencyModelThatDisagreesWithEvaluate) {
   EXPECT_FALSE(r2);
   EXPECT_NE(std::string(r2.message()).find("after set_coefficients()"), std::string::npos)
       << r2.message();
+}
+
+TEST(ConformanceKit, CatchesABreakdownPartSlowerThanTheWhole) {
+  const auto nets = coex::testing::reference_networks(Task{});
+  ScaledTarget honest(ScaledTarget::Lie::kNone);
+  EXPECT_TRUE(coex::testing::check_breakdown(honest, nets));
+  ScaledTarget liar(ScaledTarget::Lie::kBreakdown);
+  const auto r = coex::testing::check_breakdown(liar, nets);
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("more than the whole network's latency_ms"),
+            std::string::npos)
+      << r.message();
 }

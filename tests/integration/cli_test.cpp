@@ -21,6 +21,7 @@
 #include "coex/calibration.hpp"
 #include "coex/core/calibration.hpp"
 #include "coex/core/store.hpp"
+#include "coex/plugin_entry.hpp"
 #include "coex/testing/checks.hpp"
 #include "coex/tools/networks.hpp"
 #include "gpu_model.hpp"
@@ -217,7 +218,8 @@ TEST(CliBadInput, MissingDatasetFiles) {
 TEST(CliBadInput, BrokenPlugins) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"no_entry", "has no entry symbol 'coex_plugin_entry': it is not a coex plugin"},
-      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI 5.0"},
+      {"bad_abi", "was built for ABI major 99.0, but this coex expects ABI " COEX_STR(
+                      COEX_ABI_MAJOR) "." COEX_STR(COEX_ABI_MINOR)},
       {"throwing_ctor",
        "plugin 'throwing_ctor' (" + std::string(COEX_TEST_FIXTURE_DIR) +
            "/throwing_ctor/coex_plugin_throwing_ctor.so) failed to start: throwing_ctor: "
@@ -351,7 +353,8 @@ TEST(CliBadInput, TableOfCasesEachOneMessageExitTwoNothingWritten) {
          return "--plugin-path " + fixtures + "/bad_abi run " + (d / "c.toml").string() +
                 " --out " + (d / "out").string();
        },
-       "was built for ABI major 99.0, but this coex expects ABI 5.0"},
+       "was built for ABI major 99.0, but this coex expects ABI " COEX_STR(
+           COEX_ABI_MAJOR) "." COEX_STR(COEX_ABI_MINOR)},
       {"plugin that throws",
        [&](const fs::path& d) {
          write_text(d / "c.toml", replace(base_config("random", 5), "plugin = \"random\"",
@@ -760,7 +763,8 @@ TEST(CliRun, AFullDiskStopsTheRunCleanlyAndResumeCompletesIt) {
             0);
   const auto ref = core::Store(d / "ref" / "coex.db").load_all();
   const std::string out = (d / "run").string();
-  const auto full = run_command("ulimit -f 100; '" + std::string(COEX_TEST_BIN) + "' run " +
+  // (dash counts the limit in 512-byte blocks: 100 KB.)
+  const auto full = run_command("ulimit -f 200; '" + std::string(COEX_TEST_BIN) + "' run " +
                                 (d / "c.toml").string() + " --out " + out);
   EXPECT_EQ(full.exit_code, 2) << full.output;
   EXPECT_NE(full.output.find("; the store keeps the candidates before it. Fix: free space on its "

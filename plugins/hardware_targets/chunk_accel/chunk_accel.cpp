@@ -131,6 +131,41 @@ class ChunkAccel final : public HardwareTarget {
     std::copy(v.begin(), v.end(), cal_.begin());
   }
 
+  /// One part per lowered layer: its chunk, dataflow and tiling, its (calibrated) time on its
+  /// chunk, its energy and its DRAM traffic, repeats included.
+  Breakdown breakdown(const Network& net, const HardwareResult& design) const override {
+    const Scheduled s = scheduled(net, design.design);
+    if (s.layers.empty() || !s.result.feasible) throw InvalidCandidate(s.result.reason);
+    Breakdown b;
+    b.part_kind = "layer";
+    b.add_column("latency_ms", "ms", "the layer's time on its chunk, all its copies");
+    b.add_column("energy_mj", "mJ", "the layer's energy, DRAM included, all its copies");
+    b.add_column("dram_kwords", "kwords", "16-bit words the layer moves to and from DRAM");
+    b.add_column("macs_m", "M", "multiply-accumulates (or shift/adder operations)");
+    for (std::size_t i = 0; i < s.layers.size() && i < s.result.mappings.size(); ++i) {
+      const ch::Layer& l = s.layers[i];
+      const ch::Mapping& m = s.result.mappings[i];
+      const auto c = static_cast<std::size_t>(l.chunk);
+      const double copies = static_cast<double>(l.repeat);
+      const double ns = copies * (cal_[c] * m.latency_ns + cal_[3] * 1e3);
+      std::string name = "#" + std::to_string(l.node) + " " + op_name(net.node(l.node).op);
+      if (l.repeat > 1) name += " x" + std::to_string(l.repeat);
+      b.add_part(std::move(name),
+                 std::string(kChunkNames[c]) + " chunk, " + ch::dataflow_name(m.dataflow) +
+                     ", tiling " + m.tiling.to_string(),
+                 {ns * 1e-6, copies * m.energy_pj * 1e-9, copies * m.accesses.dram * 1e-3,
+                  copies * static_cast<double>(l.macs()) * 1e-6});
+    }
+    b.note =
+        "The three chunks run concurrently, each its own layers in order: latency is the "
+        "busiest chunk's total (conv " +
+        std::to_string(s.result.chunk_latency_ns[0] * 1e-6) + " ms, shift " +
+        std::to_string(s.result.chunk_latency_ns[1] * 1e-6) + " ms, adder " +
+        std::to_string(s.result.chunk_latency_ns[2] * 1e-6) +
+        " ms, before calibration) plus the per-image cost.";
+    return b;
+  }
+
   HardwareResult evaluate(const Network& net, const Point& p) const override {
     HardwareResult h;
     h.design = p;

@@ -176,6 +176,14 @@ PipelinePlanner FpgaCluster::planner_for(const Network& net) const {
   return PipelinePlanner(std::move(layers), pool_, grid(tk), planner_options_);
 }
 
+namespace {
+/// Power of one board running a tiling: static plus dynamic scaled by clock (plugin README).
+double board_power(const Board& b, const Resources& res, double f_ref_mhz) {
+  return b.static_w + (b.clock_mhz / f_ref_mhz) * (b.dsp_w * res.dsp + b.bram_w * res.bram18k +
+                                                   b.io_w_per_bit * res.port_bits);
+}
+}  // namespace
+
 Metrics FpgaCluster::metrics_of(const Pipeline& planned, std::int64_t macs) const {
   const Pipeline p = calibrated(planned);
   double power = 0;
@@ -185,9 +193,7 @@ Metrics FpgaCluster::metrics_of(const Pipeline& planned, std::int64_t macs) cons
     const Resources res = resources(s.tiling, planner_options_.bits);
     dsp += res.dsp;
     bram += res.bram18k;
-    // Power model: static + dynamic scaled by clock (plugin README).
-    power += b.static_w + (b.clock_mhz / f_ref_mhz_) * (b.dsp_w * res.dsp + b.bram_w * res.bram18k +
-                                                        b.io_w_per_bit * res.port_bits);
+    power += board_power(b, res, f_ref_mhz_);
   }
   const double fps = static_cast<double>(batch_) / p.max_stage_s;
   Metrics m;
@@ -209,9 +215,13 @@ HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipel
   r.metrics = metrics_of(p, macs);
   json stages = json::array();
   r.summary = std::to_string(p.stages.size()) + (p.stages.size() == 1 ? " FPGA:" : " FPGAs:");
-  for (const auto& s : p.stages) {
+  // The stage times as the metrics count them (calibration applied).
+  const Pipeline timed = calibrated(p);
+  for (std::size_t k = 0; k < p.stages.size(); ++k) {
+    const Stage& s = p.stages[k];
     const Board& b = pool_[static_cast<std::size_t>(s.board)];
     const Resources res = resources(s.tiling, planner_options_.bits);
+    const double power = board_power(b, res, f_ref_mhz_);
     stages.push_back({{"board", b.name},
                       {"pool_index", s.board},
                       {"layers", {s.first, s.last}},
@@ -224,10 +234,11 @@ HardwareResult FpgaCluster::describe(const PipelinePlanner& planner, const Pipel
                         {"wp", s.tiling.wp},
                         {"ip", s.tiling.ip},
                         {"op", s.tiling.op}}},
-                      {"compute_ms", s.compute_s * 1e3},
-                      {"transfer_ms", s.transfer_s * 1e3},
+                      {"compute_ms", timed.stages[k].compute_s * 1e3},
+                      {"transfer_ms", timed.stages[k].transfer_s * 1e3},
                       {"dsp", res.dsp},
                       {"bram18k", res.bram18k},
+                      {"power_w", power},
                       {"bottleneck", planner.bottleneck(s)}});
     r.summary += " " + b.name + "[L" + std::to_string(s.first + 1) + "-" +
                  std::to_string(s.last + 1) + " Tm=" + std::to_string(s.tiling.tm) +
@@ -303,6 +314,59 @@ HardwareResult FpgaCluster::evaluate(const Network& net, const Point& design) co
   HardwareResult r = describe(planner, p, net.macs());
   r.design = design;
   return r;
+}
+
+Breakdown FpgaCluster::breakdown(const Network& net, const HardwareResult& design) const {
+  if (!design.feasible)
+    throw InvalidCandidate("no breakdown of an infeasible design: " + design.reason);
+  json detail = design.detail;
+  double latency_ms = design.metrics.find("latency_ms").value_or(0);
+  if (!detail.contains("stages")) {
+    // A design point (searched mode, or a result without its detail): evaluate it.
+    const HardwareResult r = evaluate(net, design.design);
+    if (!r.feasible) throw InvalidCandidate(r.reason);
+    detail = r.detail;
+    latency_ms = r.metrics.get("latency_ms");
+  }
+  Breakdown b;
+  b.part_kind = "stage";
+  b.add_column("stage_ms", "ms", "compute plus outgoing transfer: the slowest stage sets the rate");
+  b.add_column("compute_ms", "ms", "the stage's layers on its board with its tiling");
+  b.add_column("transfer_ms", "ms", "activations sent to the next board");
+  b.add_column("dsp", "", "DSP slices the tiling uses");
+  b.add_column("bram18k", "", "18 Kb block RAMs the tiling's buffers use");
+  b.add_column("power_w", "W", "static plus clock-scaled dynamic power of the board");
+  double slowest = 0;
+  try {
+    int k = 0;
+    for (const auto& st : detail.at("stages")) {
+      const auto layers = st.at("layers");
+      const json& t = st.at("tiling");
+      const double compute = st.at("compute_ms").get<double>();
+      const double transfer = st.at("transfer_ms").get<double>();
+      slowest = std::max(slowest, compute + transfer);
+      char tiling[96];
+      std::snprintf(tiling, sizeof tiling, "Tm=%d Tn=%d Tr=%d Tc=%d", t.at("tm").get<int>(),
+                    t.at("tn").get<int>(), t.at("tr").get<int>(), t.at("tc").get<int>());
+      b.add_part("stage " + std::to_string(++k),
+                 st.at("board").get<std::string>() + ", layers " +
+                     std::to_string(layers.at(0).get<int>() + 1) + "-" +
+                     std::to_string(layers.at(1).get<int>() + 1) + ", " + tiling + ", " +
+                     st.at("bottleneck").get<std::string>(),
+                 {compute + transfer, compute, transfer, st.at("dsp").get<double>(),
+                  st.at("bram18k").get<double>(), st.value("power_w", 0.0)});
+    }
+  } catch (const json::exception& e) {
+    throw InvalidCandidate(std::string("fpga_cluster: the design's detail is not a pipeline (") +
+                           e.what() + ")");
+  }
+  char note[256];
+  std::snprintf(note, sizeof note,
+                "A pipeline: one image passes every stage (latency %.4g ms); the stages work on "
+                "different images at once, so the slowest stage (%.4g ms) sets the throughput.",
+                latency_ms, slowest);
+  b.note = note;
+  return b;
 }
 
 std::vector<Coefficient> FpgaCluster::coefficients() const {

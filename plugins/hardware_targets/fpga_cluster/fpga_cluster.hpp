@@ -26,6 +26,10 @@ class FpgaCluster final : public HardwareTarget {
   std::vector<Coefficient> coefficients() const override;
   LatencyModel latency_model(const Network& net, const Point& design) const override;
   void set_coefficients(const std::vector<double>& values) override;
+  /// One part per pipeline stage: its board, layers, tiling and bottleneck, compute and transfer
+  /// time (calibrated), DSPs, BRAMs and power. A tuned pipeline (board order and per-stage
+  /// tilings, which no design point holds) is read from the result's detail.
+  Breakdown breakdown(const Network& net, const HardwareResult& design) const override;
 
   const std::vector<Board>& pool() const { return pool_; }
   /// The tiling grid with Tk set to `tk`.

@@ -147,6 +147,38 @@ class Gpu final : public HardwareTarget {
     for (auto& p : profiles_) p = with_coefficients(p, values);
   }
 
+  Breakdown breakdown(const Network& net, const HardwareResult& design) const override {
+    const auto w = workload_of(net);
+    const Placement at = placement(design.design);
+    const Deployment dep = deployment(at);
+    const Profile& prof = profiles_[at.device];
+    const Prediction p = predict(*w, dep, prof, model_);
+    Breakdown b;
+    b.part_kind = "kernel";
+    b.add_column("latency_ms", "ms", "max(compute, memory) + launch and dispatch, one batch");
+    b.add_column("compute_ms", "ms", "FLOP at the class's achievable peak and the capped clock");
+    b.add_column("memory_ms", "ms", "activation and weight traffic at the achievable bandwidth");
+    b.add_column("launch_ms", "ms", "kernel launch and framework dispatch");
+    b.add_column("gflop", "GFLOP", "operations of the kernel for one batch");
+    for (std::size_t i = 0; i < w->kernels.size(); ++i) {
+      const Kernel& k = w->kernels[i];
+      const KernelTime t = kernel_time(k, *dep.device, prof, dep.precision, dep.batch, p.clock);
+      b.add_part("#" + std::to_string(i) + " " + k.name,
+                 std::string(op_class_name(k.cls)) +
+                     (t.compute_s >= t.memory_s ? ", compute-bound" : ", memory-bound"),
+                 {t.total_s * 1e3, t.compute_s * 1e3, t.memory_s * 1e3, t.launch_s * 1e3,
+                  k.flop * dep.batch * 1e-9});
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "One batch of %d on one GPU (%s, clock %.2f of boost): the kernels run one "
+                  "after another; the forward pass adds %.3g ms of framework overhead.",
+                  dep.batch, precision_name(dep.precision), p.clock,
+                  prof.network_overhead_us * 1e-3);
+    b.note = buf;
+    return b;
+  }
+
   HardwareResult evaluate(const Network& net, const Point& design) const override {
     const auto w = workload_of(net);
     // The design's coordinates (indices into the option lists), clamped; missing ones are 0.

@@ -131,6 +131,7 @@ std::vector<LayerCost> layer_costs(const Network& net, Runtime runtime) {
       }
     }
     out.push_back(layer_cost(net, n));
+    out.back().node = n.id;
   }
   return out;
 }
@@ -259,6 +260,20 @@ double latency_ms(const Profile& p, const LatencyTerms& terms, int threads) {
 
 double latency_ms(const Profile& p, const Network& net, int threads, Runtime runtime) {
   return latency_ms(p, latency_terms(p, net, runtime), threads);
+}
+
+std::vector<LayerLatency> layer_latencies(const Profile& p, const Network& net, int threads,
+                                          Runtime runtime) {
+  const double ratio = thread_ratio(p, threads);
+  std::vector<LayerLatency> out;
+  for (const LayerCost& c : layer_costs(net, runtime)) {
+    const auto& k = p.kinds[static_cast<std::size_t>(c.kind)];
+    const double parallel = k.ms_per_gflop * c.gflop + k.ms_per_gflop_over_cin * c.gflop_over_cin +
+                            k.ms_per_gflop_over_cout * c.gflop_over_cout;
+    const double fixed = k.ms_per_mb * c.mb + k.ms_per_layer;
+    out.push_back({c.node, c.kind, p.latency_scale * (fixed + parallel * ratio), c.gflop, c.mb});
+  }
+  return out;
 }
 
 std::vector<double> features(const Network& net, Runtime runtime) {

@@ -66,6 +66,7 @@ struct LayerCost {
   double gflop_over_cin = 0;   ///< GFLOP / input channels per group (convolutions, linear)
   double gflop_over_cout = 0;  ///< GFLOP / output channels per group (convolutions, linear)
   double mb = 0;
+  int node = -1;  ///< the IR node (layer_costs sets it)
 };
 
 /// What node `n` of `net` costs (not the input node).
@@ -122,6 +123,19 @@ LatencyTerms latency_terms(const Profile& p, const Network& net, Runtime runtime
 double latency_ms(const Profile& p, const LatencyTerms& terms, int threads);
 double latency_ms(const Profile& p, const Network& net, int threads,
                   Runtime runtime = Runtime::kEager);
+
+/// One executed layer's share of latency_ms(p, net, threads, runtime): its terms, scaled and
+/// thread-adjusted as the whole network's are. The layers add up to the network's latency less
+/// latency_scale x per_network_ms.
+struct LayerLatency {
+  int node = -1;
+  LayerKind kind = LayerKind::kMemory;
+  double ms = 0;
+  double gflop = 0;
+  double mb = 0;
+};
+std::vector<LayerLatency> layer_latencies(const Profile& p, const Network& net, int threads,
+                                          Runtime runtime = Runtime::kEager);
 
 /// The regression row of a network: per kind (GFLOP, GFLOP/Cin, GFLOP/Cout, MB, layer count),
 /// then 1.

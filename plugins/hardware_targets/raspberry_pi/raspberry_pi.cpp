@@ -93,6 +93,28 @@ class RaspberryPi final : public HardwareTarget {
     profile_ = with_coefficients(profile_, values);
   }
 
+  Breakdown breakdown(const Network& net, const HardwareResult& design) const override {
+    const int threads = threads_of(design.design);
+    Breakdown b;
+    b.part_kind = "layer";
+    b.add_column("latency_ms", "ms", "the layer's share of the batch-1 latency at these threads");
+    b.add_column("gflop", "GFLOP", "operations of the layer");
+    b.add_column("mb", "MB", "activations and weights the layer reads and writes");
+    for (const auto& l : cpu_model::layer_latencies(profile_, net, threads, runtime_)) {
+      const Node& n = net.node(l.node);
+      b.add_part("#" + std::to_string(l.node) + " " + op_name(n.op),
+                 std::string(cpu_model::kind_name(l.kind)) + " kernel", {l.ms, l.gflop, l.mb});
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%s, %d thread%s: the layers run one after another; each forward pass adds "
+                  "%.3g ms of its own.",
+                  profile_.device.c_str(), threads, threads == 1 ? "" : "s",
+                  profile_.latency_scale * profile_.per_network_ms);
+    b.note = buf;
+    return b;
+  }
+
   /// The thread counts share the network's layer costs: computed once, then each design.
   HardwareResult tune(const Network& net, const Specs& specs) const override {
     const NetworkCost cost = cost_of(net);

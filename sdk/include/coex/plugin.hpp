@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coex/breakdown.hpp"
 #include "coex/calibration.hpp"
 #include "coex/evaluator.hpp"
 #include "coex/metrics.hpp"
@@ -112,6 +113,14 @@ class COEX_API HardwareTarget : public Plugin {
   /// Uses `values` (one per coefficients(), in order, within bounds) from now on. The host calls
   /// it at most once, after construction and before any other call. Default: throws coex::Error.
   virtual void set_coefficients(const std::vector<double>& values);
+
+  /// Where the cost of `net` on a design goes, part by part (layers, pipeline stages, kernels),
+  /// for reports (coex/breakdown.hpp). `design` is a result evaluate() or tune() returned for
+  /// `net` (a stored one included): its design point, and its detail for designs a point cannot
+  /// hold (a tuned pipeline). The figures must be those the result's metrics add up: no part
+  /// slower than its latency_ms. Throws coex::InvalidCandidate for an infeasible design. Default:
+  /// empty (the target gives no breakdown). Since ABI 6.
+  virtual Breakdown breakdown(const Network& net, const HardwareResult& design) const;
 
  protected:
   /// The default tune()'s search with the evaluation supplied: `result_of(design)` is the

@@ -4,8 +4,10 @@
 // what it expected and what it found.
 //
 // ABI policy: the major bumps when a class layout, virtual table or descriptor field of the SDK
-// changes incompatibly; the minor when something is added compatibly (a new virtual at the end
-// with a default, a new descriptor field at the end). The loader accepts a plugin with the same
+// changes incompatibly, and when a plugin base class gains a virtual (a plugin's own class
+// extends the base's vtable, so an older plugin has no slot where the host would call the new
+// one); the minor when something is added compatibly (a non-virtual function, a new descriptor
+// field at the end). The loader accepts a plugin with the same
 // major and a minor <= the host's.
 #pragma once
 
@@ -19,7 +21,8 @@
 #include "coex/plugin.hpp"
 #include "coex/task.hpp"
 
-#define COEX_ABI_MAJOR 5
+#define COEX_ABI_MAJOR 6
+// Major 6: HardwareTarget gained breakdown() (coex/breakdown.hpp).
 // Major 5: HardwareTarget gained the calibration virtuals coefficients(), latency_model() and
 // set_coefficients() (coex/calibration.hpp).
 // Major 4: the SDK is its own library (libcoex_sdk; plugins no longer link libcoex_core);

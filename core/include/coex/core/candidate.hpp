@@ -34,6 +34,9 @@ struct CandidateRecord {
   double slow_seconds = 0;
   /// True if this candidate ran the (slow) estimator itself (not a cache hit).
   bool trained = false;
+  /// Wall-clock seconds from the first candidate's commit to this one's (as loaded from the
+  /// store: millisecond resolution, whole seconds in stores written before coex 0.2).
+  double committed_s = 0;
 
   /// Store key of the point.
   std::string key() const { return Space::key(point); }

@@ -58,6 +58,14 @@ struct BudgetConfig {
   double seconds = 0;            ///< 0 = unlimited
 };
 
+/// When `coex run` refreshes report.html while it runs ([output] report_every): after every
+/// `candidates` committed candidates, or when `seconds` have passed since the last refresh (at
+/// the next commit). Both 0: only at the end.
+struct ReportEvery {
+  std::uint64_t candidates = 0;
+  double seconds = 30;
+};
+
 struct RunConfig {
   std::filesystem::path file;  ///< the config file as given
   std::string name;
@@ -77,6 +85,7 @@ struct RunConfig {
   /// Hardware metrics of the Pareto front (with accuracy). Default: the reward terms' metrics.
   std::vector<std::string> objectives;
   std::filesystem::path output_dir;
+  ReportEvery report_every;
 
   /// A fingerprint of what determines the candidate sequence (everything but budget and output):
   /// a resumed run must have the same one.

@@ -18,16 +18,22 @@ namespace coex::core {
 
 class Store {
  public:
-  /// Opens (creating if needed) `file`. Throws coex::UserError if it cannot be opened or is not
-  /// a coex store.
-  explicit Store(const std::filesystem::path& file);
+  /// kWrite: the run's own connection (creates the store if needed). kRead: a reader beside a
+  /// run that may be in progress (reports, export): never creates or changes anything, sees what
+  /// is committed.
+  enum class Access { kWrite, kRead };
+  /// Opens `file`. Throws coex::UserError if it cannot be opened or is not a coex store.
+  explicit Store(const std::filesystem::path& file, Access access = Access::kWrite);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   /// A run-level value (config fingerprint, seed, ...), or empty.
   std::optional<std::string> meta(const std::string& key) const;
-  void set_meta(const std::string& key, const std::string& value);
+  /// Sets run-level values, all in one transaction. Throws coex::UserError (with the fix) when the
+  /// disk is full or the file size limit is reached, coex::Error otherwise.
+  void set_meta(const std::vector<std::pair<std::string, std::string>>& values);
+  void set_meta(const std::string& key, const std::string& value) { set_meta({{key, value}}); }
 
   /// Appends one candidate in its own transaction (durable when this returns). Throws
   /// coex::Error if a candidate with the same seq exists.
@@ -40,6 +46,7 @@ class Store {
 
  private:
   void exec(const std::string& sql) const;
+  void open_for_reading();
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;  ///< commit()'s statement, prepared once
   std::filesystem::path file_;

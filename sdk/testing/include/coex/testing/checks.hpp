@@ -351,6 +351,58 @@ inline ::testing::AssertionResult check_hardware_honest(const HardwareTarget& t,
 /// within 2 % on every network; and after set_coefficients() with those values, evaluate()
 /// reports the generated latencies. `t` is changed (set_coefficients): pass a fresh instance.
 /// Networks the target cannot map are skipped; at least four must remain.
+/// HardwareTarget::breakdown (optional) of each network's tune() result, where it is feasible: a
+/// table whose every part has one finite, non-negative value per column and a unique name, the
+/// same on a second call, and whose time columns (unit "ms") never show a part slower than the
+/// whole latency evaluate() reports. An empty breakdown passes (the target gives none).
+inline ::testing::AssertionResult check_breakdown(const HardwareTarget& t,
+                                                  const std::vector<Network>& nets) {
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    const HardwareResult r = t.tune(nets[i], {});
+    if (!r.feasible) continue;
+    Breakdown b;
+    try {
+      b = t.breakdown(nets[i], r);
+    } catch (const std::exception& ex) {
+      return ::testing::AssertionFailure()
+             << "breakdown(net " << i << ") throws for a feasible design: " << ex.what();
+    }
+    if (b.empty()) continue;
+    ++shown;
+    if (b.columns.empty())
+      return ::testing::AssertionFailure() << "breakdown(net " << i << ") has parts, no column";
+    const auto whole = r.metrics.find("latency_ms");
+    std::vector<std::string> names;
+    for (const auto& p : b.parts) {
+      if (p.values.size() != b.columns.size())
+        return ::testing::AssertionFailure()
+               << "breakdown(net " << i << ") part '" << p.name << "' has " << p.values.size()
+               << " values for " << b.columns.size() << " columns";
+      if (std::find(names.begin(), names.end(), p.name) != names.end())
+        return ::testing::AssertionFailure()
+               << "breakdown(net " << i << ") names two parts '" << p.name << "'";
+      names.push_back(p.name);
+      for (std::size_t c = 0; c < p.values.size(); ++c) {
+        const double v = p.values[c];
+        if (!std::isfinite(v) || v < 0)
+          return ::testing::AssertionFailure()
+                 << "breakdown(net " << i << ") part '" << p.name << "' has " << b.columns[c].name
+                 << " = " << v << " (must be finite and >= 0)";
+        if (whole && b.columns[c].unit == "ms" && v > *whole * (1 + 1e-9) + 1e-12)
+          return ::testing::AssertionFailure()
+                 << "breakdown(net " << i << ") part '" << p.name << "' takes " << v << " ms ("
+                 << b.columns[c].name << "), more than the whole network's latency_ms = " << *whole
+                 << " ms that tune() reports";
+      }
+    }
+    const Breakdown again = t.breakdown(nets[i], r);
+    if (again.to_json() != b.to_json())
+      return ::testing::AssertionFailure() << "breakdown(net " << i << ") is not deterministic";
+  }
+  return ::testing::AssertionSuccess() << shown << " breakdowns checked";
+}
+
 inline ::testing::AssertionResult check_calibration(HardwareTarget& t,
                                                     const std::vector<Network>& nets) {
   const std::vector<Coefficient> cs = t.coefficients();

@@ -69,6 +69,11 @@ TEST_P(CoexHardwareTargetConformance, CalibrationFitsItsOwnModel) {
   EXPECT_TRUE(coex::testing::check_calibration(*t, coex::testing::networks_for(GetParam(), 16)));
 }
 
+TEST_P(CoexHardwareTargetConformance, BreakdownIsAWellFormedAccountOfEvaluate) {
+  auto t = coex::testing::load<HardwareTarget>(GetParam());
+  EXPECT_TRUE(coex::testing::check_breakdown(*t, coex::testing::networks_for(GetParam())));
+}
+
 TEST_P(CoexHardwareTargetConformance, ConcurrentCallsMatchSerialOnesIfDeclared) {
   if (!coex::testing::declared_concurrent(GetParam())) GTEST_SKIP() << "not declared concurrent";
   auto t = coex::testing::load<HardwareTarget>(GetParam());

@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
     }
   };
   auto t0 = std::chrono::steady_clock::now();
-  sh("'" + coex + "' run '" + config + "' --out '" + run.string() + "' --resume > /dev/null 2>&1");
+  const std::string predictor = std::string(COEX_BENCH_SOURCE_DIR) +
+                                "/plugins/estimators/nn_degree/tests/data/nn_degree_predictor.json";
+  sh("'" + coex + "' run '" + config + "' --out '" + run.string() +
+     "' --resume --set 'estimator.options.predictor=\"" + predictor + "\"' > /dev/null 2>&1");
   const double search_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const fs::path html = run / "report_bench.html";

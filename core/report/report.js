@@ -146,7 +146,9 @@
                         : Object.keys(D.metrics).slice(0, 2)).filter((m) => D.metrics[m]);
     const pf = section("Pareto front", "pareto");
     pf.append(el("p", { class: "note", text: "Evaluated candidates in blue, the front (specs met) " +
-      "in red, pruned candidates (not trained: drawn at accuracy 0) in grey. Dashed lines: specs." }));
+      "in red, pruned candidates (not trained: drawn at accuracy 0) in grey. Dashed lines: specs." +
+      (objectives.length > 1 ? " The front is over accuracy and all " + objectives.length +
+       " hardware objectives; each chart shows it against one." : "") }));
     const grid = el("div", { class: "charts" });
     pf.append(grid);
     const accSpec = (ctx.specs || []).filter((s) => s.metric === "accuracy");
@@ -182,8 +184,10 @@
         data: { datasets: [
           { label: "pruned", data: pruned, backgroundColor: "rgba(140,148,160,0.45)", pointRadius: 2 },
           { label: "evaluated", data: evald, backgroundColor: "rgba(31,111,209,0.55)", pointRadius: 2.5 },
+          // Joined only when the front is two-dimensional: with more hardware objectives this
+          // chart is one projection of it, where a line would suggest a trade-off that is not.
           { label: "Pareto front", data: onFront, backgroundColor: "#d1361f", borderColor: "#d1361f",
-            pointRadius: 4, showLine: true, borderWidth: 1 },
+            pointRadius: 4, showLine: objectives.length === 1, borderWidth: 1 },
         ] },
         options: {
           parsing: false, normalized: true, maintainAspectRatio: false,

@@ -1072,6 +1072,32 @@ TEST(CliCalibrate, FitsMeasurementsOfAConfigsNetworksAndTheProfileIsApplied) {
   EXPECT_EQ(profile.at("target"), "raspberry_pi");
   EXPECT_EQ(profile.at("fit").at("fitted_on"), 40);
   EXPECT_GT(profile.at("fit").at("calibrated").at("within_10pct").get<double>(), 0.99);
+  // Every network's prediction is in the profile, held-out ones marked (the run report draws
+  // them): the held-out ones within 10 % of their measurement, as the fit reported.
+  const auto& points = profile.at("fit").at("points");
+  ASSERT_EQ(points.size(), rows.size());
+  std::size_t held = 0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(points[i].at("key"), rows[i].first);
+    EXPECT_DOUBLE_EQ(points[i].at("measured_ms").get<double>(), rows[i].second);
+    if (!points[i].at("held_out").get<bool>()) continue;
+    ++held;
+    EXPECT_NEAR(points[i].at("predicted_ms").get<double>() / rows[i].second, 1, 0.1) << i;
+  }
+  EXPECT_EQ(held, 20u);
+  // A run with the profile: its report holds the calibration's points.
+  // (accuracy from nn_degree's test predictor: the table of this config has one row)
+  const auto run = run_coex(
+      "run " + (d / "c.toml").string() + " --out " + (d / "run").string() +
+      " --set hardware.options.profile=\\\"" + (d / "p.json").string() +
+      "\\\" --set estimator.plugin=nn_degree --set 'estimator.options={predictor=\"" +
+      std::string(COEX_TEST_SOURCE_DIR) +
+      "/plugins/estimators/nn_degree/tests/data/nn_degree_predictor.json\"}'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string html = read_text(d / "run" / "report.html");
+  const auto at = html.find("\"calibration\":{");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(html.find("\"held_out\":true", at), std::string::npos);
 
   // The profile, applied the way a run applies it, reproduces the generating latencies.
   auto fitted = coex::testing::load<HardwareTarget>(pi);

@@ -10,7 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
   libnlopt-cxx-dev libeigen3-dev zlib1g-dev
   dataset-fashion-mnist
-  libjs-chart.js chromium fonts-dejavu-core
+  libjs-chart.js chromium fonts-dejavu-core libstb-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -252,21 +252,38 @@ std::string PluginSelection::where_of(const std::string& key) const {
 Task dataset_task(const std::string& name, const std::string& where) {
   Task t;
   t.dataset = name;
-  if (name == "fashion_mnist") {
-    t.data_dir = "/usr/share/datasets/fashion-mnist";
-    t.input = {1, 28, 28};
-    t.classes = 10;
-    return t;
-  }
+  // Native shape and classes; the default folder (docs/datasets.md says where each comes from).
+  struct Known {
+    const char* name;
+    Shape input;
+    int classes;
+    const char* dir;
+  };
+  static const Known known[] = {
+      {"fashion_mnist", {1, 28, 28}, 10, "/usr/share/datasets/fashion-mnist"},
+      {"mnist", {1, 28, 28}, 10, "data/mnist"},
+      {"cifar10", {3, 32, 32}, 10, "data/cifar-10-batches-bin"},
+      {"cifar100", {3, 32, 32}, 100, "data/cifar-100-binary"},
+      // Classes counted and the shape set (resize) by parse_task, which knows data_dir.
+      {"image_folder", {3, 0, 0}, 0, "data/images"},
+  };
+  for (const auto& k : known)
+    if (name == k.name) {
+      t.input = k.input;
+      t.classes = k.classes;
+      t.data_dir = k.dir;
+      return t;
+    }
   if (name == "none") {
     t.data_dir = "";
     return t;
   }
-  throw ConfigError(
-      where + ": unknown dataset '" + name + "'. Known: fashion_mnist, none" +
-      (did_you_mean(name, {"fashion_mnist", "none"})
-           ? " (did you mean '" + *did_you_mean(name, {"fashion_mnist", "none"}) + "'?)"
-           : std::string()));
+  const std::vector<std::string> names{"mnist",    "fashion_mnist", "cifar10",
+                                       "cifar100", "image_folder",  "none"};
+  std::string msg = where + ": unknown dataset '" + name + "'. Known:";
+  for (const auto& n : names) msg += " " + n;
+  if (auto d = did_you_mean(name, names)) msg += " (did you mean '" + *d + "'?)";
+  throw ConfigError(msg);
 }
 
 namespace {
@@ -282,6 +299,27 @@ void parse_task(const Reader& r, const toml::table& root, RunConfig& c) {
     c.task.data_dir = r.str(*t, "data_dir", c.task.data_dir);
     const int resize = static_cast<int>(r.num(*t, "resize", 0, 0, 1024));
     if (resize > 0) c.task.input.h = c.task.input.w = resize;
+    if (c.task.dataset == "image_folder") {
+      // The classes are the subfolders of data_dir/train; images are scaled to resize x resize.
+      if (resize == 0)
+        r.fail(t,
+               "dataset \"image_folder\" needs 'resize' (the side every image is scaled to, "
+               "e.g. resize = 32)");
+      const std::filesystem::path train = std::filesystem::path(c.task.data_dir) / "train";
+      std::error_code ec;
+      int classes = 0;
+      if (std::filesystem::is_directory(train, ec))
+        for (const auto& e : std::filesystem::directory_iterator(train, ec))
+          classes += e.is_directory() ? 1 : 0;
+      if (classes < 2)
+        r.fail(t->get("data_dir") ? t->get("data_dir") : t,
+               "dataset \"image_folder\": " + train.string() +
+                   (std::filesystem::is_directory(train, ec) ? " has fewer than 2 class subfolders"
+                                                             : " is missing") +
+                   ". Fix: point data_dir at a folder with train/<class>/ and test/<class>/ "
+                   "subfolders of PNG or JPEG images");
+      c.task.classes = classes;
+    }
     if (const toml::node* in = t->get("input")) {
       if (c.task.dataset != "none")
         r.fail(in, "'input' is only for dataset = \"none\" (use resize)");

@@ -210,8 +210,18 @@ TEST(CliBadInput, MissingDatasetFiles) {
   write_text(d / "c.toml", c);
   expect_clean_failure(
       run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
-      "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix: apt-get install "
-      "dataset-fashion-mnist",
+      "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing (expected an IDX file of 28x28 "
+      "images). Fix: apt-get install dataset-fashion-mnist",
+      d / "out");
+  // CIFAR-10 (3 channels): the first missing file, what it holds and where CIFAR-10 comes from.
+  c = replace(c, "[task]\ndata_dir = \"/nonexistent/fmnist\"",
+              "[task]\ndataset = \"cifar10\"\ndata_dir = \"" + (d / "cifar").string() + "\"");
+  write_text(d / "c.toml", c);
+  expect_clean_failure(
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "out").string()),
+      (d / "cifar" / "data_batch_1.bin").string() +
+          " is missing (expected records of 1 label byte(s) and 3,072 pixel bytes). Fix: unpack "
+          "the binary version of CIFAR-10 (cifar-10-binary.tar.gz",
       d / "out");
 }
 
@@ -389,7 +399,8 @@ TEST(CliBadInput, TableOfCasesEachOneMessageExitTwoNothingWritten) {
          return replace(c, "[search_space]",
                         "[task]\ndata_dir = \"/nonexistent/fmnist\"\n[search_space]");
        }),
-       "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing. Fix:"},
+       "/nonexistent/fmnist/train-images-idx3-ubyte.gz is missing (expected an IDX file of 28x28 "
+       "images). Fix:"},
       // Lookup tables (estimator `table`).
       {"table file missing", table_run(""), "T.csv. Fix: set option 'file'"},
       {"table column missing", table_run("arch,acc\na,0.5\n"),
@@ -1087,12 +1098,12 @@ TEST(CliCalibrate, FitsMeasurementsOfAConfigsNetworksAndTheProfileIsApplied) {
   EXPECT_EQ(held, 20u);
   // A run with the profile: its report holds the calibration's points.
   // (accuracy from nn_degree's test predictor: the table of this config has one row)
-  const auto run = run_coex(
-      "run " + (d / "c.toml").string() + " --out " + (d / "run").string() +
-      " --set hardware.options.profile=\\\"" + (d / "p.json").string() +
-      "\\\" --set estimator.plugin=nn_degree --set 'estimator.options={predictor=\"" +
-      std::string(COEX_TEST_SOURCE_DIR) +
-      "/plugins/estimators/nn_degree/tests/data/nn_degree_predictor.json\"}'");
+  const auto run =
+      run_coex("run " + (d / "c.toml").string() + " --out " + (d / "run").string() +
+               " --set hardware.options.profile=\\\"" + (d / "p.json").string() +
+               "\\\" --set estimator.plugin=nn_degree --set 'estimator.options={predictor=\"" +
+               std::string(COEX_TEST_SOURCE_DIR) +
+               "/plugins/estimators/nn_degree/tests/data/nn_degree_predictor.json\"}'");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string html = read_text(d / "run" / "report.html");
   const auto at = html.find("\"calibration\":{");

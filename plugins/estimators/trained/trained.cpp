@@ -1,5 +1,6 @@
-// Estimator `trained`: trains the decoded network on Fashion-MNIST with LibTorch and returns its
-// accuracy on a held-out validation split (the slow level).
+// Estimator `trained`: trains the decoded network on the task's dataset (MNIST, Fashion-MNIST,
+// CIFAR-10/100 or an image folder) with LibTorch and returns its accuracy on a held-out
+// validation split (the slow level).
 #include <chrono>
 #include <map>
 #include <utility>
@@ -19,11 +20,15 @@ namespace tb = coex::torch_bridge;
 class Trained final : public AccuracyEstimator {
  public:
   Trained(const Options& o, const PluginContext& ctx) : task_(ctx.task) {
-    if (task_.dataset != "fashion_mnist")
-      throw ConfigError("estimator 'trained' supports dataset \"fashion_mnist\", not \"" +
-                        task_.dataset + "\"");
-    if (task_.input.c != 1 || task_.input.h != task_.input.w)
-      throw ConfigError("estimator 'trained': Fashion-MNIST is 1 channel, square; task input is " +
+    const int channels = tb::dataset_channels(task_.dataset);
+    if (!channels)
+      throw ConfigError(
+          "estimator 'trained' trains on a dataset (mnist, fashion_mnist, cifar10, "
+          "cifar100, image_folder), not \"" +
+          task_.dataset + "\"");
+    if (task_.input.c != channels || task_.input.h != task_.input.w)
+      throw ConfigError("estimator 'trained': " + task_.dataset + " images have " +
+                        std::to_string(channels) + " channel(s) and are square; task input is " +
                         task_.input.to_string());
     split_.train_size = o.get_int("train_size");
     split_.validation_size = o.get_int("validation_size");
@@ -48,10 +53,13 @@ class Trained final : public AccuracyEstimator {
 
   static OptionSchema schema() {
     OptionSchema s;
-    s.add_int("train_size", 6000, "Training images drawn from the 60,000 of the training file", 64,
-              59000, "images");
+    s.add_int("train_size", 6000,
+              "Training images drawn from the dataset's training images (60,000 for the MNISTs, "
+              "50,000 for CIFAR; train_size + validation_size must not exceed them)",
+              64, 10000000, "images");
     s.add_int("validation_size", 2000,
-              "Validation images (disjoint from training) for the accuracy", 100, 30000, "images");
+              "Validation images (disjoint from training) for the accuracy", 100, 10000000,
+              "images");
     s.add_int("split_seed", 0, "Seed of the train/validation split (fixed across networks)", 0,
               1LL << 40);
     s.add_int("epochs", 1, "Training epochs", 1, 1000, "epochs");
@@ -86,9 +94,10 @@ class Trained final : public AccuracyEstimator {
     t.seed = seed_ ^ net.hash();
     torch::manual_seed(t.seed);
     const Shape in = net.node(0).shape;
-    if (in.c != 1 || in.h != in.w)
+    if (in.c != task_.input.c || in.h != in.w)
       throw InvalidCandidate("estimator 'trained': network input " + in.to_string() +
-                             " is not a 1-channel square image");
+                             " is not a square image of the dataset's " +
+                             std::to_string(task_.input.c) + " channel(s)");
     const auto& data = splits_for(in.h, tb::reads_unit_range(net));
     auto model = tb::lower(net);
     const auto r = tb::train_and_evaluate(model, data.train, data.validation, t);
@@ -114,9 +123,9 @@ class Trained final : public AccuracyEstimator {
     auto it = splits_.find(key);
     if (it != splits_.end()) return it->second;
     tb::SplitOptions o = split_;
-    o.resize = side == 28 ? 0 : static_cast<int>(side);
+    o.resize = static_cast<int>(side);  // the native side is left as it is
     o.unit_range = unit_range;
-    return splits_.emplace(key, tb::load_fashion_mnist(task_.data_dir, o)).first->second;
+    return splits_.emplace(key, tb::load_dataset(task_.dataset, task_.data_dir, o)).first->second;
   }
 
   std::map<std::pair<std::int64_t, bool>, tb::Splits> splits_;
@@ -126,4 +135,5 @@ class Trained final : public AccuracyEstimator {
 
 COEX_PLUGIN(
     coex::plugins::trained::Trained, "trained", "0.1.0",
-    "Trains the network on Fashion-MNIST with LibTorch; accuracy on a held-out validation split")
+    "Trains the network on the task's dataset with LibTorch; accuracy on a held-out validation "
+    "split")

@@ -1,5 +1,7 @@
-// Fashion-MNIST from the Debian package's gzipped IDX files, with deterministic
-// train/validation/test splits and optional resize.
+// The datasets coex trains on, with deterministic train/validation/test splits and optional
+// resize: MNIST and Fashion-MNIST (IDX files, gzipped or raw), CIFAR-10 and CIFAR-100 (their
+// binary versions) and an image folder (one subfolder per class of PNG or JPEG images, decoded
+// with Debian's libstb). docs/datasets.md gives the layouts and where each dataset comes from.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +14,8 @@
 
 namespace coex::torch_bridge {
 
-/// Images [N, 1, H, W] (float; normalised to mean 0 / std 1 over the training file, or pixels in
-/// [0, 1] with SplitOptions::unit_range) and labels [N] (int64).
+/// Images [N, C, H, W] (float; each channel normalised to mean 0 / std 1 over the training
+/// images, or pixels in [0, 1] with SplitOptions::unit_range) and labels [N] (int64).
 struct Dataset {
   torch::Tensor images;
   torch::Tensor labels;
@@ -27,13 +29,13 @@ struct Splits {
 };
 
 struct SplitOptions {
-  /// Images taken for training / validation from the 60,000 of the training file (disjoint).
+  /// Images taken for training / validation from the training images (disjoint).
   std::int64_t train_size = 6000;
   std::int64_t validation_size = 2000;
-  /// Images taken from the 10,000 of the test file (0 = all).
+  /// Images taken from the test images (0 = all).
   std::int64_t test_size = 0;
-  /// Output side (0 = native 28); bilinear, anti-aliased when shrinking (28 -> 4 averages 7x7
-  /// blocks instead of sampling 16 pixels).
+  /// Output side (0 = native: 28 for MNIST, 32 for CIFAR; an image folder needs one); bilinear,
+  /// anti-aliased when shrinking (28 -> 4 averages 7x7 blocks instead of sampling 16 pixels).
   int resize = 0;
   /// Class subset: the labels kept, relabelled 0..K-1 in this order; sizes then count images of
   /// these classes only. Empty = all ten classes.
@@ -49,9 +51,17 @@ struct SplitOptions {
 /// coex::UserError naming the file if it is missing or malformed.
 COEX_API torch::Tensor read_idx_gz(const std::string& path);
 
-/// Loads Fashion-MNIST from `dir` (train-images-idx3-ubyte.gz, ...). Decoded files are cached in
-/// the process, so repeated calls cost only the split. Throws coex::UserError if files are
-/// missing (the message says which package installs them) or sizes are out of range.
+/// Loads dataset `name` ("mnist", "fashion_mnist", "cifar10", "cifar100", "image_folder") from
+/// `dir`. Decoded files are cached in the process, so repeated calls cost only the split. Throws
+/// coex::UserError naming the file, what was expected and where the dataset comes from if a file
+/// is missing or malformed, or if sizes are out of range.
+COEX_API Splits load_dataset(const std::string& name, const std::string& dir,
+                             const SplitOptions& options);
+
+/// load_dataset("fashion_mnist", dir, options).
 COEX_API Splits load_fashion_mnist(const std::string& dir, const SplitOptions& options);
+
+/// Channels of dataset `name`'s images (1 for the MNISTs, 3 otherwise); 0 for an unknown name.
+COEX_API int dataset_channels(const std::string& name);
 
 }  // namespace coex::torch_bridge

@@ -223,8 +223,8 @@ TEST(Report, ARunInProgressIsReportedAsCommittedAndRefreshesItsReport) {
   const std::regex total("\"seq\":\\[([0-9,]*)\\]");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(text, m, total));
-  const auto n =
-      static_cast<std::size_t>(std::count(m[1].str().begin(), m[1].str().end(), ',') + 1);
+  const std::string seqs = m[1].str();
+  const auto n = static_cast<std::size_t>(std::count(seqs.begin(), seqs.end(), ',') + 1);
   EXPECT_GE(n, 5u);
   EXPECT_LT(n, 400u);
 }
@@ -238,6 +238,29 @@ TEST(Report, ADirectoryThatIsNeitherARunNorAComparisonIsOneClearError) {
   const auto missing = run_coex("report " + (tmp.path() / "nope").string());
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("is not a directory"), std::string::npos) << missing.output;
+  // A store that is not SQLite: named, left alone.
+  fs::create_directories(tmp.path() / "junk");
+  write(tmp.path() / "junk" / "coex.db", "not a database");
+  const auto junk = run_coex("report " + (tmp.path() / "junk").string());
+  EXPECT_EQ(junk.exit_code, 2) << junk.output;
+  EXPECT_NE(junk.output.find("is not a coex run store"), std::string::npos) << junk.output;
+  EXPECT_EQ(read(tmp.path() / "junk" / "coex.db"), "not a database");
+  EXPECT_FALSE(fs::exists(tmp.path() / "junk" / "report.html"));
+}
+
+TEST(Report, AnOutputFolderThatDoesNotExistIsOneClearError) {
+  TempDir tmp;
+  const fs::path cfg = tmp.path() / "c.toml";
+  write(cfg, config("random", 5));
+  ASSERT_EQ(run_coex("run " + cfg.string() + " --out " + (tmp.path() / "run").string()).exit_code,
+            0);
+  const auto r = run_coex("report " + (tmp.path() / "run").string() + " --out " +
+                          (tmp.path() / "no" / "such" / "r.html").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(
+      r.output.find("the folder " + (tmp.path() / "no" / "such").string() + " does not exist"),
+      std::string::npos)
+      << r.output;
 }
 
 TEST(Report, ComparisonReportShowsEachControllersAnytimeCurve) {

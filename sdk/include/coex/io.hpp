@@ -13,8 +13,9 @@ namespace coex {
 /// Writes `text` to `file` atomically: to `<file>.tmp.<pid>` first, flushed, then renamed over
 /// `file` (rename is atomic within one file system). The folder must exist.
 /// Thread-safety: safe for distinct files; two writers of one file leave one of the two texts.
-/// Throws coex::Error naming the path if the temporary file cannot be written or renamed (the
-/// temporary file is removed then).
+/// Throws coex::UserError naming the path, the reason (a missing folder, the system's error:
+/// full disk, permissions) and the fix if the temporary file cannot be written, coex::Error if it
+/// cannot be renamed; the temporary file is removed then and `file` is left as it was.
 COEX_API void write_file_atomic(const std::filesystem::path& file, const std::string& text);
 
 }  // namespace coex

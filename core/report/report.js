@@ -48,6 +48,22 @@
     parent.append(box);
     return canvas;
   }
+  // An <svg> of width x height and `mk(tag, attrs, text)`, which appends an element to it.
+  function svgCanvas(width, height) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    const mk = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text !== undefined) e.textContent = text;
+      svg.append(e);
+      return e;
+    };
+    return { svg, mk };
+  }
   const tip = el("div", { id: "coex-tooltip" });
   document.body.append(tip);
   // Chart.js external tooltip: the hover text lives in #coex-tooltip, so it can be read.
@@ -387,7 +403,6 @@
 
   // SVG layer graph: nodes by depth (longest path from the input), one row per depth.
   function networkSvg(net) {
-    const NS = "http://www.w3.org/2000/svg";
     const nodes = net.nodes || [];
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const depth = new Map();
@@ -402,17 +417,7 @@
       const x0 = (width - r.length * (w + gx) + gx) / 2;
       pos.set(n.id, { x: x0 + k * (w + gx), y: gy + d * (h + gy) });
     }));
-    const svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("width", width);
-    svg.setAttribute("height", height);
-    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-    const mk = (tag, attrs, text) => {
-      const e = document.createElementNS(NS, tag);
-      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-      if (text !== undefined) e.textContent = text;
-      svg.append(e);
-      return e;
-    };
+    const { svg, mk } = svgCanvas(width, height);
     for (const n of nodes)
       for (const i of n.inputs) {
         const a = pos.get(i), b = pos.get(n.id);
@@ -440,9 +445,7 @@
       g.append(mk("text", { x: p.x + 6, y: p.y + 14 }, "#" + n.id + " " + label));
       g.append(mk("text", { x: p.x + 6, y: p.y + 28, fill: "#5d6675" },
                   n.shape.join("×") + (params ? "  " + fmt(params, 0) + " p" : "")));
-      const title = document.createElementNS(NS, "title");
-      title.textContent = JSON.stringify(n);
-      g.append(title);
+      g.append(mk("title", {}, JSON.stringify(n)));
     }
     return svg;
   }
@@ -571,24 +574,14 @@
 
   // Box plot in SVG: whiskers at min and max, box from q1 to q3, line at the median, each run a dot.
   function boxPlot(title, labels, samples, colour, id) {
-    const NS = "http://www.w3.org/2000/svg";
     const W = 520, H = 320, L = 60, B = 40, T = 10;
     const all = samples.flat().filter((v) => Number.isFinite(v));
     let lo = Math.min(...all), hi = Math.max(...all);
     if (!all.length) { lo = 0; hi = 1; }
     if (hi === lo) { hi += 0.5; lo -= 0.5; }
     const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
-    const svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("width", W);
-    svg.setAttribute("height", H);
+    const { svg, mk } = svgCanvas(W, H);
     svg.id = id;
-    const mk = (tag, attrs, text) => {
-      const e = document.createElementNS(NS, tag);
-      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-      if (text !== undefined) e.textContent = text;
-      svg.append(e);
-      return e;
-    };
     for (let k = 0; k <= 4; k++) {
       const v = lo + (hi - lo) * k / 4;
       mk("line", { x1: L, x2: W - 10, y1: y(v), y2: y(v), stroke: "#eef0f4" });

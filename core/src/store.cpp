@@ -49,6 +49,15 @@ struct Stmt {
 
 json point_json(const Point& p) { return json(p); }
 
+/// SQLite's last message on `db` (or "out of memory" when the open did not even allocate it),
+/// after which `db` is closed and null: for a connection that cannot be used.
+std::string close_with_error(sqlite3*& db) {
+  std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+  sqlite3_close(db);
+  db = nullptr;
+  return msg;
+}
+
 }  // namespace
 
 Store::Store(const std::filesystem::path& file, Access access) : file_(file) {
@@ -57,13 +66,9 @@ Store::Store(const std::filesystem::path& file, Access access) : file_(file) {
     return;
   }
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError("cannot open run store " + file.string() + ": " + msg +
+      SQLITE_OK)
+    throw UserError("cannot open run store " + file.string() + ": " + close_with_error(db_) +
                     ". Fix: check that the run directory is writable");
-  }
   sqlite3_busy_timeout(db_, 5000);
   try {
     exec("PRAGMA journal_mode=WAL");
@@ -101,13 +106,9 @@ void Store::open_for_reading() {
     db_ = nullptr;
     rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
   }
-  if (rc != SQLITE_OK) {
-    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError("cannot open run store " + file_.string() + ": " + msg +
+  if (rc != SQLITE_OK)
+    throw UserError("cannot open run store " + file_.string() + ": " + close_with_error(db_) +
                     ". Fix: check that it is readable");
-  }
   sqlite3_busy_timeout(db_, 5000);
   bool ok = true;
   for (const char* probe :
@@ -116,12 +117,9 @@ void Store::open_for_reading() {
     ok = ok && sqlite3_prepare_v2(db_, probe, -1, &s, nullptr) == SQLITE_OK;
     sqlite3_finalize(s);
   }
-  if (!ok) {
-    const std::string msg = sqlite3_errmsg(db_);
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(file_.string() + " is not a coex run store (" + msg + ")" + fix);
-  }
+  if (!ok)
+    throw UserError(file_.string() + " is not a coex run store (" + close_with_error(db_) + ")" +
+                    fix);
 }
 
 Store::~Store() {

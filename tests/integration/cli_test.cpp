@@ -27,8 +27,6 @@
 #include "gpu_model.hpp"
 #include "test_support.hpp"
 
-extern char** environ;
-
 using namespace coex;
 using namespace coex::test;
 
@@ -99,21 +97,6 @@ std::string replace(std::string s, const std::string& from, const std::string& t
   const auto p = s.find(from);
   if (p == std::string::npos) throw std::runtime_error("test bug: '" + from + "' not in config");
   return s.replace(p, from.size(), to);
-}
-
-/// Starts `coex run CONFIG --out OUT` in the background (stderr to /dev/null); its pid, or -1.
-pid_t start_run(const fs::path& config, const std::string& out) {
-  std::vector<std::string> args{COEX_TEST_BIN, "run", config.string(), "--out", out};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  const int rc = posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
 }
 
 /// Waits (at most 30 s) until the store in `out` holds `n` candidates; the count last seen.
@@ -730,7 +713,7 @@ TEST(CliRun, ASecondRunOnARunningDirectoryIsRefusedNamingItsPid) {
              replace(base_config("random", budget, "", 200),
                      "constraints = [\"throughput_fps >= 9000\"]", "constraints = []"));
   const std::string out = (d / "run").string();
-  const pid_t pid = start_run(d / "c.toml", out);
+  const pid_t pid = start_coex_run(d / "c.toml", out);
   ASSERT_GT(pid, 0);
   // Once it has committed a candidate, it holds the directory.
   const std::int64_t seen = wait_for_candidates(out, 1);
@@ -838,7 +821,7 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   const auto ref = core::Store(d / "ref" / "coex.db").load_all();
 
   const std::string out = (d / "run").string();
-  const pid_t pid = start_run(d / "c.toml", out);
+  const pid_t pid = start_coex_run(d / "c.toml", out);
   ASSERT_GT(pid, 0);
   // Kill it once some candidates are committed (bounded wait).
   wait_for_candidates(out, 8);

@@ -63,15 +63,6 @@ fs::path artefacts() {
   return d;
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// Every src=, href= and CSS url() in the file whose target is outside it: an http:, https: or
 /// file: URL, a protocol-relative or absolute or relative path, or a file name with a web
 /// extension. Fragments (#...), data: URIs and JavaScript expressions (`toDataURL(...t)` in the
@@ -120,13 +111,13 @@ TEST(Report, TheLinkCheckerFindsLinksOutsideTheFile) {
 TEST(Report, RunReportIsSealedAndShowsEveryCandidate) {
   TempDir tmp;
   const fs::path cfg = tmp.path() / "c.toml";
-  write(cfg, config("random", 60));
+  write_text(cfg, config("random", 60));
   const fs::path out = tmp.path() / "run";
   const auto r = run_coex("run " + cfg.string() + " --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const fs::path html = out / "report.html";
   ASSERT_TRUE(fs::exists(html)) << "coex run must leave report.html";
-  const std::string text = read(html);
+  const std::string text = read_text(html);
   EXPECT_TRUE(external_links(text).empty()) << external_links(text).front();
   EXPECT_EQ(text.find("<script src"), std::string::npos);
 
@@ -186,25 +177,17 @@ TEST(Report, RunReportIsSealedAndShowsEveryCandidate) {
   EXPECT_GE(b.eval("document.querySelectorAll('#coex-breakdown tbody tr').length").get<int>(), 1);
   EXPECT_EQ(b.eval("coexReport.data.best.breakdown.part_kind"), json("stage"));
 
-  write(artefacts() / "run_report.png", b.screenshot_png());
+  write_text(artefacts() / "run_report.png", b.screenshot_png());
   expect_sealed_and_clean(b, html);
 }
 
 TEST(Report, ARunInProgressIsReportedAsCommittedAndRefreshesItsReport) {
   TempDir tmp;
   const fs::path cfg = tmp.path() / "c.toml";
-  write(cfg, config("random", 400, 100, "[output]\nreport_every = 5\n"));
+  write_text(cfg, config("random", 400, 100, "[output]\nreport_every = 5\n"));
   const fs::path out = tmp.path() / "run";
-  std::vector<std::string> args{COEX_TEST_BIN, "run", cfg.string(), "--out", out.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = start_coex_run(cfg, out);
+  ASSERT_GT(pid, 0);
   // The run refreshes report.html every 5 candidates while it lasts.
   for (int i = 0; i < 600 && !fs::exists(out / "report.html"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -219,7 +202,7 @@ TEST(Report, ARunInProgressIsReportedAsCommittedAndRefreshesItsReport) {
     ::waitpid(pid, nullptr, 0);
   }
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string text = read(mid);
+  const std::string text = read_text(mid);
   const std::regex total("\"seq\":\\[([0-9,]*)\\]");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(text, m, total));
@@ -240,18 +223,18 @@ TEST(Report, ADirectoryThatIsNeitherARunNorAComparisonIsOneClearError) {
   EXPECT_NE(missing.output.find("is not a directory"), std::string::npos) << missing.output;
   // A store that is not SQLite: named, left alone.
   fs::create_directories(tmp.path() / "junk");
-  write(tmp.path() / "junk" / "coex.db", "not a database");
+  write_text(tmp.path() / "junk" / "coex.db", "not a database");
   const auto junk = run_coex("report " + (tmp.path() / "junk").string());
   EXPECT_EQ(junk.exit_code, 2) << junk.output;
   EXPECT_NE(junk.output.find("is not a coex run store"), std::string::npos) << junk.output;
-  EXPECT_EQ(read(tmp.path() / "junk" / "coex.db"), "not a database");
+  EXPECT_EQ(read_text(tmp.path() / "junk" / "coex.db"), "not a database");
   EXPECT_FALSE(fs::exists(tmp.path() / "junk" / "report.html"));
 }
 
 TEST(Report, AnOutputFolderThatDoesNotExistIsOneClearError) {
   TempDir tmp;
   const fs::path cfg = tmp.path() / "c.toml";
-  write(cfg, config("random", 5));
+  write_text(cfg, config("random", 5));
   ASSERT_EQ(run_coex("run " + cfg.string() + " --out " + (tmp.path() / "run").string()).exit_code,
             0);
   const auto r = run_coex("report " + (tmp.path() / "run").string() + " --out " +
@@ -266,14 +249,14 @@ TEST(Report, AnOutputFolderThatDoesNotExistIsOneClearError) {
 TEST(Report, ComparisonReportShowsEachControllersAnytimeCurve) {
   TempDir tmp;
   const fs::path cfg = tmp.path() / "c.toml";
-  write(cfg, config("random", 20));
+  write_text(cfg, config("random", 20));
   const fs::path out = tmp.path() / "cmp";
   const auto r = run_coex("compare " + cfg.string() + " --controllers random,evolution --seeds 3" +
                           " --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const fs::path html = out / "report.html";
   ASSERT_TRUE(fs::exists(html)) << r.output;
-  EXPECT_TRUE(external_links(read(html)).empty());
+  EXPECT_TRUE(external_links(read_text(html)).empty());
 
   Browser b(tmp.path() / "profile");
   b.open("file://" + fs::absolute(html).string(), "window.coexReport && coexReport.ready");
@@ -284,5 +267,5 @@ TEST(Report, ComparisonReportShowsEachControllersAnytimeCurve) {
   // One box per controller in each box plot, one dot per run.
   EXPECT_EQ(b.eval("document.querySelectorAll('#box-final circle.run').length"), json(6));
   EXPECT_EQ(b.eval("document.querySelectorAll('#coex-heatmap tbody tr').length"), json(2));
-  write(artefacts() / "comparison_report.png", b.screenshot_png());
+  write_text(artefacts() / "comparison_report.png", b.screenshot_png());
 }

@@ -2,6 +2,8 @@
 // coex binary, make temporary folders.
 #pragma once
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,8 @@
 
 #include "coex/plugin.hpp"
 #include "coex/testing/checks.hpp"
+
+extern char** environ;
 
 namespace coex::test {
 
@@ -98,6 +102,21 @@ inline CommandResult run_command(const std::string& cmd) {
 /// Runs the coex binary under test with `args`.
 inline CommandResult run_coex(const std::string& args) {
   return run_command(std::string("'") + COEX_TEST_BIN + "' " + args);
+}
+
+/// Starts `coex run CONFIG --out OUT` in the background (stderr to /dev/null); its pid, or -1.
+inline pid_t start_coex_run(const fs::path& config, const fs::path& out) {
+  std::vector<std::string> args{COEX_TEST_BIN, "run", config.string(), "--out", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  const int rc = posix_spawn(&pid, COEX_TEST_BIN, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
 }
 
 inline void write_text(const fs::path& p, const std::string& text) {

@@ -11,7 +11,12 @@ PKGS=(
   libnlopt-cxx-dev libeigen3-dev zlib1g-dev
   dataset-fashion-mnist
   libjs-chart.js chromium fonts-dejavu-core libstb-dev
+  python3-onnx
 )
+# Node.js and npm run the independent checks of coex deploy (tools/deploy/check): Debian's,
+# unless the machine already has a node.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,4 +36,13 @@ if [ -x /usr/bin/update-alternatives ]; then
     alt=$(update-alternatives --list liblapack.so.3-x86_64-linux-gnu 2>/dev/null | grep openmp | head -n1 || true)
     [ -n "$alt" ] && $SUDO update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$alt" >/dev/null
   fi
+fi
+
+# The independent checkers of coex deploy's output (ONNX Runtime, quantum-circuit) from the npm
+# registry, at the versions package-lock.json pins; the install scripts are skipped (they fetch
+# GPU builds; the CPU runtime is in the package).
+check="$(dirname "$0")/../tools/deploy/check"
+if [ ! -f "$check/node_modules/.package-lock.json" ] ||
+   [ "$check/package-lock.json" -nt "$check/node_modules/.package-lock.json" ]; then
+  (cd "$check" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -39,5 +39,7 @@ Command add_calibrate(CLI::App& app, const GlobalOptions& global);  // calibrate
 Command add_export(CLI::App& app);                                  // export.cpp
 Command add_report(CLI::App& app, const GlobalOptions& global);     // report.cpp
 Command add_new_plugin(CLI::App& app);                              // new_plugin.cpp
+Command add_train(CLI::App& app, const GlobalOptions& global);      // train_deploy.cpp
+Command add_deploy(CLI::App& app, const GlobalOptions& global);     // train_deploy.cpp
 
 }  // namespace coex::cli

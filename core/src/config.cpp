@@ -89,6 +89,17 @@ class Reader {
     return v;
   }
 
+  /// A string that must be one of `choices` (with a did-you-mean).
+  std::string one_of(const toml::table& t, const std::string& key, const std::string& def,
+                     const std::vector<std::string>& choices) const {
+    const std::string v = str(t, key, def);
+    if (std::find(choices.begin(), choices.end(), v) != choices.end()) return v;
+    std::string msg = "'" + key + "' = \"" + v + "\" is not one of:";
+    for (const auto& c : choices) msg += " " + c;
+    if (auto m = did_you_mean(v, choices)) msg += " (did you mean '" + *m + "'?)";
+    fail(t.get(key), msg);
+  }
+
   bool boolean(const toml::table& t, const std::string& key, bool def) const {
     const toml::node* n = t.get(key);
     if (!n) return def;
@@ -502,6 +513,27 @@ void parse_output(const Reader& r, const toml::table& root, RunConfig& c) {
   c.output_dir = out;
 }
 
+/// [train]: the final training of `coex train`.
+void parse_train(const Reader& r, const toml::table& root, RunConfig& c) {
+  const toml::table* t = r.table(root, "train", false, "train");
+  if (!t) return;
+  r.only_keys(*t, "train",
+              {"epochs", "batch", "optimizer", "lr", "momentum", "weight_decay", "schedule",
+               "train_size", "threads", "seed"});
+  FinalTraining& f = c.train;
+  f.where = r.where(t);
+  f.epochs = static_cast<int>(r.num(*t, "epochs", f.epochs, 1, 10000));
+  f.batch = static_cast<std::int64_t>(r.num(*t, "batch", static_cast<double>(f.batch), 2, 65536));
+  f.optimizer = r.one_of(*t, "optimizer", f.optimizer, {"sgd", "adam"});
+  f.lr = r.num(*t, "lr", f.lr, 1e-7, 10);
+  f.momentum = r.num(*t, "momentum", f.momentum, 0, 0.999);
+  f.weight_decay = r.num(*t, "weight_decay", f.weight_decay, 0, 1);
+  f.schedule = r.one_of(*t, "schedule", f.schedule, {"cosine", "constant"});
+  f.train_size = static_cast<std::int64_t>(r.num(*t, "train_size", 0, 0, 1e9));
+  f.threads = static_cast<int>(r.num(*t, "threads", f.threads, 0, 256));
+  f.seed = static_cast<std::int64_t>(r.num(*t, "seed", -1, -1, 9.0e15));
+}
+
 /// What determines the candidate sequence (everything but budget, output and name) as a
 /// fingerprint, and the resolved config as TOML text.
 void fingerprint(const toml::table& root, RunConfig& c) {
@@ -509,6 +541,7 @@ void fingerprint(const toml::table& root, RunConfig& c) {
   fp.erase("budget");
   fp.erase("output");
   fp.erase("name");
+  fp.erase("train");
   std::ostringstream fs_text;
   fs_text << toml::json_formatter(fp);
   char buf[17];
@@ -539,7 +572,7 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
   Reader r(file.string());
   r.only_keys(root, "",
               {"name", "seed", "plugin_paths", "task", "search_space", "hardware", "controller",
-               "estimator", "specs", "reward", "budget", "objectives", "output"});
+               "estimator", "specs", "reward", "budget", "objectives", "output", "train"});
   RunConfig c;
   c.file = file;
   c.name = r.str(root, "name", file.stem().string());
@@ -555,6 +588,7 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
   parse_budget(r, root, c);
   parse_objectives(r, root, c);
   parse_output(r, root, c);
+  parse_train(r, root, c);
   fingerprint(root, c);
   return c;
 }

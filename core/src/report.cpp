@@ -177,11 +177,7 @@ json run_data(const fs::path& run_dir, const HardwareTarget* target) {
   // The best pair: the evaluated candidate of highest reward (the first such, as the terminal
   // summary picks it).
   json best = nullptr;
-  const CandidateRecord* b = nullptr;
-  for (const auto& r : records)
-    if (r.outcome.status == CandidateStatus::kEvaluated && !r.outcome.cached &&
-        (!b || r.outcome.reward > b->outcome.reward))
-      b = &r;
+  const CandidateRecord* b = best_candidate(records);
   if (b) {
     best = {
         {"seq", b->seq},

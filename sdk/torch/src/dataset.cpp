@@ -333,9 +333,12 @@ Splits load_dataset(const std::string& name, const std::string& dir, const Split
   const auto test_images = pick(raw.test_images, test_keep);
 
   const std::int64_t n_train = train_labels.size(0);
-  if (o.train_size <= 0 || o.validation_size <= 0 || o.train_size + o.validation_size > n_train)
+  // train_size 0: every training image not held out for validation.
+  const std::int64_t train_size = o.train_size > 0 ? o.train_size : n_train - o.validation_size;
+  if (o.train_size < 0 || o.validation_size < 0 || train_size <= 0 ||
+      train_size + o.validation_size > n_train)
     throw UserError(
-        "train_size + validation_size = " + std::to_string(o.train_size + o.validation_size) +
+        "train_size + validation_size = " + std::to_string(train_size + o.validation_size) +
         " must be within (0, " + std::to_string(n_train) + "] for the dataset in " + dir +
         (o.labels.empty() ? std::string() : " restricted to the task's labels"));
   const auto perm = permutation(n_train, o.split_seed);
@@ -344,7 +347,7 @@ Splits load_dataset(const std::string& name, const std::string& dir, const Split
         .clone();
   };
   const auto val_idx = idx(0, o.validation_size);
-  const auto train_idx = idx(o.validation_size, o.train_size);
+  const auto train_idx = idx(o.validation_size, train_size);
   const std::int64_t channels = raw.train_images.size(1);
   const auto mean = o.unit_range ? torch::zeros({channels}) : raw.mean;
   const auto std = o.unit_range ? torch::ones({channels}) : raw.std;
@@ -363,6 +366,10 @@ Splits load_dataset(const std::string& name, const std::string& dir, const Split
     return x.contiguous();
   };
   Splits s;
+  for (std::int64_t c = 0; c < channels; ++c) {
+    s.mean.push_back(mean[c].item<double>());
+    s.std.push_back(std[c].item<double>());
+  }
   s.train = {prep(train_images.index_select(0, train_idx)),
              train_labels.index_select(0, train_idx)};
   s.validation = {prep(train_images.index_select(0, val_idx)),

@@ -42,4 +42,15 @@ struct CandidateRecord {
   std::string key() const { return Space::key(point); }
 };
 
+/// The best pair of a run: the evaluated candidate of highest reward, the first such, not counting
+/// repeats answered from the cache (what the terminal summary and report.html call the best).
+/// nullptr when no candidate was evaluated.
+const CandidateRecord* best_candidate(const std::vector<CandidateRecord>& records);
+
+/// The candidate `which` names: "best" (best_candidate) or a seq. Throws coex::UserError naming
+/// `run_dir` when no such candidate exists, or when it was not evaluated (pruned, failed or an
+/// invalid network: there is nothing to train), with the fix.
+const CandidateRecord& select_candidate(const std::vector<CandidateRecord>& records,
+                                        const std::string& which, const std::string& run_dir);
+
 }  // namespace coex::core

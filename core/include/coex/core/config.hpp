@@ -66,6 +66,24 @@ struct ReportEvery {
   double seconds = 30;
 };
 
+/// [train]: how `coex train` retrains a chosen candidate from scratch on the whole training split
+/// (docs/deploy.md). Not part of the run's fingerprint: it may change after the search.
+struct FinalTraining {
+  int epochs = 10;
+  std::int64_t batch = 128;         ///< images per mini-batch
+  std::string optimizer = "sgd";    ///< "sgd" (with momentum) or "adam"
+  double lr = 0.05;                 ///< initial learning rate
+  double momentum = 0.9;            ///< sgd only
+  double weight_decay = 5e-4;       ///< L2 penalty
+  std::string schedule = "cosine";  ///< "cosine" (to 0 at the last epoch) or "constant"
+  /// Training images (0 = the dataset's whole training split).
+  std::int64_t train_size = 0;
+  int threads = 2;         ///< LibTorch intra-op threads
+  std::int64_t seed = -1;  ///< initialisation and shuffling; -1 = the run's seed
+  /// "file:line:col" of the [train] section, for messages ("" when absent).
+  std::string where;
+};
+
 struct RunConfig {
   std::filesystem::path file;  ///< the config file as given
   std::string name;
@@ -86,6 +104,7 @@ struct RunConfig {
   std::vector<std::string> objectives;
   std::filesystem::path output_dir;
   ReportEvery report_every;
+  FinalTraining train;
 
   /// A fingerprint of what determines the candidate sequence (everything but budget and output):
   /// a resumed run must have the same one.

@@ -26,10 +26,14 @@ struct Splits {
   Dataset train;
   Dataset validation;
   Dataset test;
+  /// The preprocessing of every image, per channel: x = (pixel / 255 - mean) / std, then the
+  /// resize (mean 0 and std 1 with SplitOptions::unit_range). What a deployed model expects.
+  std::vector<double> mean, std;
 };
 
 struct SplitOptions {
-  /// Images taken for training / validation from the training images (disjoint).
+  /// Images taken for training / validation from the training images (disjoint). train_size 0
+  /// takes every training image not held out for validation; validation_size may be 0.
   std::int64_t train_size = 6000;
   std::int64_t validation_size = 2000;
   /// Images taken from the test images (0 = all).

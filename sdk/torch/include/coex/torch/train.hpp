@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,29 @@ struct TrainResult {
   double train_seconds = 0;
   double images_per_second = 0;  ///< training throughput
 };
+
+/// The optimiser `options` names ("adam" or "sgd", with lr, momentum and weight_decay) over
+/// `model`'s parameters. Throws coex::ConfigError for another name.
+COEX_API std::unique_ptr<torch::optim::Optimizer> make_optimizer(IrModule& model,
+                                                                 const TrainOptions& options);
+
+/// What one epoch did.
+struct EpochStats {
+  double mean_loss = 0;      ///< mean cross-entropy over the epoch's batches
+  std::int64_t batches = 0;  ///< optimiser steps taken
+};
+
+/// Batches of `order`: ceil(N / batch), less a last batch of one image (batch norm needs two).
+COEX_API std::int64_t batches_per_epoch(std::int64_t images, std::int64_t batch);
+
+/// One epoch of mini-batch training of `model` (train mode) with `opt` on `train`, in the order
+/// `order` (a permutation of 0..N-1; a last batch of one image is skipped). Before batch k of the
+/// epoch, when `lr` is set, every parameter group's learning rate is set to lr(k). `progress`,
+/// when set, is called after each batch with the images done so far in this epoch.
+COEX_API EpochStats train_epoch(IrModule& model, torch::optim::Optimizer& opt, const Dataset& train,
+                                const std::vector<std::int64_t>& order, std::int64_t batch,
+                                const std::function<double(std::int64_t)>& lr = {},
+                                const std::function<void(std::int64_t)>& progress = {});
 
 /// Resets the running statistics of every batch norm in `model` and re-estimates them as the
 /// average over the first `images` images of `data` in batches of `batch` (train mode, no

@@ -1,7 +1,13 @@
 // `coex train` and `coex deploy`: the final training of a chosen candidate and its export to the
 // device (tools/deploy/README.md). Both run on LibTorch, which the core does not link: the
-// command line checks its arguments and starts the tool (coex-train, coex-deploy) installed
-// beside it, whose exit code it returns.
+// command line checks its arguments and becomes the tool installed beside it (coex-train,
+// coex-deploy) by exec, so that a signal sent to `coex train` (a SIGKILL included) reaches the
+// process that trains.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -34,7 +40,12 @@ int run_tool(const std::string& name, const std::vector<std::string>& args) {
                     "(scripts/coex.sh does)");
   std::vector<std::string> argv{tool.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return wait_exit_code(spawn(argv));
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execv(c_argv[0], c_argv.data());
+  throw Error("cannot start " + tool.string() + ": " + std::strerror(errno));
 }
 
 void common_options(CLI::App* cmd, Args& a) {

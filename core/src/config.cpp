@@ -519,7 +519,7 @@ void parse_train(const Reader& r, const toml::table& root, RunConfig& c) {
   if (!t) return;
   r.only_keys(*t, "train",
               {"epochs", "batch", "optimizer", "lr", "momentum", "weight_decay", "schedule",
-               "train_size", "threads", "seed"});
+               "train_size", "bn_recalibration_images", "threads", "seed"});
   FinalTraining& f = c.train;
   f.where = r.where(t);
   f.epochs = static_cast<int>(r.num(*t, "epochs", f.epochs, 1, 10000));
@@ -530,6 +530,8 @@ void parse_train(const Reader& r, const toml::table& root, RunConfig& c) {
   f.weight_decay = r.num(*t, "weight_decay", f.weight_decay, 0, 1);
   f.schedule = r.one_of(*t, "schedule", f.schedule, {"cosine", "constant"});
   f.train_size = static_cast<std::int64_t>(r.num(*t, "train_size", 0, 0, 1e9));
+  f.bn_recalibration_images =
+      static_cast<std::int64_t>(r.num(*t, "bn_recalibration_images", -1, -1, 1e9));
   f.threads = static_cast<int>(r.num(*t, "threads", f.threads, 0, 256));
   f.seed = static_cast<std::int64_t>(r.num(*t, "seed", -1, -1, 9.0e15));
 }

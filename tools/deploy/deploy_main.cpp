@@ -148,10 +148,26 @@ int run(const Args& a) {
   const std::int64_t n_ref = std::min(a.reference_images, splits.test.size());
   const auto ref_in = splits.test.images.slice(0, 0, n_ref).contiguous();
   const auto ref_labels = splits.test.labels.slice(0, 0, n_ref).contiguous();
-  std::vector<torch::Tensor> parts;
-  for (std::int64_t b = 0; b < n_ref; b += 250)
-    parts.push_back(model->forward(ref_in.slice(0, b, std::min(n_ref, b + 250))));
-  const auto ref_logits = torch::cat(parts, 0).contiguous();
+  // LibTorch's logits: in float64 (the same weights), the reference a float32 runtime is held
+  // to; and in float32, whose distance to it is LibTorch's own rounding (deploy.json).
+  auto model64 = tb::lower(r.network);
+  {
+    torch::serialize::InputArchive in64;
+    in64.load_from(weights_file(train_dir).string());
+    model64->load(in64);
+  }
+  model64->to(torch::kFloat64);
+  model64->eval();
+  std::vector<torch::Tensor> parts, parts32;
+  for (std::int64_t b = 0; b < n_ref; b += 250) {
+    const auto x = ref_in.slice(0, b, std::min(n_ref, b + 250));
+    parts.push_back(model64->forward(x.to(torch::kFloat64)));
+    parts32.push_back(model->forward(x));
+  }
+  const auto logits64 = torch::cat(parts, 0);
+  const auto ref_logits = logits64.to(torch::kFloat32).contiguous();
+  const double float32_diff =
+      (torch::cat(parts32, 0).to(torch::kFloat64) - logits64).abs().max().item<double>();
   const double ref_accuracy =
       ref_logits.argmax(1).eq(ref_labels).sum().item<double>() / static_cast<double>(n_ref);
 
@@ -254,7 +270,11 @@ int run(const Args& a) {
         {"labels", {{"file", "reference/labels.i64"}, {"shape", dims_of(ref_labels)}}},
         {"logits", {{"file", "reference/logits.f32"}, {"shape", dims_of(ref_logits)}}},
         {"libtorch_accuracy", ref_accuracy},
-        {"note", "little-endian raw tensors; logits computed by LibTorch from model.pt"}}},
+        {"libtorch_float32_max_abs_diff", float32_diff},
+        {"note",
+         "little-endian raw tensors; logits computed by LibTorch from model.pt in float64 "
+         "(stored as float32); libtorch_float32_max_abs_diff is LibTorch's own float32 "
+         "inference against them"}}},
       {"provenance",
        {{"run", fs::absolute(r.dir).string()},
         {"run_name", r.config.name},

@@ -73,13 +73,16 @@ std::string read_text(const fs::path& file) {
 std::string training_key(const FinalRun& run) {
   const core::FinalTraining& f = run.config.train;
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "fingerprint=%s seq=%lld network=%s epochs=%d batch=%lld optimizer=%s lr=%.17g "
-                "momentum=%.17g weight_decay=%.17g schedule=%s train_size=%lld seed=%lld",
-                run.fingerprint.c_str(), static_cast<long long>(run.candidate.seq),
-                run.candidate.network_hash.c_str(), f.epochs, static_cast<long long>(f.batch),
-                f.optimizer.c_str(), f.lr, f.momentum, f.weight_decay, f.schedule.c_str(),
-                static_cast<long long>(f.train_size), static_cast<long long>(f.seed));
+  std::snprintf(
+      buf, sizeof buf,
+      "fingerprint=%s seq=%lld network=%s epochs=%d batch=%lld optimizer=%s lr=%.17g "
+      "momentum=%.17g weight_decay=%.17g schedule=%s train_size=%lld bn_recalibration=%lld "
+      "seed=%lld",
+      run.fingerprint.c_str(), static_cast<long long>(run.candidate.seq),
+      run.candidate.network_hash.c_str(), f.epochs, static_cast<long long>(f.batch),
+      f.optimizer.c_str(), f.lr, f.momentum, f.weight_decay, f.schedule.c_str(),
+      static_cast<long long>(f.train_size), static_cast<long long>(f.bn_recalibration_images),
+      static_cast<long long>(f.seed));
   return buf;
 }
 

@@ -227,6 +227,13 @@ int run(const Args& a) {
                  tty ? "          " : "");
   }
 
+  std::int64_t recalibration = f.bn_recalibration_images;
+  if (recalibration < 0) {
+    recalibration = 0;
+    for (const auto& node : r.network.nodes())
+      if (node.op == coex::OpKind::kAdderConv2d) recalibration = 2000;
+  }
+  if (recalibration > 0) tb::recalibrate_batch_norm(model, splits.train, recalibration, f.batch);
   const double accuracy = tb::evaluate_accuracy(model, splits.test);
   torch::serialize::OutputArchive w;
   model->save(w);
@@ -252,6 +259,7 @@ int run(const Args& a) {
                    {"momentum", f.momentum},
                    {"weight_decay", f.weight_decay},
                    {"schedule", f.schedule},
+                   {"bn_recalibration_images", recalibration},
                    {"threads", torch::get_num_threads()}}},
                  {"epochs", history}};
   coex::write_file_atomic(train_json_file(out), result.dump(2) + "\n");

@@ -78,6 +78,10 @@ struct FinalTraining {
   std::string schedule = "cosine";  ///< "cosine" (to 0 at the last epoch) or "constant"
   /// Training images (0 = the dataset's whole training split).
   std::int64_t train_size = 0;
+  /// After the last epoch, re-estimate batch-norm statistics over this many training images
+  /// (coex/torch/train.hpp); -1 = 2,000 for a network with adder convolutions (whose outputs
+  /// drift faster than the running averages follow), 0 for others.
+  std::int64_t bn_recalibration_images = -1;
   int threads = 2;         ///< LibTorch intra-op threads
   std::int64_t seed = -1;  ///< initialisation and shuffling; -1 = the run's seed
   /// "file:line:col" of the [train] section, for messages ("" when absent).

@@ -166,3 +166,31 @@ TEST(Config, ClassSubsetSetsLabelsAndClasses) {
   t4.replace(t4.find("resize = 32"), 11, "labels = [3]");
   EXPECT_NE(error_of(t4).find("must be an array of 2 to 10"), std::string::npos) << error_of(t4);
 }
+
+TEST(Config, TrainSectionHasDefaultsRangesAndStaysOutOfTheFingerprint) {
+  TempDir d;
+  write_text(d / "c.toml", kValid);
+  const auto a = load_config(d / "c.toml", {});
+  EXPECT_EQ(a.train.epochs, 10);
+  EXPECT_EQ(a.train.optimizer, "sgd");
+  EXPECT_EQ(a.train.schedule, "cosine");
+  EXPECT_EQ(a.train.train_size, 0);
+  const auto b = load_config(d / "c.toml", {"train.epochs=3", "train.optimizer=\"adam\""});
+  EXPECT_EQ(b.train.epochs, 3);
+  EXPECT_EQ(b.train.optimizer, "adam");
+  // The final training may change after the search: the run's fingerprint does not see it.
+  EXPECT_EQ(a.fingerprint, b.fingerprint);
+
+  std::string text = kValid;
+  text += "[train]\nepochs = 5\nschedule = \"cosin\"\n";
+  EXPECT_EQ(error_of(text).rfind("c.toml:31:", 0), 0u) << error_of(text);
+  EXPECT_NE(error_of(text).find("'schedule' = \"cosin\" is not one of: cosine constant"),
+            std::string::npos)
+      << error_of(text);
+  EXPECT_NE(error_of(text).find("did you mean 'cosine'"), std::string::npos) << error_of(text);
+  EXPECT_NE(error_of(kValid, {"train.lr=0"}).find("'lr' = 0 is out of range"), std::string::npos)
+      << error_of(kValid, {"train.lr=0"});
+  EXPECT_NE(error_of(kValid, {"train.epoch=3"}).find("unknown key 'epoch' in [train]"),
+            std::string::npos)
+      << error_of(kValid, {"train.epoch=3"});
+}

@@ -23,7 +23,13 @@ function floats(file) {
   const b = fs.readFileSync(path.join(dir, file));
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }
-const deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
+let deploy;
+try {
+  deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
+} catch (e) {
+  console.error(`${dir}: no readable deploy.json (${e.message}); give a folder coex deploy wrote`);
+  process.exit(2);
+}
 const ref = deploy.reference;
 const inputs = floats(ref.inputs.file), logits = floats(ref.logits.file);
 const [n, c, h, w] = ref.inputs.shape;

@@ -16,7 +16,13 @@ const dir = args[0];
 let tolerance = 1e-9;
 if (args[1] === '--tolerance') tolerance = Number(args[2]);
 if (!dir) { console.error('usage: node check_qasm.mjs DEPLOY_DIR'); process.exit(2); }
-const deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
+let deploy;
+try {
+  deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
+} catch (e) {
+  console.error(`${dir}: no readable deploy.json (${e.message}); give a folder coex deploy wrote`);
+  process.exit(2);
+}
 const expected = deploy.circuit.probabilities, outputs = deploy.circuit.outputs;
 const qc = new QuantumCircuit();
 let errors = [];

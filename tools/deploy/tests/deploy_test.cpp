@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "../../../tests/support/test_support.hpp"
+#include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
 #include "onnx.hpp"
 
@@ -169,6 +170,41 @@ TEST(OnnxExport, TheRuntimeCheckFailsOnWrongReferenceLogits) {
   EXPECT_EQ(rc, 1);
   EXPECT_FALSE(r.value("ok", true));
   EXPECT_NEAR(r.value("max_abs_logit_diff", 0.0), 1e-3, 1e-5);
+}
+
+// What the exporter cannot express, and weights that do not fit, stop it with the node named.
+TEST(OnnxExport, AnInexpressibleOpOrForeignWeightsAreRefusedNamingTheNode) {
+  Network n;
+  const int x = n.add_input({1, 4, 4});
+  const int f = n.add_flatten(x);
+  n.add_conv2d(f, 2, 1, 1, 0);  // a valid IR shape, but a convolution of a flattened tensor
+  deploy::Weights w;
+  w["n2.weight"] = {{2, 16, 1, 1}, std::vector<float>(32, 0.5f)};
+  w["n2.bias"] = {{2}, {0.f, 0.f}};
+  try {
+    deploy::export_onnx(n, w, {});
+    ADD_FAILURE() << "exported a convolution of a flattened tensor";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("node 2 (conv2d)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot express"), std::string::npos) << e.what();
+  }
+
+  Network m;
+  const int y = m.add_input({1, 4, 4});
+  const int g = m.add_global_avg_pool(y);
+  m.add_linear(g, 3);
+  deploy::Weights wrong;
+  wrong["n2.weight"] = {{3, 2}, std::vector<float>(6, 0.1f)};  // a linear of 2 inputs, not 1
+  wrong["n2.bias"] = {{3}, {0.f, 0.f, 0.f}};
+  try {
+    deploy::export_onnx(m, wrong, {});
+    ADD_FAILURE() << "exported weights of another network";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("'n2.weight' has 6 values"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("belong to another network"), std::string::npos)
+        << e.what();
+  }
 }
 
 // --- end to end on real runs --------------------------------------------------------------------

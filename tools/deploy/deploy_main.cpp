@@ -101,8 +101,6 @@ Weights weights_of(tb::IrModule& model) {
   return w;
 }
 
-bool is_quantum(const coex::Network& net) { return tb::reads_unit_range(net); }
-
 int run(const Args& a) {
   const FinalRun r = open_final_run(a.run_dir, a.candidate);
   const std::string seq = std::to_string(r.candidate.seq);
@@ -173,7 +171,7 @@ int run(const Args& a) {
 
   // model.onnx
   const coex::Shape in = r.network.node(0).shape;
-  const bool unit = is_quantum(r.network);
+  const bool unit = tb::reads_unit_range(r.network);  // a QuantumFlow network
   json preprocessing = {{"pixels", "value / 255"}, {"mean", splits.mean},
                         {"std", splits.std},       {"then", "(value - mean) / std per channel"},
                         {"resize", in.h},          {"layout", "NCHW float32"}};
@@ -285,7 +283,9 @@ int run(const Args& a) {
         {"weights", fs::absolute(weights_file(train_dir)).string()}}}};
 
   // Into a temporary folder beside the destination, renamed at the end.
-  const fs::path out = a.out.empty() ? r.dir / ("deploy-" + seq) : fs::path(a.out);
+  fs::path out = a.out.empty() ? r.dir / ("deploy-" + seq) : fs::path(a.out);
+  out = fs::absolute(out).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();  // "--out dir/"
   if (fs::exists(out) && !fs::exists(out / "deploy.json"))
     throw coex::UserError(out.string() +
                           " exists and is not a coex deploy folder. Fix: --out "
@@ -300,8 +300,8 @@ int run(const Args& a) {
   if (ec) throw coex::UserError("cannot create " + tmp.string() + ": " + ec.message());
   try {
     write_bytes(tmp / "model.onnx", onnx.data(), onnx.size());
-    write_bytes(tmp / "hardware.json", hardware.dump(2).append("\n").data(),
-                hardware.dump(2).size() + 1);
+    const std::string hj = hardware.dump(2) + "\n";
+    write_bytes(tmp / "hardware.json", hj.data(), hj.size());
     if (!qasm.empty()) write_bytes(tmp / "circuit.qasm", qasm.data(), qasm.size());
     write_tensor(tmp / "reference/inputs.f32", ref_in);
     write_tensor(tmp / "reference/labels.i64", ref_labels);
@@ -314,6 +314,10 @@ int run(const Args& a) {
     if (fs::exists(out)) fs::rename(out, old);
     fs::rename(tmp, out);
     fs::remove_all(old, ec);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(tmp, ec);
+    throw coex::UserError("cannot write " + out.string() + ": " + e.what() +
+                          ". Fix: free disk space or choose another --out");
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

@@ -118,11 +118,11 @@ int run(const Args& a) {
                           "settings. Fix: --out NEW_DIR, or delete " +
                           out.string());
   }
+  // The dataset first: a missing one leaves no folder behind.
+  const auto splits = final_splits(r);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw coex::UserError("cannot create " + out.string() + ": " + ec.message());
-
-  const auto splits = final_splits(r);
   const std::int64_t n = splits.train.size();
   if (f.threads > 0) torch::set_num_threads(f.threads);
   const std::uint64_t seed = f.seed >= 0 ? static_cast<std::uint64_t>(f.seed) : r.config.seed;

@@ -86,21 +86,6 @@ void write_tensor(const fs::path& file, const torch::Tensor& t) {
 
 json dims_of(const torch::Tensor& t) { return json(t.sizes().vec()); }
 
-/// The trained tensors of `model` by name (parameters and buffers), float32.
-Weights weights_of(tb::IrModule& model) {
-  Weights w;
-  auto add = [&](const std::string& name, const torch::Tensor& t) {
-    const auto c = t.detach().to(torch::kFloat32).contiguous();
-    FloatTensor f;
-    f.dims = c.sizes().vec();
-    f.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    w[name] = std::move(f);
-  };
-  for (const auto& p : model->named_parameters(true)) add(p.key(), p.value());
-  for (const auto& b : model->named_buffers(true)) add(b.key(), b.value());
-  return w;
-}
-
 int run(const Args& a) {
   const FinalRun r = open_final_run(a.run_dir, a.candidate);
   const std::string seq = std::to_string(r.candidate.seq);
@@ -129,16 +114,17 @@ int run(const Args& a) {
   const auto target = coex::core::create_hardware_target(r.config, reg, ctx, true);
 
   // The trained model and the reference images.
+  // The trained model, and a float64 copy of it for the reference logits (one archive read).
   auto model = tb::lower(r.network);
-  {
+  auto model64 = tb::lower(r.network);
+  try {
     torch::serialize::InputArchive in;
-    try {
-      in.load_from(weights_file(train_dir).string());
-      model->load(in);
-    } catch (const std::exception& e) {
-      throw coex::UserError(weights_file(train_dir).string() + " cannot be loaded into candidate " +
-                            seq + "'s network (" + e.what() + "). Fix: coex train again");
-    }
+    in.load_from(weights_file(train_dir).string());
+    model->load(in);
+    model64->load(in);
+  } catch (const std::exception& e) {
+    throw coex::UserError(weights_file(train_dir).string() + " cannot be loaded into candidate " +
+                          seq + "'s network (" + e.what() + "). Fix: coex train again");
   }
   model->eval();
   torch::NoGradGuard no_grad;
@@ -148,12 +134,6 @@ int run(const Args& a) {
   const auto ref_labels = splits.test.labels.slice(0, 0, n_ref).contiguous();
   // LibTorch's logits: in float64 (the same weights), the reference a float32 runtime is held
   // to; and in float32, whose distance to it is LibTorch's own rounding (deploy.json).
-  auto model64 = tb::lower(r.network);
-  {
-    torch::serialize::InputArchive in64;
-    in64.load_from(weights_file(train_dir).string());
-    model64->load(in64);
-  }
   model64->to(torch::kFloat64);
   model64->eval();
   std::vector<torch::Tensor> parts, parts32;
@@ -185,7 +165,7 @@ int run(const Args& a) {
   oo.metadata = {{"coex.preprocessing", preprocessing.dump()},
                  {"coex.candidate", seq},
                  {"coex.run_fingerprint", r.fingerprint}};
-  const std::string onnx = export_onnx(r.network, weights_of(model), oo);
+  const std::string onnx = export_onnx(r.network, trained_weights(model), oo);
 
   // hardware.json: the design by the target's own dimension names, and its own account of it.
   json design = json::object();
@@ -193,7 +173,7 @@ int run(const Args& a) {
   const auto& hp = r.candidate.hardware_point;
   for (std::size_t i = 0; i < ds.size() && i < hp.size(); ++i)
     design[ds[i].name] = ds[i].label(hp[i]);
-  const json metrics = r.candidate.outcome.metrics.to_json();
+  const json metrics = r.candidate.outcome.metrics.to_json();  // hardware.json and deploy.json
   const json hardware = {
       {"target", r.config.hardware.plugin},
       {"target_version",
@@ -238,7 +218,6 @@ int run(const Args& a) {
   }
 
   // deploy.json
-  const json m = r.candidate.outcome.metrics.to_json();
   const json deploy = {
       {"candidate",
        {{"seq", r.candidate.seq},
@@ -248,7 +227,7 @@ int run(const Args& a) {
         {"reward", r.candidate.outcome.reward},
         {"search_accuracy",
          r.candidate.outcome.accuracy ? json(*r.candidate.outcome.accuracy) : json()}}},
-      {"metrics", m},
+      {"metrics", metrics},
       {"test_accuracy", trained.value("test_accuracy", 0.0)},
       {"test_images", trained.value("test_images", 0)},
       {"training", trained.value("train", json::object())},

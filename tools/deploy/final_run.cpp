@@ -62,6 +62,17 @@ torch_bridge::Splits final_splits(const FinalRun& run) {
   return torch_bridge::load_dataset(t.dataset, t.data_dir, o);
 }
 
+Weights trained_weights(torch_bridge::IrModule& model) {
+  Weights w;
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    const auto c = t.detach().to(torch::kFloat32).contiguous();
+    w[name] = {c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()}};
+  };
+  for (const auto& p : model->named_parameters(true)) add(p.key(), p.value());
+  for (const auto& b : model->named_buffers(true)) add(b.key(), b.value());
+  return w;
+}
+
 std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw UserError("cannot read " + file.string());

@@ -13,6 +13,7 @@
 #include "coex/network.hpp"
 #include "coex/torch/dataset.hpp"
 #include "coex/torch/lower.hpp"
+#include "onnx.hpp"
 
 namespace coex::deploy {
 
@@ -52,6 +53,10 @@ inline std::filesystem::path weights_file(const std::filesystem::path& dir) {
 inline std::filesystem::path train_json_file(const std::filesystem::path& dir) {
   return dir / "train.json";
 }
+/// The trained tensors of `model` (parameters and buffers) by name, float32, as the ONNX
+/// exporter takes them.
+Weights trained_weights(torch_bridge::IrModule& model);
+
 /// The text of `file`. Throws coex::UserError naming it if it cannot be read.
 std::string read_text(const std::filesystem::path& file);
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { readDeploy } from './deploy_json.mjs';
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
 
@@ -23,13 +24,7 @@ function floats(file) {
   const b = fs.readFileSync(path.join(dir, file));
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }
-let deploy;
-try {
-  deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
-} catch (e) {
-  console.error(`${dir}: no readable deploy.json (${e.message}); give a folder coex deploy wrote`);
-  process.exit(2);
-}
+const deploy = readDeploy(dir);
 const ref = deploy.reference;
 const inputs = floats(ref.inputs.file), logits = floats(ref.logits.file);
 const [n, c, h, w] = ref.inputs.shape;

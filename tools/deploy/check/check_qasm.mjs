@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { readDeploy } from './deploy_json.mjs';
 const require = createRequire(import.meta.url);
 process.removeAllListeners('warning');  // the parser's own circular-import warnings
 const QuantumCircuit = require('quantum-circuit');
@@ -16,13 +17,7 @@ const dir = args[0];
 let tolerance = 1e-9;
 if (args[1] === '--tolerance') tolerance = Number(args[2]);
 if (!dir) { console.error('usage: node check_qasm.mjs DEPLOY_DIR'); process.exit(2); }
-let deploy;
-try {
-  deploy = JSON.parse(fs.readFileSync(path.join(dir, 'deploy.json'), 'utf8'));
-} catch (e) {
-  console.error(`${dir}: no readable deploy.json (${e.message}); give a folder coex deploy wrote`);
-  process.exit(2);
-}
+const deploy = readDeploy(dir);
 const expected = deploy.circuit.probabilities, outputs = deploy.circuit.outputs;
 const qc = new QuantumCircuit();
 let errors = [];

@@ -12,6 +12,7 @@
 #include "../../../tests/support/test_support.hpp"
 #include "coex/error.hpp"
 #include "coex/torch/lower.hpp"
+#include "final_run.hpp"
 #include "onnx.hpp"
 
 namespace coex::test {
@@ -69,15 +70,7 @@ json export_and_run(const Network& net, const fs::path& dir, bool unit_inputs) {
   const auto x =
       unit_inputs ? torch::rand({64, in.c, in.h, in.w}) : torch::randn({64, in.c, in.h, in.w});
   const auto logits = model->forward(x).detach();
-  deploy::Weights w;
-  for (const auto& p : model->named_parameters(true)) {
-    const auto c = p.value().detach().contiguous();
-    w[p.key()] = {c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()}};
-  }
-  for (const auto& b : model->named_buffers(true)) {
-    const auto c = b.value().to(torch::kFloat32).contiguous();
-    w[b.key()] = {c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()}};
-  }
+  const deploy::Weights w = deploy::trained_weights(model);
   fs::create_directories(dir / "reference");
   const std::string bytes = deploy::export_onnx(net, w, {});
   write_text(dir / "model.onnx", bytes);

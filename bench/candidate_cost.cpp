@@ -39,7 +39,7 @@ int main(int argc, char** argv) try {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto plugins = core::create_plugins(c, registry, core::plugin_context(c, dir));
-  core::Store store(dir / "coex.db");
+  core::SqliteStore store(dir / "coex.db");
 
   std::mt19937_64 rng(c.seed);
   std::vector<Point> points;

@@ -41,5 +41,6 @@ Command add_report(CLI::App& app, const GlobalOptions& global);     // report.cp
 Command add_new_plugin(CLI::App& app);                              // new_plugin.cpp
 Command add_train(CLI::App& app, const GlobalOptions& global);      // train_deploy.cpp
 Command add_deploy(CLI::App& app, const GlobalOptions& global);     // train_deploy.cpp
+Command add_worker(CLI::App& app, const GlobalOptions& global);     // worker.cpp
 
 }  // namespace coex::cli

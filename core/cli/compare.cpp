@@ -160,8 +160,7 @@ int compare(const CompareArgs& a) {
 
   std::vector<RunTrace> traces;
   for (const auto& j : jobs) {
-    Store store(j.dir / "coex.db", Store::Access::kRead);
-    traces.push_back({j.controller, j.seed, store.load_all()});
+    traces.push_back({j.controller, j.seed, open_run_store(j.dir)->load_all()});
   }
   ComparisonSetup setup;
   setup.steps = default_steps(base.budget.candidates);

@@ -152,6 +152,9 @@ Command add_run(CLI::App& app, const GlobalOptions& global) {
     std::vector<std::string> sets;
     bool resume = false;
     unsigned workers = 0;
+    std::string storage;
+    bool no_local_worker = false;
+    double lease = 60;
   };
   auto a = std::make_shared<Args>();
   auto* run = app.add_subcommand("run", "Run a co-exploration from a config file");
@@ -165,6 +168,17 @@ Command add_run(CLI::App& app, const GlobalOptions& global) {
                   "concurrent and the estimator is training-free; results are the same for any "
                   "value")
       ->default_val(0);
+  run->add_option("--storage", a->storage,
+                  "Where the run's store is: sqlite:///PATH (default: coex.db in --out) or "
+                  "postgresql://USER@HOST:PORT/DATABASE?run=NAME, which makes this run the leader "
+                  "of `coex worker` processes (password from PGPASSWORD or ~/.pgpass)");
+  run->add_flag("--no-local-worker", a->no_local_worker,
+                "With a PostgreSQL store: only plan and commit; workers evaluate every candidate");
+  run->add_option("--lease-seconds", a->lease,
+                  "With a PostgreSQL store: the lease of this process's own claims (see coex "
+                  "worker)")
+      ->default_val(60)
+      ->check(CLI::Range(1.0, 86400.0));
   return {run, [a, &global] {
             RunConfig c = load_config(a->config, a->sets);
             if (!a->out.empty()) c.output_dir = a->out;
@@ -174,6 +188,9 @@ Command add_run(CLI::App& app, const GlobalOptions& global) {
             o.resume = a->resume;
             o.workers = a->workers;
             o.allow_unsafe_plugins = global.allow_unsafe_plugins;
+            if (!a->storage.empty()) o.storage = StorageUrl::parse(a->storage);
+            o.local_worker = !a->no_local_worker;
+            o.lease_seconds = a->lease;
             o.listener = [&](const CandidateRecord& r, const RunStats& s) { progress(r, s); };
             RunResult res = core::run(c, o);
             progress.finish();

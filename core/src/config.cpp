@@ -556,19 +556,39 @@ void fingerprint(const toml::table& root, RunConfig& c) {
 
 }  // namespace
 
-RunConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
-  if (!fs::exists(file))
-    throw ConfigError(file.string() + ": config file not found. Fix: check the path (ready " +
-                      "configs are in configs/)");
-  toml::table root;
+namespace {
+
+RunConfig parse_root(toml::table root, const fs::path& file,
+                     const std::vector<std::string>& overrides);
+
+toml::table parse_toml(const std::string* text, const fs::path& file) {
   try {
-    root = toml::parse_file(file.string());
+    return text ? toml::parse(*text, file.string()) : toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw ConfigError(file.string() + ":" + std::to_string(b.line) + ":" +
                       std::to_string(b.column) +
                       ": malformed TOML: " + std::string(e.description()));
   }
+}
+
+}  // namespace
+
+RunConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
+  if (!fs::exists(file))
+    throw ConfigError(file.string() + ": config file not found. Fix: check the path (ready " +
+                      "configs are in configs/)");
+  return parse_root(parse_toml(nullptr, file), file, overrides);
+}
+
+RunConfig load_config_text(const std::string& text, const fs::path& origin) {
+  return parse_root(parse_toml(&text, origin), origin, {});
+}
+
+namespace {
+
+RunConfig parse_root(toml::table root, const fs::path& file,
+                     const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) apply_override(root, o);
 
   Reader r(file.string());
@@ -594,5 +614,7 @@ RunConfig load_config(const fs::path& file, const std::vector<std::string>& over
   fingerprint(root, c);
   return c;
 }
+
+}  // namespace
 
 }  // namespace coex::core

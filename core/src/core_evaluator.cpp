@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "coex/core/reward.hpp"
+#include "coex/core/slow_queue.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
 #include "coex/log.hpp"
@@ -41,6 +42,16 @@ CoreEvaluator::CoreEvaluator(const RunConfig& config, const Problem& problem, Se
   }
 }
 
+CoreEvaluator::~CoreEvaluator() = default;
+
+void CoreEvaluator::set_queue(bool local_worker, double lease_seconds, std::string worker) {
+  if (!store_ || !store_->shared()) throw Error("CoreEvaluator::set_queue needs a shared store");
+  queued_ = true;
+  local_worker_ = local_worker;
+  lease_seconds_ = lease_seconds;
+  worker_ = std::move(worker);
+}
+
 double CoreEvaluator::elapsed() const { return seconds_since(start_); }
 
 bool CoreEvaluator::done() const {
@@ -60,6 +71,8 @@ std::uint64_t CoreEvaluator::remaining_candidates() const {
 
 std::vector<Outcome> CoreEvaluator::evaluate(const std::vector<Point>& batch) {
   // Replayed candidates (a resumed run) go through the sequential loop.
+  if (queued_ && static_cast<std::size_t>(next_seq_) >= replay_.size())
+    return evaluate_queued(batch);
   if (workers_ > 1 && batch.size() > 1 && static_cast<std::size_t>(next_seq_) >= replay_.size())
     return evaluate_parallel(batch);
   std::vector<Outcome> out;
@@ -268,7 +281,139 @@ std::vector<Outcome> CoreEvaluator::evaluate_parallel(const std::vector<Point>& 
   return out;
 }
 
+std::vector<Outcome> CoreEvaluator::evaluate_queued(const std::vector<Point>& batch) {
+  // Plan: the fast level of every candidate in order, as the sequential loop would run it (the
+  // cache, the training budget), queueing each survivor at once so that workers start while the
+  // leader is still planning.
+  struct Pending {
+    CandidateRecord r;
+    enum class Kind { kDone, kQueued, kCopy } kind = Kind::kDone;
+    SlowJob job;
+  };
+  std::vector<Pending> plan;
+  std::map<std::string, std::size_t> queued_keys;  // cache key -> first queued in this batch
+  std::uint64_t trainings = stats_.trainings;
+  const std::uint64_t room = remaining_candidates();
+  std::exception_ptr stop;  // raised after the candidates before it are committed
+  for (std::size_t i = 0; i < batch.size() && plan.size() < room && !stop; ++i) {
+    if (config_.budget.trainings && trainings >= config_.budget.trainings) break;
+    try {
+      problem_.space.check(batch[i]);
+      Work w = begin(batch[i], next_seq_ + static_cast<std::int64_t>(i));
+      Pending p;
+      if (w.invalid) {
+        p.r = std::move(w.r);
+      } else if (auto c = cached(w.r, seconds_since(w.t0))) {
+        p.r = std::move(*c);
+      } else {
+        const std::string key = cache_key(w.r);
+        p.job.seq = w.r.seq;
+        p.job.network_hash = w.r.network_hash;
+        p.job.description = w.r.description;
+        p.job.point = estimate_context(w.r).point;
+        p.job.network_json = w.net.to_json_text();
+        if (auto it = queued_keys.find(key); it != queued_keys.end()) {
+          p.kind = Pending::Kind::kCopy;  // settled from the first one when it is committed
+          p.r = std::move(w.r);
+          p.r.fast_seconds = seconds_since(w.t0);
+        } else {
+          const Point hw_point(
+              w.r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
+              w.r.point.end());
+          w.r.network_json = p.job.network_json;
+          const bool slow = fast_level(w.r, w.net, hw_point);
+          w.r.fast_seconds = seconds_since(w.t0);
+          p.r = std::move(w.r);
+          if (slow) {
+            p.kind = Pending::Kind::kQueued;
+            store_->enqueue(p.job);
+            queued_keys.emplace(key, plan.size());
+            ++trainings;
+          } else if (p.r.outcome.status != CandidateStatus::kFailed) {
+            cache_.emplace(key, p.r);
+          }
+        }
+      }
+      plan.push_back(std::move(p));
+    } catch (...) {
+      stop = std::current_exception();
+    }
+  }
+  // Commit in sequence as the results arrive.
+  std::vector<Outcome> out;
+  for (auto& p : plan) {
+    if (done()) break;
+    CandidateRecord r;
+    if (p.kind == Pending::Kind::kDone) {
+      r = std::move(p.r);
+    } else if (auto c =
+                   p.kind == Pending::Kind::kCopy ? cached(p.r, p.r.fast_seconds) : std::nullopt) {
+      r = std::move(*c);
+    } else {
+      // A copy whose first one failed (and so is not cached) runs itself, as it would in
+      // sequence.
+      bool slow = true;
+      if (p.kind == Pending::Kind::kCopy) {
+        const Point hw_point(p.r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
+                             p.r.point.end());
+        p.r.network_json = p.job.network_json;
+        slow = fast_level(p.r, Network::from_json(nlohmann::json::parse(p.job.network_json)),
+                          hw_point);
+        if (slow) store_->enqueue(p.job);
+      }
+      r = std::move(p.r);
+      if (slow) apply_slow(r, wait_for(p.job));
+      r = settle(std::move(r));
+    }
+    store_->commit(r);
+    ++next_seq_;
+    account(r);
+    out.push_back(r.outcome);
+  }
+  if (stop && out.size() == plan.size() && !done()) std::rethrow_exception(stop);
+  return out;
+}
+
+SlowResult CoreEvaluator::wait_for(const SlowJob& job) {
+  auto pause = std::chrono::milliseconds(1);
+  auto last_note = std::chrono::steady_clock::now();
+  while (true) {
+    if (auto res = store_->result(job.seq, job.network_hash)) return *res;
+    if (local_worker_) {
+      if (!keeper_) keeper_ = std::make_unique<LeaseKeeper>(*store_, lease_seconds_);
+      if (work_one(*store_, *keeper_, estimator_, worker_, lease_seconds_)) {
+        pause = std::chrono::milliseconds(1);
+        continue;
+      }
+    }
+    if (seconds_since(last_note) >= 30) {
+      const auto q = store_->queue_counts();
+      logger()->warn(
+          "waiting for workers on candidate {}: {} queued, {} being evaluated (start workers "
+          "with `coex worker --storage URL`)",
+          job.seq, q.queued, q.claimed);
+      last_note = std::chrono::steady_clock::now();
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
 void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point) {
+  if (!fast_level(r, net, hw_point)) return;
+  const auto t1 = std::chrono::steady_clock::now();
+  SlowResult res = run_estimator(estimator_, net, estimate_context(r));
+  res.seconds = seconds_since(t1);
+  apply_slow(r, res);
+}
+
+EstimateContext CoreEvaluator::estimate_context(const CandidateRecord& r) const {
+  return EstimateContext{
+      r.description,
+      Point(r.point.begin(), r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims))};
+}
+
+bool CoreEvaluator::fast_level(CandidateRecord& r, const Network& net, const Point& hw_point) {
   // ---- fast level: hardware, no training ----
   HardwareResult hw;
   try {
@@ -292,7 +437,7 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
     r.outcome.status = CandidateStatus::kFailed;
     r.outcome.reason = std::string("hardware target failed: ") + e.what();
     r.outcome.reward = config_.reward.penalty;
-    return;
+    return false;
   }
   if (hw.design.empty() && !hw_point.empty()) hw.design = hw_point;
   r.hardware_point = hw.design;
@@ -308,43 +453,37 @@ void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const 
     r.outcome.reason = "no feasible hardware design: " + hw.reason;
     r.outcome.reward = config_.reward.penalty;
     r.outcome.violation = std::max(r.outcome.violation, 1.0);
-    return;
+    return false;
   }
   if (auto v = problem_.specs.violation(m)) {
     r.outcome.status = CandidateStatus::kPruned;
     r.outcome.reason = *v;
     r.outcome.reward = config_.reward.penalty;
-    return;
+    return false;
   }
-  // ---- slow level: accuracy ----
-  const auto t1 = std::chrono::steady_clock::now();
-  Estimate est;
-  try {
-    r.trained = true;
-    est = estimator_.estimate(
-        net, EstimateContext{r.description,
-                             Point(r.point.begin(), r.point.begin() + static_cast<std::ptrdiff_t>(
-                                                                          problem_.network_dims))});
-  } catch (const UserError&) {
-    throw;  // bad input (e.g. missing dataset) ends the run with a clear message
-  } catch (const std::exception& e) {
-    r.slow_seconds = seconds_since(t1);
+  return true;
+}
+
+void CoreEvaluator::apply_slow(CandidateRecord& r, const SlowResult& res) {
+  r.trained = true;
+  r.slow_seconds = res.seconds;
+  if (res.failed) {
     r.outcome.status = CandidateStatus::kFailed;
-    r.outcome.reason = std::string("accuracy estimator failed: ") + e.what();
+    r.outcome.reason = "accuracy estimator failed: " + res.reason;
     r.outcome.reward = config_.reward.penalty;
     return;
   }
-  r.slow_seconds = seconds_since(t1);
+  Metrics m = r.outcome.metrics;
   r.outcome.status = CandidateStatus::kEvaluated;
-  r.outcome.accuracy = est.accuracy;
-  m.set("accuracy", est.accuracy);
-  for (const auto& [k, v] : est.extras.items()) m.set("est_" + k, v);
+  r.outcome.accuracy = res.accuracy;
+  m.set("accuracy", res.accuracy);
+  for (const auto& [k, v] : res.extras.items()) m.set("est_" + k, v);
   r.outcome.metrics = m;
   r.outcome.violation = problem_.specs.total_violation(m);
   const bool holds = !problem_.specs.violation(m).has_value();
   if (!holds) r.outcome.reason = *problem_.specs.violation(m);
-  r.outcome.reward = reward_of(config_.reward, est.accuracy, m, holds);
-  r.outcome.objectives.push_back(est.accuracy);
+  r.outcome.reward = reward_of(config_.reward, res.accuracy, m, holds);
+  r.outcome.objectives.push_back(res.accuracy);
   for (std::size_t i = 1; i < problem_.objective_names.size(); ++i) {
     const auto& name = problem_.objective_names[i];
     const auto v = m.find(name);

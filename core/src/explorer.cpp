@@ -17,6 +17,7 @@
 #include "coex/core/export.hpp"
 #include "coex/core/pareto.hpp"
 #include "coex/core/report.hpp"
+#include "coex/core/slow_queue.hpp"
 #include "coex/core/store.hpp"
 #include "coex/error.hpp"
 #include "coex/io.hpp"
@@ -91,7 +92,38 @@ std::shared_ptr<HardwareTarget> create_target(const RunConfig& c, const PluginRe
   return target;
 }
 
+/// Creates the estimator of `c`: estimators may sample the search space and create a source
+/// estimator of their own.
+std::shared_ptr<AccuracyEstimator> create_estimator(const RunConfig& c,
+                                                    const PluginRegistry& registry,
+                                                    const Validated& e, const PluginContext& ctx,
+                                                    SearchSpace& space) {
+  PluginContext ectx = ctx;
+  ectx.search_space = &space;
+  ectx.make_estimator = [&registry, ctx](const std::string& name, const nlohmann::json& options,
+                                         const std::string& where) {
+    PluginSelection sel;
+    sel.plugin = name;
+    sel.options = options;
+    sel.where = where;
+    const Validated v = validate(sel, PluginKind::kAccuracyEstimator, registry);
+    return create<AccuracyEstimator>(registry, v, ctx, sel);
+  };
+  return create<AccuracyEstimator>(registry, e, ectx, c.estimator);
+}
+
 }  // namespace
+
+nlohmann::json plugin_versions(const RunConfig& c, const PluginRegistry& registry) {
+  nlohmann::json v = nlohmann::json::object();
+  const std::pair<const PluginSelection*, PluginKind> sels[] = {
+      {&c.search_space, PluginKind::kSearchSpace},
+      {&c.hardware, PluginKind::kHardwareTarget},
+      {&c.controller, PluginKind::kController},
+      {&c.estimator, PluginKind::kAccuracyEstimator}};
+  for (const auto& [sel, kind] : sels) v[sel->plugin] = registry.find(sel->plugin, kind).version;
+  return v;
+}
 
 std::shared_ptr<HardwareTarget> create_hardware_target(const RunConfig& c,
                                                        const PluginRegistry& registry,
@@ -119,19 +151,7 @@ RunPlugins create_plugins(const RunConfig& c, const PluginRegistry& registry,
   RunPlugins p;
   p.space = create<SearchSpace>(registry, s, ctx, c.search_space);
   p.target = create_target(c, registry, h, ctx, /*apply=*/true);
-  // Estimators may sample the search space and create a source estimator of their own.
-  PluginContext ectx = ctx;
-  ectx.search_space = p.space.get();
-  ectx.make_estimator = [&registry, ctx](const std::string& name, const nlohmann::json& options,
-                                         const std::string& where) {
-    PluginSelection sel;
-    sel.plugin = name;
-    sel.options = options;
-    sel.where = where;
-    const Validated v = validate(sel, PluginKind::kAccuracyEstimator, registry);
-    return create<AccuracyEstimator>(registry, v, ctx, sel);
-  };
-  p.estimator = create<AccuracyEstimator>(registry, e, ectx, c.estimator);
+  p.estimator = create_estimator(c, registry, e, ctx, *p.space);
   p.controller = create<Controller>(registry, k, ctx, c.controller);
   p.concurrent = s.manifest->concurrent && h.manifest->concurrent && e.manifest->concurrent;
 
@@ -163,6 +183,16 @@ std::shared_ptr<SearchSpace> create_search_space(const RunConfig& c, const Plugi
                                                  const PluginContext& ctx) {
   const Validated s = validate(c.search_space, PluginKind::kSearchSpace, registry);
   return create<SearchSpace>(registry, s, ctx, c.search_space);
+}
+
+SlowLevelPlugins create_slow_level(const RunConfig& c, const PluginRegistry& registry,
+                                   const PluginContext& ctx) {
+  const Validated s = validate(c.search_space, PluginKind::kSearchSpace, registry);
+  const Validated e = validate(c.estimator, PluginKind::kAccuracyEstimator, registry);
+  SlowLevelPlugins p;
+  p.space = create<SearchSpace>(registry, s, ctx, c.search_space);
+  p.estimator = create_estimator(c, registry, e, ctx, *p.space);
+  return p;
 }
 
 Problem make_problem(const RunConfig& c, const RunPlugins& p) {
@@ -221,8 +251,9 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   const auto t_start = std::chrono::steady_clock::now();
   RunResult res;
   res.run_dir = c.output_dir;
-  const fs::path db = res.run_dir / "coex.db";
-  if (fs::exists(db) && !opt.resume)
+  StorageUrl url = opt.storage ? *opt.storage : StorageUrl::of_run_dir(res.run_dir);
+  if (url.postgres() && url.run.empty()) url.run = c.name;
+  if (!url.postgres() && fs::exists(url.file) && !opt.resume)
     throw UserError("run directory " + res.run_dir.string() +
                     " already holds a run. Fix: pass --resume to continue it, or --out NEW_DIR");
   // Plugins first: a broken config or plugin leaves no run directory behind.
@@ -250,7 +281,17 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
     }
   } guard{file_sink};
 
-  Store store(db);
+  const std::unique_ptr<Store> store_ptr = open_store(url, Store::Access::kWrite, c.name);
+  Store& store = *store_ptr;
+  if (store.shared()) {
+    // One leader per run: the second is refused before it reads or writes anything.
+    store.lock_leader();
+    if (store.meta("fingerprint") && !opt.resume)
+      throw UserError(store.where() + " already holds run '" + store.meta("name").value_or("") +
+                      "'. Fix: pass --resume to continue it, or give another ?run=NAME");
+  }
+  if (url.file != res.run_dir / "coex.db")
+    write_file_atomic(res.run_dir / "storage.url", url.shareable() + "\n");
   std::vector<CandidateRecord> replay;
   if (auto fp = store.meta("fingerprint")) {
     if (*fp != c.fingerprint)
@@ -268,6 +309,14 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
                     {"seed", std::to_string(c.seed)},
                     {"report_context", report_context(c, registry, *plugins.target).dump()}});
   }
+  if (store.shared())
+    // What a worker needs to join: the config (it loads the same plugins) and where it came
+    // from (relative plugin_paths), the plugin versions to check against its own.
+    store.set_meta({{"config", c.resolved_toml},
+                    {"config_file", fs::absolute(c.file).string()},
+                    {"plugin_versions", plugin_versions(c, registry).dump()},
+                    {"leader", worker_id()},
+                    {"state", "running"}});
   write_file_atomic(res.run_dir / "config.resolved.toml", c.resolved_toml);
 
   res.setup_seconds =
@@ -298,6 +347,10 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   };
   CoreEvaluator evaluator(c, problem, *plugins.space, *plugins.target, *plugins.estimator, &store,
                           std::move(replay), listener);
+  // A shared store queues the slow level for workers; a training-free estimator is cheaper to
+  // run here than to queue.
+  if (store.shared() && !plugins.estimator->training_free())
+    evaluator.set_queue(opt.local_worker, opt.lease_seconds, worker_id());
   evaluator.set_workers(
       parallel_workers(opt.workers, plugins.concurrent, plugins.estimator->training_free(), c));
   res.workers = evaluator.workers();
@@ -309,6 +362,7 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   } catch (const BudgetExhausted&) {
     // A controller may signal the end this way; the budget is the normal end of a run.
   }
+  if (store.shared()) store.set_meta("state", "finished");  // workers leave
   res.stats = evaluator.stats();
   res.seconds = evaluator.elapsed();
   res.records = store.load_all();

@@ -108,12 +108,7 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
 }
 
 std::vector<fs::path> export_run(const fs::path& run_dir, const fs::path& out_dir) {
-  const fs::path db = run_dir / "coex.db";
-  if (!fs::exists(db))
-    throw UserError(run_dir.string() + " is not a coex run directory (no coex.db). Fix: pass the " +
-                    "directory given by `coex run --out`");
-  Store store(db, Store::Access::kRead);
-  const auto records = store.load_all();
+  const auto records = open_run_store(run_dir)->load_all();
   const auto pareto = pareto_of(records);
   const fs::path dir = out_dir.empty() ? run_dir : out_dir;
   fs::create_directories(dir);

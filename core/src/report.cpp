@@ -117,7 +117,8 @@ std::string reason_class(const std::string& reason) {
 }
 
 json run_data(const fs::path& run_dir, const HardwareTarget* target) {
-  const Store store(run_dir / "coex.db", Store::Access::kRead);
+  const std::unique_ptr<Store> store_ptr = open_run_store(run_dir);
+  const Store& store = *store_ptr;
   const std::vector<CandidateRecord> records = store.load_all();
   const std::vector<std::size_t> pareto = pareto_of(records);
   json ctx = json::object();
@@ -347,7 +348,8 @@ json comparison_json(const Comparison& c, const ComparisonSetup& setup,
 }
 
 ReportKind report_kind(const fs::path& dir) {
-  if (fs::is_regular_file(dir / "coex.db")) return ReportKind::kRun;
+  if (fs::is_regular_file(dir / "coex.db") || fs::is_regular_file(dir / "storage.url"))
+    return ReportKind::kRun;
   if (fs::is_regular_file(dir / "compare.json")) return ReportKind::kComparison;
   if (!fs::is_directory(dir))
     throw UserError(dir.string() + " is not a directory. Fix: give a run directory (coex run " +

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
+
 #include "coex/error.hpp"
+#include "store_rows.hpp"
 
 namespace coex::core {
 
@@ -47,8 +50,6 @@ struct Stmt {
   }
 };
 
-json point_json(const Point& p) { return json(p); }
-
 /// SQLite's last message on `db` (or "out of memory" when the open did not even allocate it),
 /// after which `db` is closed and null: for a connection that cannot be used.
 std::string close_with_error(sqlite3*& db) {
@@ -60,7 +61,7 @@ std::string close_with_error(sqlite3*& db) {
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& file, Access access) : file_(file) {
+SqliteStore::SqliteStore(const std::filesystem::path& file, Access access) : file_(file) {
   if (access == Access::kRead) {
     open_for_reading();
     return;
@@ -94,7 +95,7 @@ Store::Store(const std::filesystem::path& file, Access access) : file_(file) {
   }
 }
 
-void Store::open_for_reading() {
+void SqliteStore::open_for_reading() {
   const std::string fix = ". Fix: give the directory of a coex run (it holds coex.db)";
   if (!std::filesystem::is_regular_file(file_))
     throw UserError("no run store at " + file_.string() + fix);
@@ -122,12 +123,12 @@ void Store::open_for_reading() {
                     fix);
 }
 
-Store::~Store() {
+SqliteStore::~SqliteStore() {
   sqlite3_finalize(insert_);
   sqlite3_close(db_);
 }
 
-void Store::exec(const std::string& sql) const {
+void SqliteStore::exec(const std::string& sql) const {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
@@ -136,14 +137,14 @@ void Store::exec(const std::string& sql) const {
   }
 }
 
-std::optional<std::string> Store::meta(const std::string& key) const {
+std::optional<std::string> SqliteStore::meta(const std::string& key) const {
   Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
   st.text(1, key);
   if (sqlite3_step(st.s) == SQLITE_ROW) return st.col_text(0);
   return std::nullopt;
 }
 
-void Store::set_meta(const std::vector<std::pair<std::string, std::string>>& values) {
+void SqliteStore::set_meta(const std::vector<std::pair<std::string, std::string>>& values) {
   auto fail = [&](int rc) {
     const std::string why = sqlite3_errmsg(db_);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -169,40 +170,36 @@ void Store::set_meta(const std::vector<std::pair<std::string, std::string>>& val
   if ((rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr)) != SQLITE_OK) fail(rc);
 }
 
-void Store::commit(const CandidateRecord& r) {
+void SqliteStore::commit(const CandidateRecord& r) {
   if (!insert_)
-    insert_ = prepare(
-        db_,
-        "INSERT INTO candidates(seq, point, description, network_hash, network_summary, network,"
-        " hardware_point, hardware_summary, hardware_detail, status, reason, accuracy, reward,"
-        " metrics, objectives, violation, cached, trained, fast_s, slow_s)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    insert_ = prepare(db_, (std::string("INSERT INTO candidates(") + rows::kColumns +
+                            ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                               .c_str());
   Stmt st(insert_);
-  const Outcome& o = r.outcome;
-  st.integer(1, r.seq);
-  st.text(2, point_json(r.point).dump());
-  st.text(3, r.description);
-  st.text(4, r.network_hash);
-  st.text(5, r.network_summary);
-  static const std::string null_text = "null";
-  st.text_static(6, r.network_json.empty() ? null_text : r.network_json);
-  st.text(7, point_json(r.hardware_point).dump());
-  st.text(8, r.hardware_summary);
-  st.text(9, r.hardware_detail.dump());
-  st.text(10, status_name(o.status));
-  st.text(11, o.reason);
-  if (o.accuracy)
-    st.real(12, *o.accuracy);
+  const rows::Row row = rows::encode(r);
+  st.integer(1, row.seq);
+  st.text(2, row.point);
+  st.text(3, row.description);
+  st.text(4, row.network_hash);
+  st.text(5, row.network_summary);
+  st.text_static(6, row.network);
+  st.text(7, row.hardware_point);
+  st.text(8, row.hardware_summary);
+  st.text(9, row.hardware_detail);
+  st.text(10, row.status);
+  st.text(11, row.reason);
+  if (row.accuracy)
+    st.real(12, *row.accuracy);
   else
     st.null(12);
-  st.real(13, o.reward);
-  st.text(14, o.metrics.to_json().dump());
-  st.text(15, json(o.objectives).dump());
-  st.real(16, o.violation);
-  st.integer(17, o.cached ? 1 : 0);
-  st.integer(18, r.trained ? 1 : 0);
-  st.real(19, r.fast_seconds);
-  st.real(20, r.slow_seconds);
+  st.real(13, row.reward);
+  st.text(14, row.metrics);
+  st.text(15, row.objectives);
+  st.real(16, row.violation);
+  st.integer(17, row.cached ? 1 : 0);
+  st.integer(18, row.trained ? 1 : 0);
+  st.real(19, row.fast_s);
+  st.real(20, row.slow_s);
   const int rc = sqlite3_step(st.s);
   if (rc == SQLITE_DONE) return;
   const std::string why = sqlite3_errmsg(db_);
@@ -217,67 +214,50 @@ void Store::commit(const CandidateRecord& r) {
               ": " + why);
 }
 
-std::int64_t Store::count() const {
+std::int64_t SqliteStore::count() const {
   Stmt st(db_, "SELECT COUNT(*) FROM candidates");
   sqlite3_step(st.s);
   return sqlite3_column_int64(st.s, 0);
 }
 
-std::vector<CandidateRecord> Store::load_all() const {
-  Stmt st(db_,
-          "SELECT seq, point, description, network_hash, network_summary, network, hardware_point,"
-          " hardware_summary, hardware_detail, status, reason, accuracy, reward, metrics,"
-          " objectives, violation, cached, trained, fast_s, slow_s,"
-          " (julianday(created) - (SELECT julianday(MIN(created)) FROM candidates)) * 86400.0"
-          " FROM candidates ORDER BY seq");
-  const std::string fix =
-      ". Fix: restore the run directory from a backup, or start again with --out NEW_DIR";
+std::vector<CandidateRecord> SqliteStore::load_all() const {
+  Stmt st(db_, (std::string("SELECT ") + rows::kColumns +
+                ", (julianday(created) - (SELECT julianday(MIN(created)) FROM candidates)) * "
+                "86400.0 FROM candidates ORDER BY seq")
+                   .c_str());
   std::vector<CandidateRecord> out;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    CandidateRecord r;
-    r.seq = sqlite3_column_int64(st.s, 0);
-    // Candidates are committed in sequence: a gap means rows were lost.
-    if (r.seq != static_cast<std::int64_t>(out.size()))
-      throw UserError(file_.string() + " is damaged: candidate " + std::to_string(out.size()) +
-                      " is missing (the next one is " + std::to_string(r.seq) + ")" + fix);
-    try {
-      r.point = json::parse(st.col_text(1)).get<Point>();
-      r.description = st.col_text(2);
-      r.network_hash = st.col_text(3);
-      r.network_summary = st.col_text(4);
-      r.network_json = st.col_text(5);
-      if (r.network_json == "null") r.network_json.clear();
-      r.hardware_point = json::parse(st.col_text(6)).get<Point>();
-      r.hardware_summary = st.col_text(7);
-      r.hardware_detail = json::parse(st.col_text(8));
-      const std::string status = st.col_text(9);
-      bool known = false;
-      for (auto k : {CandidateStatus::kInvalid, CandidateStatus::kPruned,
-                     CandidateStatus::kEvaluated, CandidateStatus::kFailed})
-        if (status == status_name(k)) r.outcome.status = k, known = true;
-      if (!known) throw Error("unknown status '" + status + "'");
-      r.outcome.reason = st.col_text(10);
-      if (sqlite3_column_type(st.s, 11) != SQLITE_NULL)
-        r.outcome.accuracy = sqlite3_column_double(st.s, 11);
-      r.outcome.reward = sqlite3_column_double(st.s, 12);
-      r.outcome.metrics = Metrics::from_json(json::parse(st.col_text(13)));
-      r.outcome.objectives = json::parse(st.col_text(14)).get<std::vector<double>>();
-    } catch (const std::exception& e) {
-      throw UserError(file_.string() + " is damaged: candidate " + std::to_string(r.seq) +
-                      " cannot be read (" + e.what() + ")" + fix);
-    }
-    r.outcome.violation = sqlite3_column_double(st.s, 15);
-    r.outcome.cached = sqlite3_column_int64(st.s, 16) != 0;
-    r.trained = sqlite3_column_int64(st.s, 17) != 0;
-    r.fast_seconds = sqlite3_column_double(st.s, 18);
-    r.slow_seconds = sqlite3_column_double(st.s, 19);
-    r.committed_s = sqlite3_column_double(st.s, 20);
-    out.push_back(std::move(r));
+    rows::Row row;
+    row.seq = sqlite3_column_int64(st.s, 0);
+    row.point = st.col_text(1);
+    row.description = st.col_text(2);
+    row.network_hash = st.col_text(3);
+    row.network_summary = st.col_text(4);
+    row.network = st.col_text(5);
+    row.hardware_point = st.col_text(6);
+    row.hardware_summary = st.col_text(7);
+    row.hardware_detail = st.col_text(8);
+    row.status = st.col_text(9);
+    row.reason = st.col_text(10);
+    if (sqlite3_column_type(st.s, 11) != SQLITE_NULL)
+      row.accuracy = sqlite3_column_double(st.s, 11);
+    row.reward = sqlite3_column_double(st.s, 12);
+    row.metrics = st.col_text(13);
+    row.objectives = st.col_text(14);
+    row.violation = sqlite3_column_double(st.s, 15);
+    row.cached = sqlite3_column_int64(st.s, 16) != 0;
+    row.trained = sqlite3_column_int64(st.s, 17) != 0;
+    row.fast_s = sqlite3_column_double(st.s, 18);
+    row.slow_s = sqlite3_column_double(st.s, 19);
+    row.committed_s = sqlite3_column_double(st.s, 20);
+    out.push_back(
+        rows::decode(std::move(row), static_cast<std::int64_t>(out.size()), file_.string()));
   }
   if (rc != SQLITE_DONE)
     throw UserError(file_.string() + " is damaged: reading candidate " +
-                    std::to_string(out.size()) + " failed (" + sqlite3_errmsg(db_) + ")" + fix);
+                    std::to_string(out.size()) + " failed (" + sqlite3_errmsg(db_) + ")" +
+                    rows::kDamagedFix);
   return out;
 }
 

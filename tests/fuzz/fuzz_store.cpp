@@ -9,7 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::filesystem::remove(coex::fuzz::work_dir() / "coex.db-shm");
   const auto file = coex::fuzz::write_input("coex.db", data, size);
   coex::fuzz::expect_only_coex_errors([&] {
-    coex::core::Store s(file);
+    coex::core::SqliteStore s(file);
     (void)s.count();
     (void)s.load_all();
   });

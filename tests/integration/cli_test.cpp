@@ -106,7 +106,7 @@ std::int64_t wait_for_candidates(const std::string& out, std::int64_t n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (fs::exists(fs::path(out) / "coex.db")) {
       try {
-        seen = core::Store(fs::path(out) / "coex.db").count();
+        seen = core::SqliteStore(fs::path(out) / "coex.db").count();
       } catch (const std::exception&) {
       }
     }
@@ -578,7 +578,7 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
   const auto r1 = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "a").string());
   ASSERT_EQ(r1.exit_code, 0) << r1.output;
   EXPECT_NE(r1.output.find("pruned by the fast level:"), std::string::npos);
-  const auto recs = core::Store(d / "a" / "coex.db").load_all();
+  const auto recs = core::SqliteStore(d / "a" / "coex.db").load_all();
   ASSERT_EQ(recs.size(), 40u);
   std::set<std::string> trained_log;
   {
@@ -604,7 +604,7 @@ TEST(CliRun, PrunedCandidatesAreNeverTrainedAndRunsAreDeterministic) {
   // Same seed, same config -> the same candidates and results.
   const auto r2 = run_coex("run " + (d / "c.toml").string() + " --out " + (d / "b").string());
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
-  const auto again = core::Store(d / "b" / "coex.db").load_all();
+  const auto again = core::SqliteStore(d / "b" / "coex.db").load_all();
   ASSERT_EQ(again.size(), recs.size());
   for (std::size_t i = 0; i < recs.size(); ++i) {
     EXPECT_EQ(again[i].point, recs[i].point) << i;
@@ -682,8 +682,8 @@ candidates = 150
       run_coex("run " + (d / "c.toml").string() + " --workers 2 --out " + (d / "two").string());
   ASSERT_EQ(two.exit_code, 0) << two.output;
   EXPECT_NE(two.output.find("candidates on 2 threads"), std::string::npos) << two.output;
-  const auto a = core::Store(d / "one" / "coex.db").load_all();
-  const auto b = core::Store(d / "two" / "coex.db").load_all();
+  const auto a = core::SqliteStore(d / "one" / "coex.db").load_all();
+  const auto b = core::SqliteStore(d / "two" / "coex.db").load_all();
   ASSERT_EQ(a.size(), 150u);
   ASSERT_EQ(b.size(), a.size());
   std::size_t pruned = 0, cached = 0;
@@ -728,7 +728,7 @@ TEST(CliRun, ASecondRunOnARunningDirectoryIsRefusedNamingItsPid) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the first run failed";
   // The refused run added nothing: the first run's candidates, each once.
-  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  const auto all = core::SqliteStore(fs::path(out) / "coex.db").load_all();
   ASSERT_EQ(all.size(), static_cast<std::size_t>(budget));
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
   // Once it ended, the directory is free again.
@@ -781,7 +781,7 @@ TEST(CliRun, AFullDiskStopsTheRunCleanlyAndResumeCompletesIt) {
   write_text(d / "c.toml", base_config("random", budget));
   ASSERT_EQ(run_coex("run " + (d / "c.toml").string() + " --out " + (d / "ref").string()).exit_code,
             0);
-  const auto ref = core::Store(d / "ref" / "coex.db").load_all();
+  const auto ref = core::SqliteStore(d / "ref" / "coex.db").load_all();
   const std::string out = (d / "run").string();
   // (dash counts the limit in 512-byte blocks: 100 KB.)
   const auto full = run_command("ulimit -f 200; '" + std::string(COEX_TEST_BIN) + "' run " +
@@ -791,7 +791,7 @@ TEST(CliRun, AFullDiskStopsTheRunCleanlyAndResumeCompletesIt) {
                              "disk (or raise the file size limit), then rerun with --resume"),
             std::string::npos)
       << full.output;
-  const auto kept = core::Store(fs::path(out) / "coex.db").load_all();
+  const auto kept = core::SqliteStore(fs::path(out) / "coex.db").load_all();
   ASSERT_GT(kept.size(), 0u);
   ASSERT_LT(kept.size(), static_cast<std::size_t>(budget));
   EXPECT_NE(full.output.find("cannot commit candidate " + std::to_string(kept.size()) + " to "),
@@ -800,7 +800,7 @@ TEST(CliRun, AFullDiskStopsTheRunCleanlyAndResumeCompletesIt) {
   // Space is back: the resume completes the run exactly as if nothing had happened.
   const auto r = run_coex("run " + (d / "c.toml").string() + " --out " + out + " --resume");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  const auto all = core::SqliteStore(fs::path(out) / "coex.db").load_all();
   ASSERT_EQ(all.size(), ref.size());
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].point, ref[i].point) << i;
@@ -818,7 +818,7 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   ASSERT_EQ(
       run_coex("run " + (d / "fast.toml").string() + " --out " + (d / "ref").string()).exit_code,
       0);
-  const auto ref = core::Store(d / "ref" / "coex.db").load_all();
+  const auto ref = core::SqliteStore(d / "ref" / "coex.db").load_all();
 
   const std::string out = (d / "run").string();
   const pid_t pid = start_coex_run(d / "c.toml", out);
@@ -829,7 +829,7 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
-  const auto partial = core::Store(fs::path(out) / "coex.db").count();
+  const auto partial = core::SqliteStore(fs::path(out) / "coex.db").count();
   ASSERT_GE(partial, 8);
   ASSERT_LT(partial, budget);
 
@@ -837,7 +837,7 @@ TEST(CliRun, ResumeAfterSigkillLosesAndRepeatsNothing) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("replayed from store: " + std::to_string(partial)), std::string::npos)
       << r.output;
-  const auto all = core::Store(fs::path(out) / "coex.db").load_all();
+  const auto all = core::SqliteStore(fs::path(out) / "coex.db").load_all();
   ASSERT_EQ(all.size(), static_cast<std::size_t>(budget));
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
@@ -872,7 +872,7 @@ TEST(CliCompare, RunsEveryControllerAndSeedThenReportsAndResumes) {
     for (int seed : {5, 6}) {
       const fs::path run = d / "cmp" / c / ("seed-" + std::to_string(seed));
       EXPECT_TRUE(fs::exists(run / "compare.done")) << run;
-      const auto recs = core::Store(run / "coex.db").load_all();
+      const auto recs = core::SqliteStore(run / "coex.db").load_all();
       EXPECT_EQ(recs.size(), 12u) << run;
     }
   EXPECT_NE(r.output.find("Mann-Whitney U"), std::string::npos) << r.output;
@@ -882,15 +882,15 @@ TEST(CliCompare, RunsEveryControllerAndSeedThenReportsAndResumes) {
   EXPECT_TRUE(fs::exists(d / "cmp" / "compare_curves.csv"));
   EXPECT_TRUE(fs::exists(d / "cmp" / "compare_pvalues.csv"));
   // Seeds differ: the two random runs propose different candidates.
-  EXPECT_NE(core::Store(d / "cmp" / "random" / "seed-5" / "coex.db").load_all()[0].point,
-            core::Store(d / "cmp" / "random" / "seed-6" / "coex.db").load_all()[0].point);
+  EXPECT_NE(core::SqliteStore(d / "cmp" / "random" / "seed-5" / "coex.db").load_all()[0].point,
+            core::SqliteStore(d / "cmp" / "random" / "seed-6" / "coex.db").load_all()[0].point);
 
   // Rerunning starts nothing new and prints the same table; an interrupted run resumes.
   fs::remove(d / "cmp" / "shgo" / "seed-6" / "compare.done");
   const auto again = run_coex(cmd);
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("(5 already done)"), std::string::npos) << again.output;
-  EXPECT_EQ(core::Store(d / "cmp" / "shgo" / "seed-6" / "coex.db").load_all().size(), 12u);
+  EXPECT_EQ(core::SqliteStore(d / "cmp" / "shgo" / "seed-6" / "coex.db").load_all().size(), 12u);
   EXPECT_EQ(again.output.substr(again.output.find("controller ")),
             r.output.substr(r.output.find("controller ")));
 }

@@ -121,7 +121,7 @@ TEST(Report, RunReportIsSealedAndShowsEveryCandidate) {
   EXPECT_TRUE(external_links(text).empty()) << external_links(text).front();
   EXPECT_EQ(text.find("<script src"), std::string::npos);
 
-  const auto records = core::Store(out / "coex.db", core::Store::Access::kRead).load_all();
+  const auto records = core::SqliteStore(out / "coex.db", core::Store::Access::kRead).load_all();
   ASSERT_EQ(records.size(), 60u);
   std::size_t pruned = 0;
   for (const auto& rec : records) pruned += rec.outcome.status == CandidateStatus::kPruned;

@@ -82,7 +82,7 @@ TEST_F(SdkInstall, OutOfTreeTargetRunsWithoutRecompilingCoex) {
       "' --set budget.candidates=6 --set controller.plugin=random" +
       " --set estimator.options.train_size=300 --set estimator.options.validation_size=100");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const auto recs = core::Store(work / "run" / "coex.db").load_all();
+  const auto recs = core::SqliteStore(work / "run" / "coex.db").load_all();
   ASSERT_EQ(recs.size(), 6u);
   std::size_t with_metrics = 0;
   for (const auto& r : recs)

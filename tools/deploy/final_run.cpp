@@ -16,12 +16,13 @@ FinalRun open_final_run(const std::string& dir, const std::string& which,
                         const std::vector<std::string>& sets) {
   FinalRun r;
   r.dir = dir;
-  const fs::path db = r.dir / "coex.db", config = r.dir / "config.resolved.toml";
-  if (!fs::exists(db) || !fs::exists(config))
-    throw UserError(dir + " is not a run directory (no coex.db and config.resolved.toml there). " +
+  const fs::path config = r.dir / "config.resolved.toml";
+  if (!fs::exists(config))
+    throw UserError(dir + " is not a run directory (no config.resolved.toml there). " +
                     "Fix: give the --out folder of a coex run, e.g. runs/quickstart");
   r.config = core::load_config(config, sets);
-  const core::Store store(db, core::Store::Access::kRead);
+  const std::unique_ptr<core::Store> store_ptr = core::open_run_store(r.dir);
+  const core::Store& store = *store_ptr;
   r.fingerprint = store.meta("fingerprint").value_or("");
   if (auto ctx = store.meta("report_context")) r.run_context = json::parse(*ctx, nullptr, false);
   if (r.run_context.is_discarded()) r.run_context = json::object();
@@ -30,7 +31,7 @@ FinalRun open_final_run(const std::string& dir, const std::string& which,
   try {
     r.network = Network::from_json(json::parse(r.candidate.network_json));
   } catch (const std::exception& e) {
-    throw UserError(db.string() + ": candidate " + std::to_string(r.candidate.seq) +
+    throw UserError(store.where() + ": candidate " + std::to_string(r.candidate.seq) +
                     "'s network cannot be read (" + e.what() + "). The store is damaged");
   }
   return r;

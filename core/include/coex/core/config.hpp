@@ -121,6 +121,10 @@ struct RunConfig {
 /// bare word is taken as a string). Throws ConfigError.
 RunConfig load_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
 
+/// Loads a config from its TOML `text` (a run's stored config.resolved.toml), as if read from
+/// `origin` (relative plugin_paths resolve against its folder; messages name it).
+RunConfig load_config_text(const std::string& text, const std::filesystem::path& origin);
+
 /// Known datasets: native input shape and class count. Throws ConfigError for an unknown name.
 Task dataset_task(const std::string& name, const std::string& where);
 

@@ -20,6 +20,8 @@
 namespace coex::core {
 
 class Store;
+class LeaseKeeper;
+struct SlowResult;
 
 /// Counters of a run (including candidates replayed from the store on resume).
 struct RunStats {
@@ -46,6 +48,7 @@ class CoreEvaluator final : public Evaluator {
   CoreEvaluator(const RunConfig& config, const Problem& problem, SearchSpace& space,
                 HardwareTarget& target, AccuracyEstimator& estimator, Store* store,
                 std::vector<CandidateRecord> replay, Listener listener = {});
+  ~CoreEvaluator() override;
 
   /// Evaluates `batch` in order. With workers() > 1, the candidates' work (decode, fast and slow
   /// level) runs on that many threads while the calling thread commits finished candidates in
@@ -60,6 +63,12 @@ class CoreEvaluator final : public Evaluator {
   /// (searched mode) use one random stream, so they keep one thread. See parallel_workers().
   void set_workers(unsigned n) { workers_ = n < 1 ? 1 : n; }
   unsigned workers() const { return workers_; }
+
+  /// Sends the slow level through the store's queue (a shared store, Store::shared()): each
+  /// batch's survivors of the fast level are queued at once, then committed in sequence as
+  /// workers record their results. With `local_worker`, this process also claims queued
+  /// candidates while it waits. `worker`: this process's name in the queue (worker_id()).
+  void set_queue(bool local_worker, double lease_seconds, std::string worker);
 
   const RunStats& stats() const { return stats_; }
   /// Seconds since construction.
@@ -86,7 +95,18 @@ class CoreEvaluator final : public Evaluator {
   /// record if its network was seen by an earlier candidate, else `r`, now cached.
   CandidateRecord settle(CandidateRecord r);
   std::vector<Outcome> evaluate_parallel(const std::vector<Point>& batch);
+  std::vector<Outcome> evaluate_queued(const std::vector<Point>& batch);
+  /// The queue's result for `job` (claiming and evaluating queued candidates meanwhile when
+  /// this process is a local worker).
+  SlowResult wait_for(const struct SlowJob& job);
   void fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point);
+  /// The fast level: hardware tune or evaluate, pruning. True if `r` survives and needs the
+  /// slow level (its metrics are then the hardware's).
+  bool fast_level(CandidateRecord& r, const Network& net, const Point& hw_point);
+  /// Completes a survivor `r` with the slow level's `result`: status, accuracy, reward,
+  /// objectives.
+  void apply_slow(CandidateRecord& r, const SlowResult& result);
+  EstimateContext estimate_context(const CandidateRecord& r) const;
   void account(const CandidateRecord& r);
 
   const RunConfig& config_;
@@ -103,6 +123,10 @@ class CoreEvaluator final : public Evaluator {
   std::vector<bool> maximise_;
   std::int64_t next_seq_ = 0;
   unsigned workers_ = 1;
+  bool queued_ = false, local_worker_ = true;
+  double lease_seconds_ = 60;
+  std::string worker_;
+  std::unique_ptr<LeaseKeeper> keeper_;  ///< the local worker's heartbeat
   RunStats stats_;
   std::chrono::steady_clock::time_point start_;
 };

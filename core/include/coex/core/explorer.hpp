@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "coex/core/config.hpp"
 #include "coex/core/core_evaluator.hpp"
 #include "coex/core/registry.hpp"
+#include "coex/core/store.hpp"
 #include "coex/plugin.hpp"
 
 namespace coex::core {
@@ -49,6 +51,21 @@ std::shared_ptr<HardwareTarget> create_hardware_target(const RunConfig& config,
                                                        const PluginContext& context,
                                                        bool apply_profile);
 
+/// The versions of `config`'s four plugins in `registry`, {"name": "version"} (a leader stores
+/// them; a worker refuses to join with other versions). Throws PluginError if one is missing.
+nlohmann::json plugin_versions(const RunConfig& config, const PluginRegistry& registry);
+
+/// What a worker needs of a run's plugins (the estimator, and the search space it may sample).
+struct SlowLevelPlugins {
+  std::shared_ptr<SearchSpace> space;
+  std::shared_ptr<AccuracyEstimator> estimator;
+};
+
+/// Validates and creates the search space and estimator of `config` (a worker: no hardware
+/// target, no controller). Throws as create_plugins.
+SlowLevelPlugins create_slow_level(const RunConfig& config, const PluginRegistry& registry,
+                                   const PluginContext& context);
+
 /// The Problem the controller solves for this config and these plugins.
 Problem make_problem(const RunConfig& config, const RunPlugins& plugins);
 
@@ -61,6 +78,13 @@ struct RunOptions {
   unsigned workers = 0;
   /// --allow-unsafe-plugins: load plugin files others could have written (see PluginTrust).
   bool allow_unsafe_plugins = false;
+  /// --storage: where the store is (empty: sqlite in the run directory). A PostgreSQL store makes
+  /// this run a leader that queues its slow level for workers (docs/distributed.md).
+  std::optional<StorageUrl> storage;
+  /// --no-local-worker: the leader only plans and commits; workers evaluate.
+  bool local_worker = true;
+  /// --lease-seconds of the leader's own claims.
+  double lease_seconds = 60;
   CoreEvaluator::Listener listener;
 };
 

@@ -127,7 +127,7 @@ TEST(CoreEvaluator, WorkersCommitWhatOneThreadCommits) {
     Fixture f;
     LockedTarget target;
     LockedEstimator estimator;
-    Store store(d / ("w" + std::to_string(workers) + ".db"));
+    SqliteStore store(d / ("w" + std::to_string(workers) + ".db"));
     CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
     ev.set_workers(workers);
     EXPECT_EQ(ev.workers(), workers);
@@ -180,7 +180,7 @@ TEST(CoreEvaluator, WorkersStopAtTheBudgetAndCommitUpToABadPoint) {
     f.config.budget.candidates = 5;
     LockedTarget target;
     LockedEstimator estimator;
-    Store store(d / "budget.db");
+    SqliteStore store(d / "budget.db");
     CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
     ev.set_workers(2);
     EXPECT_EQ(ev.evaluate(all_points()).size(), 5u);
@@ -193,7 +193,7 @@ TEST(CoreEvaluator, WorkersStopAtTheBudgetAndCommitUpToABadPoint) {
   Fixture f;
   LockedTarget target;
   LockedEstimator estimator;
-  Store store(d / "bad.db");
+  SqliteStore store(d / "bad.db");
   CoreEvaluator ev(f.config, f.problem, f.space, target, estimator, &store, {});
   ev.set_workers(2);
   EXPECT_THROW(ev.evaluate({{1, 0}, {2, 0}, {3, 0}, {9, 0}, {4, 0}}), Error);
@@ -275,7 +275,7 @@ TEST(CoreEvaluator, StoreCommitsEachCandidateAndReplays) {
   f.config.budget.candidates = 6;
   std::vector<Outcome> first;
   {
-    Store store(d / "coex.db");
+    SqliteStore store(d / "coex.db");
     CoreEvaluator ev(f.config, f.problem, f.space, f.target, f.estimator, &store, {});
     first = ev.evaluate(all_points());
     EXPECT_EQ(store.count(), 6);
@@ -283,7 +283,7 @@ TEST(CoreEvaluator, StoreCommitsEachCandidateAndReplays) {
   // Resume with a larger budget: the first 6 come from the store, the rest are new.
   Fixture g;
   g.config.budget.candidates = 10;
-  Store store(d / "coex.db");
+  SqliteStore store(d / "coex.db");
   CoreEvaluator ev(g.config, g.problem, g.space, g.target, g.estimator, &store, store.load_all());
   const auto out = ev.evaluate(all_points());
   ASSERT_EQ(out.size(), 10u);
@@ -297,7 +297,7 @@ TEST(CoreEvaluator, StoreCommitsEachCandidateAndReplays) {
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i));
   // A different proposal at a replayed position means a different run.
   Fixture h;
-  Store store2(d / "coex.db");
+  SqliteStore store2(d / "coex.db");
   CoreEvaluator ev3(h.config, h.problem, h.space, h.target, h.estimator, &store2,
                     store2.load_all());
   EXPECT_THROW(ev3.evaluate({{3, 1}}), UserError);

@@ -264,6 +264,17 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
   RunPlugins plugins = create_plugins(c, registry, ctx);
   Problem problem = make_problem(c, plugins);
 
+  // A shared store is reached, and its run claimed, before anything is written here: an
+  // unreachable server, a refused login or a second leader leave no run directory behind.
+  std::unique_ptr<Store> store_ptr;
+  if (url.postgres()) {
+    store_ptr = open_store(url, Store::Access::kWrite, c.name);
+    // One leader per run: the second is refused before it reads or writes anything.
+    store_ptr->lock_leader();
+    if (store_ptr->meta("fingerprint") && !opt.resume)
+      throw UserError(store_ptr->where() + " already holds run '" + url.run +
+                      "'. Fix: pass --resume to continue it, or give another ?run=NAME");
+  }
   std::error_code ec;
   fs::create_directories(res.run_dir, ec);
   if (ec)
@@ -281,15 +292,8 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
     }
   } guard{file_sink};
 
-  const std::unique_ptr<Store> store_ptr = open_store(url, Store::Access::kWrite, c.name);
+  if (!store_ptr) store_ptr = open_store(url, Store::Access::kWrite, c.name);
   Store& store = *store_ptr;
-  if (store.shared()) {
-    // One leader per run: the second is refused before it reads or writes anything.
-    store.lock_leader();
-    if (store.meta("fingerprint") && !opt.resume)
-      throw UserError(store.where() + " already holds run '" + store.meta("name").value_or("") +
-                      "'. Fix: pass --resume to continue it, or give another ?run=NAME");
-  }
   if (url.file != res.run_dir / "coex.db")
     write_file_atomic(res.run_dir / "storage.url", url.shareable() + "\n");
   std::vector<CandidateRecord> replay;

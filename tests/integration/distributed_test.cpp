@@ -1,0 +1,347 @@
+// One co-exploration on a leader and workers through a real PostgreSQL server
+// (tests/support/postgres.hpp), checked against the single-process SQLite run of the same config
+// and seed: the same candidates in the same sequence with the same statuses, rewards and
+// accuracies (training is deterministic here: one LibTorch thread, seeds from the network), each
+// trained once and committed once, whatever dies in between.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "coex/core/store.hpp"
+#include "postgres.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace coex::test {
+namespace {
+
+namespace fs = std::filesystem;
+using core::CandidateRecord;
+
+/// quickstart with small trainings on one thread: `images` training images per candidate.
+std::string config_sets(int images, int candidates = 8) {
+  return "--set budget.candidates=" + std::to_string(candidates) +
+         " --set estimator.options.threads=1 --set estimator.options.train_size=" +
+         std::to_string(images) + " --set estimator.options.validation_size=500";
+}
+const std::string kConfig = std::string(COEX_TEST_SOURCE_DIR) + "/configs/quickstart.toml";
+
+/// A background coex process, stdout and stderr into `log`.
+pid_t spawn_coex(const std::string& args, const fs::path& log) {
+  std::vector<std::string> argv_s{"/bin/sh", "-c",
+                                  std::string("exec '") + COEX_TEST_BIN + "' " + args + " > '" +
+                                      log.string() + "' 2>&1"};
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  return pid;
+}
+
+/// Exit code of `pid` (128 + signal when killed), waiting at most `seconds`; -1 on timeout
+/// (the process is then killed).
+int wait_exit(pid_t pid, double seconds = 600) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+/// Waits until `pred` holds (at most `seconds`); false on timeout.
+template <class Pred>
+bool wait_until(Pred pred, double seconds = 300) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+class Distributed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pg_ = std::make_unique<PostgresServer>();
+    ::setenv("PGPASSWORD", pg_->password().c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("PGPASSWORD");
+    pg_.reset();
+  }
+
+  /// The single-process SQLite run of the same config (the reference).
+  std::vector<CandidateRecord> reference(const std::string& sets) {
+    const fs::path out = dir_.path() / "reference";
+    const auto r = run_coex("run '" + kConfig + "' --out '" + out.string() + "' " + sets);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return core::SqliteStore(out / "coex.db", core::Store::Access::kRead).load_all();
+  }
+
+  std::string count(const std::string& sql) const {
+    std::string s = pg_->query(sql);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+
+  /// The exactly-once check: run `run` in PostgreSQL equals `ref` candidate by candidate; every
+  /// trained candidate has exactly one finished queue entry, none is left queued or claimed.
+  void expect_equals_reference(const std::vector<CandidateRecord>& ref, const std::string& run) {
+    const auto store = core::open_store(core::StorageUrl::parse(pg_->url(run)),
+                                        core::Store::Access::kRead);
+    const auto got = store->load_all();  // throws on a gap in the sequence
+    ASSERT_EQ(got.size(), ref.size());
+    std::size_t trained = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      SCOPED_TRACE("candidate " + std::to_string(i));
+      EXPECT_EQ(got[i].seq, ref[i].seq);
+      EXPECT_EQ(got[i].key(), ref[i].key());
+      EXPECT_EQ(got[i].network_hash, ref[i].network_hash);
+      EXPECT_EQ(got[i].outcome.status, ref[i].outcome.status);
+      EXPECT_EQ(got[i].outcome.reason, ref[i].outcome.reason);
+      EXPECT_EQ(got[i].outcome.reward, ref[i].outcome.reward);
+      EXPECT_EQ(got[i].outcome.accuracy, ref[i].outcome.accuracy);
+      EXPECT_EQ(got[i].outcome.cached, ref[i].outcome.cached);
+      EXPECT_EQ(got[i].trained, ref[i].trained);
+      EXPECT_EQ(got[i].outcome.objectives, ref[i].outcome.objectives);
+      if (got[i].trained) ++trained;
+    }
+    EXPECT_GT(trained, 0u);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_candidates WHERE run = '" + run + "'"),
+              std::to_string(ref.size()));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = '" + run + "' AND state = 'done'"),
+              std::to_string(trained));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = '" + run + "' AND state <> 'done'"),
+              "0");
+    EXPECT_EQ(count("SELECT value FROM coex_meta WHERE run = '" + run + "' AND key = 'state'"),
+              "finished");
+  }
+
+  /// Workers named in the queue's results of `run`.
+  std::set<std::string> answered_by(const std::string& run) const {
+    std::set<std::string> who;
+    std::stringstream ss(pg_->query(
+        "SELECT result::json->>'worker' FROM coex_queue WHERE run = '" + run + "'"));
+    for (std::string line; std::getline(ss, line);) who.insert(line);
+    return who;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<PostgresServer> pg_;
+};
+
+std::string pid_suffix(pid_t pid) { return ":" + std::to_string(pid); }
+
+TEST_F(Distributed, LeaderAndTwoWorkersEqualTheSingleProcessRun) {
+  const std::string sets = config_sets(1000);
+  const auto ref = reference(sets);
+  // The password in the URL itself: accepted, never written anywhere or printed.
+  const std::string url = "postgresql://coex:" + pg_->password() + "@127.0.0.1:" +
+                          std::to_string(pg_->port()) + "/coex?run=two";
+  const pid_t w1 = spawn_coex("worker --storage '" + pg_->url("two") + "'", dir_.path() / "w1.log");
+  const pid_t w2 = spawn_coex("worker --storage '" + pg_->url("two") + "'", dir_.path() / "w2.log");
+  const fs::path out = dir_.path() / "leader";
+  const auto r = run_coex("run '" + kConfig + "' --out '" + out.string() + "' --storage '" + url +
+                          "' --no-local-worker " + sets);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(wait_exit(w1, 120), 0) << read_text(dir_.path() / "w1.log");
+  EXPECT_EQ(wait_exit(w2, 120), 0) << read_text(dir_.path() / "w2.log");
+  expect_equals_reference(ref, "two");
+  // --no-local-worker: only the two workers trained.
+  for (const auto& who : answered_by("two")) {
+    const bool w = who.ends_with(pid_suffix(w1)) || who.ends_with(pid_suffix(w2));
+    EXPECT_TRUE(w) << who;
+  }
+  // Nothing was evaluated twice.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'two' AND claims <> 1"), "0");
+  // The password is nowhere: not in the output, the run directory, or the store's meta.
+  EXPECT_EQ(r.output.find(pg_->password()), std::string::npos);
+  for (const auto& f : fs::recursive_directory_iterator(out)) {
+    if (f.is_regular_file()) {
+      EXPECT_EQ(read_text(f.path()).find(pg_->password()), std::string::npos) << f.path();
+    }
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM coex_meta WHERE value LIKE '%" + pg_->password() + "%'"),
+            "0");
+  // export and report read the run through the run directory's storage.url.
+  const auto e = run_coex("export '" + out.string() + "' --out '" + (out / "x").string() + "'");
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_EQ(read_text(out / "x" / "candidates.csv"),
+            read_text(out / "candidates.csv"));
+  const auto rep = run_coex("report '" + out.string() + "'");
+  EXPECT_EQ(rep.exit_code, 0) << rep.output;
+}
+
+TEST_F(Distributed, AWorkerKilledMidTrainingLosesOnlyItsCandidate) {
+  const std::string sets = config_sets(6000, 6);
+  const auto ref = reference(sets);
+  const fs::path out = dir_.path() / "leader";
+  const pid_t leader =
+      spawn_coex("run '" + kConfig + "' --out '" + out.string() + "' --storage '" +
+                     pg_->url("kw") + "' --no-local-worker " + sets,
+                 dir_.path() / "leader.log");
+  const pid_t a = spawn_coex("worker --lease-seconds 2 --storage '" + pg_->url("kw") + "'",
+                             dir_.path() / "a.log");
+  // Kill worker A while it holds a candidate (mid-training).
+  std::string victim;
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      victim = count("SELECT seq FROM coex_queue WHERE run = 'kw' AND state = 'claimed' AND "
+                     "worker LIKE '%" +
+                     pid_suffix(a) + "'");
+    } catch (const std::exception&) {
+      victim.clear();  // the tables may not exist yet
+    }
+    return !victim.empty();
+  })) << read_text(dir_.path() / "a.log");
+  ::kill(a, SIGKILL);
+  EXPECT_EQ(wait_exit(a), 128 + SIGKILL);
+  const pid_t b = spawn_coex("worker --lease-seconds 2 --storage '" + pg_->url("kw") + "'",
+                             dir_.path() / "b.log");
+  EXPECT_EQ(wait_exit(leader), 0) << read_text(dir_.path() / "leader.log");
+  EXPECT_EQ(wait_exit(b, 120), 0) << read_text(dir_.path() / "b.log");
+  expect_equals_reference(ref, "kw");
+  // The killed candidate was claimed again (by B) once its lease ran out; no other twice.
+  EXPECT_EQ(count("SELECT claims FROM coex_queue WHERE run = 'kw' AND seq = " + victim), "2");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'kw' AND claims > 1"), "1");
+}
+
+TEST_F(Distributed, AKilledLeaderResumes) {
+  const std::string sets = config_sets(3000, 8);
+  const auto ref = reference(sets);
+  const fs::path out = dir_.path() / "leader";
+  const std::string args = "run '" + kConfig + "' --out '" + out.string() + "' --storage '" +
+                           pg_->url("kl") + "' --lease-seconds 2 " + sets;
+  const pid_t leader = spawn_coex(args, dir_.path() / "leader.log");
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      return std::stoi(count("SELECT COUNT(*) FROM coex_candidates WHERE run = 'kl'")) >= 2;
+    } catch (const std::exception&) {
+      return false;
+    }
+  })) << read_text(dir_.path() / "leader.log");
+  ::kill(leader, SIGKILL);
+  EXPECT_EQ(wait_exit(leader), 128 + SIGKILL);
+  const auto kept = std::stoi(count("SELECT COUNT(*) FROM coex_candidates WHERE run = 'kl'"));
+  ASSERT_LT(kept, 8);
+  // Without --resume the run is refused; with it, it continues.
+  const auto again = run_coex(args);
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_NE(again.output.find("--resume"), std::string::npos) << again.output;
+  const auto resumed = run_coex(args + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_equals_reference(ref, "kl");
+}
+
+TEST_F(Distributed, AWorkerStartedBeforeItsLeaderWaitsForIt) {
+  const std::string sets = config_sets(1000);
+  const auto ref = reference(sets);
+  const pid_t w = spawn_coex("worker --storage '" + pg_->url("early") + "'",
+                             dir_.path() / "w.log");
+  ASSERT_TRUE(wait_until([&] {
+    return read_text(dir_.path() / "w.log").find("waiting for run 'early'") != std::string::npos;
+  }));
+  const auto r = run_coex("run '" + kConfig + "' --out '" + (dir_.path() / "l").string() +
+                          "' --storage '" + pg_->url("early") + "' --no-local-worker " + sets);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(wait_exit(w, 120), 0) << read_text(dir_.path() / "w.log");
+  expect_equals_reference(ref, "early");
+  const auto who = answered_by("early");
+  ASSERT_EQ(who.size(), 1u);
+  EXPECT_TRUE(who.begin()->ends_with(pid_suffix(w))) << *who.begin();
+}
+
+TEST_F(Distributed, ASecondLeaderOnTheSameRunIsRefused) {
+  const std::string sets = config_sets(1000);
+  const auto ref = reference(sets);
+  const std::string run_args = "run '" + kConfig + "' --storage '" + pg_->url("dup") +
+                               "' --no-local-worker " + sets + " --out ";
+  const pid_t first = spawn_coex(run_args + "'" + (dir_.path() / "first").string() + "'",
+                                 dir_.path() / "first.log");
+  // It waits for workers once its first candidates are queued.
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      return std::stoi(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'dup'")) > 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  })) << read_text(dir_.path() / "first.log");
+  for (const std::string& flag : {std::string(), std::string(" --resume")}) {
+    const auto second = run_coex(run_args + "'" + (dir_.path() / "second").string() + "'" + flag);
+    EXPECT_EQ(second.exit_code, 2) << second.output;
+    EXPECT_NE(second.output.find("is led by another coex run"), std::string::npos)
+        << second.output;
+    EXPECT_FALSE(fs::exists(dir_.path() / "second"));
+  }
+  const pid_t w = spawn_coex("worker --storage '" + pg_->url("dup") + "'", dir_.path() / "w.log");
+  EXPECT_EQ(wait_exit(first), 0) << read_text(dir_.path() / "first.log");
+  EXPECT_EQ(wait_exit(w, 120), 0) << read_text(dir_.path() / "w.log");
+  expect_equals_reference(ref, "dup");
+}
+
+TEST_F(Distributed, BadConnectionsExitTwoWithTheFixAndNoPassword) {
+  const std::string sets = config_sets(1000, 2);
+  const std::string port = std::to_string(pg_->port());
+  struct Case {
+    std::string name, url, env, expect;
+  };
+  int closed_port = 0;
+  {
+    // A loopback port nobody listens on.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    closed_port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  const std::vector<Case> cases{
+      {"wrong password in the URL",
+       "postgresql://coex:NotThePassword123@127.0.0.1:" + port + "/coex?run=bad", "",
+       "refused the login"},
+      {"wrong password in PGPASSWORD", pg_->url("bad"), "PGPASSWORD=AlsoWrong456 ",
+       "refused the login"},
+      {"unreachable server",
+       "postgresql://coex@127.0.0.1:" + std::to_string(closed_port) + "/coex?run=bad", "",
+       "cannot reach PostgreSQL"},
+      {"missing database", pg_->url("bad", "nodb"), "", "does not exist"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path out = dir_.path() / "bad";
+    for (const std::string& cmd :
+         {"run '" + kConfig + "' --out '" + out.string() + "' --storage '" + c.url + "' " + sets,
+          "worker --storage '" + c.url + "'"}) {
+      const auto r = run_command(c.env + "'" + COEX_TEST_BIN + "' " + cmd);
+      EXPECT_EQ(r.exit_code, 2) << r.output;
+      EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("Fix:"), std::string::npos) << r.output;
+      EXPECT_EQ(r.output.find("NotThePassword123"), std::string::npos) << r.output;
+      EXPECT_EQ(r.output.find("AlsoWrong456"), std::string::npos) << r.output;
+      EXPECT_EQ(r.output.find(pg_->password()), std::string::npos) << r.output;
+      EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+      EXPECT_FALSE(fs::exists(out));
+    }
+  }
+  // Nothing of run 'bad' reached the server.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'coex_meta'"), "0");
+}
+
+}  // namespace
+}  // namespace coex::test

@@ -87,6 +87,15 @@ int compare(const CompareArgs& a) {
   const fs::path out =
       a.out.empty() ? fs::path(base.output_dir.string() + "-compare") : fs::path(a.out);
   const fs::path exe = self_exe();
+  std::optional<StorageUrl> storage;
+  if (!a.storage.empty()) {
+    storage = StorageUrl::parse(a.storage);
+    if (!storage->postgres())
+      throw UserError(
+          "--storage: coex compare keeps each run's SQLite store in its folder; give "
+          "a postgresql:// URL to keep them in a database, or leave --storage out");
+    if (storage->run.empty()) storage->run = base.name;
+  }
 
   std::vector<Job> jobs;
   for (const auto& c : a.controllers)
@@ -100,6 +109,11 @@ int compare(const CompareArgs& a) {
       if (a.jobs > 1) j.argv.insert(j.argv.end(), {"--workers", "1"});
       for (const auto& p : a.plugin_paths) j.argv.insert(j.argv.begin() + 1, {"--plugin-path", p});
       if (a.allow_unsafe_plugins) j.argv.insert(j.argv.begin() + 1, "--allow-unsafe-plugins");
+      if (storage) {
+        StorageUrl u = *storage;
+        u.run += "-" + c + "-seed-" + std::to_string(j.seed);
+        j.argv.insert(j.argv.end(), {"--storage", u.shareable()});
+      }
       for (const auto& s2 : a.sets) j.argv.insert(j.argv.end(), {"--set", s2});
       j.argv.insert(j.argv.end(), {"--set", "seed=" + std::to_string(j.seed)});
       if (c != base.controller.plugin)
@@ -201,6 +215,10 @@ Command add_compare(CLI::App& app, const GlobalOptions& global) {
   cmp->add_option("--target", a->target,
                   "Reward for 'evaluations to target' (default: median final best reward)");
   cmp->add_option("--set", a->compare.sets, "Override a config key in every run: key.path=value");
+  cmp->add_option("--storage", a->compare.storage,
+                  "Keep every run in this PostgreSQL database (postgresql://USER@HOST:PORT/"
+                  "DATABASE?run=NAME; runs NAME-CONTROLLER-seed-S; password from PGPASSWORD or "
+                  "~/.pgpass)");
   return {cmp, [a, &global] {
             std::stringstream ss(a->controllers);
             for (std::string c; std::getline(ss, c, ',');)

@@ -20,6 +20,9 @@ struct CompareArgs {
   std::optional<double> target;           ///< reward for "evaluations to target"
   std::vector<std::string> plugin_paths;  ///< passed on to every run
   bool allow_unsafe_plugins = false;      ///< passed on to every run
+  /// --storage: a PostgreSQL store for every run, each as run NAME-CONTROLLER-seed-S (NAME from
+  /// the URL's ?run=, default the config's name); empty: SQLite in each run's folder.
+  std::string storage;
 };
 
 /// Runs (or resumes) the missing runs, then prints the comparison and writes compare.csv,

@@ -33,10 +33,19 @@ std::string real_text(double v) {
 double text_real(const char* s) { return std::strtod(s, nullptr); }
 
 /// libpq's message on one line.
-std::string one_line(std::string m) {
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  for (auto p = m.find('\n'); p != std::string::npos; p = m.find('\n', p)) m.replace(p, 1, "; ");
-  return m;
+std::string one_line(const std::string& m) {
+  std::string out;
+  bool space = false;
+  for (char ch : m) {
+    if (ch == '\n' || ch == '\t' || ch == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += ch;
+  }
+  return out;
 }
 
 struct Result {

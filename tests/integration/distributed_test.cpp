@@ -35,9 +35,9 @@ const std::string kConfig = std::string(COEX_TEST_SOURCE_DIR) + "/configs/quicks
 
 /// A background coex process, stdout and stderr into `log`.
 pid_t spawn_coex(const std::string& args, const fs::path& log) {
-  std::vector<std::string> argv_s{"/bin/sh", "-c",
-                                  std::string("exec '") + COEX_TEST_BIN + "' " + args + " > '" +
-                                      log.string() + "' 2>&1"};
+  std::vector<std::string> argv_s{
+      "/bin/sh", "-c",
+      std::string("exec '") + COEX_TEST_BIN + "' " + args + " > '" + log.string() + "' 2>&1"};
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -100,8 +100,8 @@ class Distributed : public ::testing::Test {
   /// The exactly-once check: run `run` in PostgreSQL equals `ref` candidate by candidate; every
   /// trained candidate has exactly one finished queue entry, none is left queued or claimed.
   void expect_equals_reference(const std::vector<CandidateRecord>& ref, const std::string& run) {
-    const auto store = core::open_store(core::StorageUrl::parse(pg_->url(run)),
-                                        core::Store::Access::kRead);
+    const auto store =
+        core::open_store(core::StorageUrl::parse(pg_->url(run)), core::Store::Access::kRead);
     const auto got = store->load_all();  // throws on a gap in the sequence
     ASSERT_EQ(got.size(), ref.size());
     std::size_t trained = 0;
@@ -124,8 +124,9 @@ class Distributed : public ::testing::Test {
               std::to_string(ref.size()));
     EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = '" + run + "' AND state = 'done'"),
               std::to_string(trained));
-    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = '" + run + "' AND state <> 'done'"),
-              "0");
+    EXPECT_EQ(
+        count("SELECT COUNT(*) FROM coex_queue WHERE run = '" + run + "' AND state <> 'done'"),
+        "0");
     EXPECT_EQ(count("SELECT value FROM coex_meta WHERE run = '" + run + "' AND key = 'state'"),
               "finished");
   }
@@ -133,8 +134,8 @@ class Distributed : public ::testing::Test {
   /// Workers named in the queue's results of `run`.
   std::set<std::string> answered_by(const std::string& run) const {
     std::set<std::string> who;
-    std::stringstream ss(pg_->query(
-        "SELECT result::json->>'worker' FROM coex_queue WHERE run = '" + run + "'"));
+    std::stringstream ss(
+        pg_->query("SELECT result::json->>'worker' FROM coex_queue WHERE run = '" + run + "'"));
     for (std::string line; std::getline(ss, line);) who.insert(line);
     return who;
   }
@@ -149,8 +150,8 @@ TEST_F(Distributed, LeaderAndTwoWorkersEqualTheSingleProcessRun) {
   const std::string sets = config_sets(1000);
   const auto ref = reference(sets);
   // The password in the URL itself: accepted, never written anywhere or printed.
-  const std::string url = "postgresql://coex:" + pg_->password() + "@127.0.0.1:" +
-                          std::to_string(pg_->port()) + "/coex?run=two";
+  const std::string url = "postgresql://coex:" + pg_->password() +
+                          "@127.0.0.1:" + std::to_string(pg_->port()) + "/coex?run=two";
   const pid_t w1 = spawn_coex("worker --storage '" + pg_->url("two") + "'", dir_.path() / "w1.log");
   const pid_t w2 = spawn_coex("worker --storage '" + pg_->url("two") + "'", dir_.path() / "w2.log");
   const fs::path out = dir_.path() / "leader";
@@ -179,8 +180,7 @@ TEST_F(Distributed, LeaderAndTwoWorkersEqualTheSingleProcessRun) {
   // export and report read the run through the run directory's storage.url.
   const auto e = run_coex("export '" + out.string() + "' --out '" + (out / "x").string() + "'");
   ASSERT_EQ(e.exit_code, 0) << e.output;
-  EXPECT_EQ(read_text(out / "x" / "candidates.csv"),
-            read_text(out / "candidates.csv"));
+  EXPECT_EQ(read_text(out / "x" / "candidates.csv"), read_text(out / "candidates.csv"));
   const auto rep = run_coex("report '" + out.string() + "'");
   EXPECT_EQ(rep.exit_code, 0) << rep.output;
 }
@@ -189,19 +189,19 @@ TEST_F(Distributed, AWorkerKilledMidTrainingLosesOnlyItsCandidate) {
   const std::string sets = config_sets(6000, 6);
   const auto ref = reference(sets);
   const fs::path out = dir_.path() / "leader";
-  const pid_t leader =
-      spawn_coex("run '" + kConfig + "' --out '" + out.string() + "' --storage '" +
-                     pg_->url("kw") + "' --no-local-worker " + sets,
-                 dir_.path() / "leader.log");
+  const pid_t leader = spawn_coex("run '" + kConfig + "' --out '" + out.string() + "' --storage '" +
+                                      pg_->url("kw") + "' --no-local-worker " + sets,
+                                  dir_.path() / "leader.log");
   const pid_t a = spawn_coex("worker --lease-seconds 2 --storage '" + pg_->url("kw") + "'",
                              dir_.path() / "a.log");
   // Kill worker A while it holds a candidate (mid-training).
   std::string victim;
   ASSERT_TRUE(wait_until([&] {
     try {
-      victim = count("SELECT seq FROM coex_queue WHERE run = 'kw' AND state = 'claimed' AND "
-                     "worker LIKE '%" +
-                     pid_suffix(a) + "'");
+      victim = count(
+          "SELECT seq FROM coex_queue WHERE run = 'kw' AND state = 'claimed' AND "
+          "worker LIKE '%" +
+          pid_suffix(a) + "'");
     } catch (const std::exception&) {
       victim.clear();  // the tables may not exist yet
     }
@@ -249,8 +249,7 @@ TEST_F(Distributed, AKilledLeaderResumes) {
 TEST_F(Distributed, AWorkerStartedBeforeItsLeaderWaitsForIt) {
   const std::string sets = config_sets(1000);
   const auto ref = reference(sets);
-  const pid_t w = spawn_coex("worker --storage '" + pg_->url("early") + "'",
-                             dir_.path() / "w.log");
+  const pid_t w = spawn_coex("worker --storage '" + pg_->url("early") + "'", dir_.path() / "w.log");
   ASSERT_TRUE(wait_until([&] {
     return read_text(dir_.path() / "w.log").find("waiting for run 'early'") != std::string::npos;
   }));
@@ -282,14 +281,33 @@ TEST_F(Distributed, ASecondLeaderOnTheSameRunIsRefused) {
   for (const std::string& flag : {std::string(), std::string(" --resume")}) {
     const auto second = run_coex(run_args + "'" + (dir_.path() / "second").string() + "'" + flag);
     EXPECT_EQ(second.exit_code, 2) << second.output;
-    EXPECT_NE(second.output.find("is led by another coex run"), std::string::npos)
-        << second.output;
+    EXPECT_NE(second.output.find("is led by another coex run"), std::string::npos) << second.output;
     EXPECT_FALSE(fs::exists(dir_.path() / "second"));
   }
   const pid_t w = spawn_coex("worker --storage '" + pg_->url("dup") + "'", dir_.path() / "w.log");
   EXPECT_EQ(wait_exit(first), 0) << read_text(dir_.path() / "first.log");
   EXPECT_EQ(wait_exit(w, 120), 0) << read_text(dir_.path() / "w.log");
   expect_equals_reference(ref, "dup");
+}
+
+TEST_F(Distributed, CompareKeepsEveryRunInTheDatabase) {
+  const fs::path out = dir_.path() / "cmp";
+  const auto r =
+      run_coex("compare '" + kConfig + "' --controllers rl,random --seeds 2 --out '" +
+               out.string() + "' --storage '" + pg_->url("cmp") + "' " + config_sets(500, 4));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out / "compare.json"));
+  for (const std::string run :
+       {"cmp-rl-seed-0", "cmp-rl-seed-1", "cmp-random-seed-0", "cmp-random-seed-1"}) {
+    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_candidates WHERE run = '" + run + "'"), "4") << run;
+    EXPECT_FALSE(fs::exists(out / run.substr(4, run.find("-seed") - 4) / "seed-0" / "coex.db"));
+  }
+  // The comparison's numbers come from the database: the same as a SQLite comparison.
+  const fs::path local = dir_.path() / "cmp-local";
+  const auto l = run_coex("compare '" + kConfig + "' --controllers rl,random --seeds 2 --out '" +
+                          local.string() + "' " + config_sets(500, 4));
+  ASSERT_EQ(l.exit_code, 0) << l.output;
+  EXPECT_EQ(read_text(out / "compare.csv"), read_text(local / "compare.csv"));
 }
 
 TEST_F(Distributed, BadConnectionsExitTwoWithTheFixAndNoPassword) {

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <glob.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <glob.h>
 #include <stdexcept>
 #include <string>
 

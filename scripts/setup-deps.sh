@@ -12,6 +12,7 @@ PKGS=(
   dataset-fashion-mnist
   libjs-chart.js chromium fonts-dejavu-core libstb-dev
   python3-onnx
+  libpq-dev postgresql
 )
 # Node.js and npm run the independent checks of coex deploy (tools/deploy/check): Debian's,
 # unless the machine already has a node.
@@ -23,6 +24,12 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  # PostgreSQL's server binaries are for the tests, which start their own temporary cluster on
+  # a free loopback port and stop it (tests/support/postgres.hpp): no default cluster is made.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -32,7 +32,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # --force-confold keeps the createcluster.conf written above.
+  $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+    -o Dpkg::Options::=--force-confold "${missing[@]}"
 fi
 # torch must not use the pthread OpenBLAS (it fights torch's own thread pool).
 if [ -x /usr/bin/update-alternatives ]; then

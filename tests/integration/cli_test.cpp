@@ -433,7 +433,7 @@ TEST(CliBadInput, TableOfCasesEachOneMessageExitTwoNothingWritten) {
       {"show unknown plugin", [](const fs::path&) { return std::string("plugins show nosuch"); },
        "unknown plugin 'nosuch'. Known:"},
       {"export of no run", [](const fs::path& d) { return "export " + (d / "out").string(); },
-       "is not a coex run directory (no coex.db). Fix:"},
+       "is not a coex run directory (no coex.db, no storage.url). Fix:"},
       {"validate unknown option",
        [](const fs::path& d) {
          write_text(d / "c.toml",
@@ -757,7 +757,7 @@ TEST(CliBadInput, DamagedStoreIsOneClearErrorAndIsLeftAlone) {
       EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.output;
       EXPECT_NE(r.output.find(out + "/coex.db is damaged: " + message), std::string::npos)
           << r.output;
-      EXPECT_NE(r.output.find("Fix: restore the run directory from a backup"), std::string::npos);
+      EXPECT_NE(r.output.find("Fix: restore the run from a backup"), std::string::npos);
     }
     EXPECT_EQ(read_text(fs::path(out) / "coex.db"), before) << "the store was written";
   };

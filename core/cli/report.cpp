@@ -5,6 +5,9 @@
 #include "coex/core/config.hpp"
 #include "coex/core/explorer.hpp"
 #include "coex/core/report.hpp"
+#include "coex/core/store.hpp"
+#include "coex/error.hpp"
+#include "coex/io.hpp"
 #include "command.hpp"
 
 namespace coex::cli {
@@ -38,19 +41,37 @@ std::shared_ptr<HardwareTarget> run_target(const fs::path& dir, const GlobalOpti
 }  // namespace
 
 Command add_report(CLI::App& app, const GlobalOptions& global) {
-  auto a = std::make_shared<std::pair<std::string, std::string>>();
+  struct Args {
+    std::string dir, out, storage;
+  };
+  auto a = std::make_shared<Args>();
   auto* rep = app.add_subcommand(
       "report",
       "Write the self-contained HTML report of a run or a comparison (a run in progress: what it "
       "has committed so far)");
-  rep->add_option("DIR", a->first, "Run directory (coex run --out) or comparison (coex compare)")
-      ->required();
-  rep->add_option("--out", a->second, "HTML file to write (default: DIR/report.html)");
+  rep->add_option("DIR", a->dir, "Run directory (coex run --out) or comparison (coex compare)");
+  rep->add_option("--out", a->out, "HTML file to write (default: DIR/report.html)");
+  rep->add_option("--storage", a->storage,
+                  "Read the run from this store instead of a directory (postgresql://USER@HOST:"
+                  "PORT/DATABASE?run=NAME); needs --out");
   return {rep, [a, &global] {
-            const fs::path dir = a->first;
+            if (!a->storage.empty()) {
+              if (a->out.empty())
+                throw UserError("coex report --storage needs --out FILE (where to write)");
+              const auto url = StorageUrl::parse(a->storage);
+              const auto store = open_store(url, Store::Access::kRead);
+              write_file_atomic(a->out, run_report_html(*store, url.run, nullptr));
+              std::printf("%s\n", a->out.c_str());
+              return 0;
+            }
+            if (a->dir.empty())
+              throw UserError(
+                  "coex report: give a run or comparison directory, or --storage URL "
+                  "--out FILE");
+            const fs::path dir = a->dir;
             std::shared_ptr<HardwareTarget> target;
             if (report_kind(dir) == ReportKind::kRun) target = run_target(dir, global);
-            const fs::path out = write_report(dir, a->second, target.get());
+            const fs::path out = write_report(dir, a->out, target.get());
             std::printf("%s\n", out.c_str());
             return 0;
           }};

@@ -108,9 +108,12 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
 }
 
 std::vector<fs::path> export_run(const fs::path& run_dir, const fs::path& out_dir) {
-  const auto records = open_run_store(run_dir)->load_all();
+  return export_store(*open_run_store(run_dir), out_dir.empty() ? run_dir : out_dir);
+}
+
+std::vector<fs::path> export_store(const Store& store, const fs::path& dir) {
+  const auto records = store.load_all();
   const auto pareto = pareto_of(records);
-  const fs::path dir = out_dir.empty() ? run_dir : out_dir;
   fs::create_directories(dir);
   std::vector<fs::path> out{dir / "candidates.csv", dir / "candidates.json"};
   write_file_atomic(out[0], to_csv(records, pareto));

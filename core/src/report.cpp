@@ -116,9 +116,7 @@ std::string reason_class(const std::string& reason) {
   return s;
 }
 
-json run_data(const fs::path& run_dir, const HardwareTarget* target) {
-  const std::unique_ptr<Store> store_ptr = open_run_store(run_dir);
-  const Store& store = *store_ptr;
+json run_data(const Store& store, const std::string& fallback_name, const HardwareTarget* target) {
   const std::vector<CandidateRecord> records = store.load_all();
   const std::vector<std::size_t> pareto = pareto_of(records);
   json ctx = json::object();
@@ -129,7 +127,7 @@ json run_data(const fs::path& run_dir, const HardwareTarget* target) {
       ctx = json::object();
     }
   }
-  if (!ctx.contains("name")) ctx["name"] = store.meta("name").value_or(run_dir.filename().string());
+  if (!ctx.contains("name")) ctx["name"] = store.meta("name").value_or(fallback_name);
   if (!ctx.contains("seed")) ctx["seed"] = store.meta("seed").value_or("?");
 
   Strings strings;
@@ -365,7 +363,12 @@ ReportKind report_kind(const fs::path& dir) {
 }
 
 std::string run_report_html(const fs::path& run_dir, const HardwareTarget* target) {
-  const json data = run_data(run_dir, target);
+  return run_report_html(*open_run_store(run_dir), run_dir.filename().string(), target);
+}
+
+std::string run_report_html(const Store& store, const std::string& fallback_name,
+                            const HardwareTarget* target) {
+  const json data = run_data(store, fallback_name, target);
   return page("coex run " + data["context"].value("name", std::string("?")), data);
 }
 

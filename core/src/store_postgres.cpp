@@ -87,11 +87,19 @@ class PostgresStore final : public Store {
     } else if (access == Access::kRead) {
       Result r(exec_raw("SELECT to_regclass('coex_meta') IS NOT NULL", {}));
       const bool tables = r.rows() == 1 && r.boolean(0, 0);
-      if (!tables || !meta("fingerprint"))
+      if (!tables || !meta("fingerprint")) {
+        std::string known;
+        if (tables) {
+          Result runs(exec(
+              "SELECT run FROM coex_meta WHERE key = 'fingerprint' ORDER BY run LIMIT 20", {}));
+          for (int k = 0; k < runs.rows(); ++k)
+            known += (known.empty() ? "" : ", ") + runs.text(k, 0);
+        }
         throw UserError("no coex run '" + run_ + "' in " + url_.display +
-                        ". Fix: check ?run=NAME (the runs there are listed by `coex report "
-                        "--storage URL` without a run), or start it with `coex run CONFIG "
+                        (known.empty() ? " (it holds no coex run)" : " (its runs: " + known + ")") +
+                        ". Fix: correct ?run=NAME, or start the run with `coex run CONFIG "
                         "--storage URL`");
+      }
     }
   }
   ~PostgresStore() override { PQfinish(conn_); }

@@ -183,6 +183,23 @@ TEST_F(Distributed, LeaderAndTwoWorkersEqualTheSingleProcessRun) {
   EXPECT_EQ(read_text(out / "x" / "candidates.csv"), read_text(out / "candidates.csv"));
   const auto rep = run_coex("report '" + out.string() + "'");
   EXPECT_EQ(rep.exit_code, 0) << rep.output;
+  // ... and straight from the database, without the leader's folder.
+  const fs::path direct = dir_.path() / "direct";
+  const auto e2 =
+      run_coex("export --storage '" + pg_->url("two") + "' --out '" + direct.string() + "'");
+  ASSERT_EQ(e2.exit_code, 0) << e2.output;
+  EXPECT_EQ(read_text(direct / "candidates.csv"), read_text(out / "candidates.csv"));
+  const auto rep2 = run_coex("report --storage '" + pg_->url("two") + "' --out '" +
+                             (direct / "r.html").string() + "'");
+  ASSERT_EQ(rep2.exit_code, 0) << rep2.output;
+  EXPECT_NE(read_text(direct / "r.html").find("<html"), std::string::npos);
+  // A run the database does not hold: exit 2, naming the runs it holds.
+  const auto none = run_coex("export --storage '" + pg_->url("nope") + "' --out '" +
+                             (dir_.path() / "none").string() + "'");
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("no coex run 'nope'"), std::string::npos) << none.output;
+  EXPECT_NE(none.output.find("its runs: two"), std::string::npos) << none.output;
+  EXPECT_FALSE(fs::exists(dir_.path() / "none"));
 }
 
 TEST_F(Distributed, AWorkerKilledMidTrainingLosesOnlyItsCandidate) {

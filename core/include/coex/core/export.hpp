@@ -11,6 +11,8 @@
 
 namespace coex::core {
 
+class Store;
+
 /// CSV text: seq, status, reason, accuracy, reward, pareto, network_hash, description,
 /// hardware_summary, fast_s, slow_s, cached, then one column per metric seen in any record.
 std::string to_csv(const std::vector<CandidateRecord>& records,
@@ -23,5 +25,8 @@ std::string to_json_text(const std::vector<CandidateRecord>& records,
 /// `out_dir` if not empty). Returns the paths written. Throws UserError if there is no store.
 std::vector<std::filesystem::path> export_run(const std::filesystem::path& run_dir,
                                               const std::filesystem::path& out_dir = {});
+/// The same from `store` (e.g. a PostgreSQL run, `coex export --storage URL`) into `dir`.
+std::vector<std::filesystem::path> export_store(const Store& store,
+                                                const std::filesystem::path& dir);
 
 }  // namespace coex::core

@@ -16,6 +16,8 @@
 
 namespace coex::core {
 
+class Store;
+
 /// What a run report shows that the candidates do not hold: name, seed, plugins with versions,
 /// hardware metrics (units, directions), objectives, specs, budget, hardware mode. `coex run`
 /// stores it in the run's store (meta key "report_context") when it starts or resumes.
@@ -41,6 +43,10 @@ ReportKind report_kind(const std::filesystem::path& dir);
 /// coex::UserError if `run_dir` holds no readable store.
 std::string run_report_html(const std::filesystem::path& run_dir,
                             const HardwareTarget* target = nullptr);
+/// The same for a run read from `store` (e.g. a PostgreSQL run without its leader's folder);
+/// `fallback_name` titles it when the store has no name.
+std::string run_report_html(const Store& store, const std::string& fallback_name,
+                            const HardwareTarget* target);
 /// The HTML report of the comparison in `dir` (its compare.json). Throws coex::UserError.
 std::string comparison_report_html(const std::filesystem::path& dir);
 

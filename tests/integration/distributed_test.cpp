@@ -307,6 +307,58 @@ TEST_F(Distributed, ASecondLeaderOnTheSameRunIsRefused) {
   expect_equals_reference(ref, "dup");
 }
 
+TEST_F(Distributed, AWorkerWithoutTheRunsPluginsTakesNothing) {
+  const std::string sets = config_sets(1000);
+  const auto ref = reference(sets);
+  const pid_t leader =
+      spawn_coex("run '" + kConfig + "' --out '" + (dir_.path() / "l").string() + "' --storage '" +
+                     pg_->url("plug") + "' --no-local-worker " + sets,
+                 dir_.path() / "l.log");
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      return std::stoi(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'plug'")) > 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  })) << read_text(dir_.path() / "l.log");
+  const std::string meta = "UPDATE coex_meta SET value = ";
+  const std::string versions =
+      count("SELECT value FROM coex_meta WHERE run = 'plug' AND key = 'plugin_versions'");
+  struct Case {
+    std::string name, tamper, undo, expect;
+  };
+  const std::vector<Case> cases{
+      {"a plugin this host does not have",
+       meta + "replace(value, 'plugin = ''trained''', 'plugin = ''trained_v2''') WHERE run = "
+              "'plug' AND key = 'config'",
+       meta + "replace(value, 'plugin = ''trained_v2''', 'plugin = ''trained''') WHERE run = "
+              "'plug' AND key = 'config'",
+       "trained_v2"},
+      {"another version on the leader",
+       meta + "replace(value, '\"trained\":\"0.1.0\"', '\"trained\":\"9.9.9\"') WHERE run = "
+              "'plug' AND key = 'plugin_versions'",
+       meta + "replace(value, '\"trained\":\"9.9.9\"', '\"trained\":\"0.1.0\"') WHERE run = "
+              "'plug' AND key = 'plugin_versions'",
+       "but 9.9.9 on the run's leader"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    pg_->query(c.tamper);
+    const auto w = run_coex("worker --storage '" + pg_->url("plug") + "'");
+    EXPECT_EQ(w.exit_code, 2) << w.output;
+    EXPECT_NE(w.output.find(c.expect), std::string::npos) << w.output;
+    EXPECT_NE(w.output.find("Fix: install the run's plugins here"), std::string::npos) << w.output;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'plug' AND claims > 0"), "0");
+    pg_->query(c.undo);
+  }
+  EXPECT_EQ(count("SELECT value FROM coex_meta WHERE run = 'plug' AND key = 'plugin_versions'"),
+            versions);
+  const pid_t w = spawn_coex("worker --storage '" + pg_->url("plug") + "'", dir_.path() / "w.log");
+  EXPECT_EQ(wait_exit(leader), 0) << read_text(dir_.path() / "l.log");
+  EXPECT_EQ(wait_exit(w, 120), 0) << read_text(dir_.path() / "w.log");
+  expect_equals_reference(ref, "plug");
+}
+
 TEST_F(Distributed, CompareKeepsEveryRunInTheDatabase) {
   const fs::path out = dir_.path() / "cmp";
   const auto r =

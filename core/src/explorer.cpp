@@ -353,8 +353,10 @@ RunResult run(const RunConfig& c, const RunOptions& opt) {
                           std::move(replay), listener);
   // A shared store queues the slow level for workers; a training-free estimator is cheaper to
   // run here than to queue.
-  if (store.shared() && !plugins.estimator->training_free())
+  if (store.shared() && !plugins.estimator->training_free()) {
     evaluator.set_queue(opt.local_worker, opt.lease_seconds, worker_id());
+    release_dead_local_claims(store);  // e.g. this run's previous leader, killed
+  }
   evaluator.set_workers(
       parallel_workers(opt.workers, plugins.concurrent, plugins.estimator->training_free(), c));
   res.workers = evaluator.workers();

@@ -1,6 +1,10 @@
 #include "coex/core/slow_queue.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +24,24 @@ std::string worker_id() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
   return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+std::size_t release_dead_local_claims(Store& store) {
+  const std::string me = worker_id();
+  const std::string host = me.substr(0, me.rfind(':') + 1);
+  std::size_t n = 0;
+  for (const auto& w : store.claimers()) {
+    if (w.rfind(host, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(w.c_str() + host.size(), &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;  // alive (or not ours to know)
+    logger()->warn("{} holds claims but is gone: its candidates are queued again", w);
+    store.release_all(w);
+    ++n;
+  }
+  return n;
 }
 
 SlowResult run_estimator(AccuracyEstimator& estimator, const Network& net,
@@ -204,6 +226,7 @@ std::uint64_t run_worker(const WorkerOptions& o) {
   std::vector<SlowLevelPlugins> plugins;
   for (unsigned t = 0; t < threads; ++t) plugins.push_back(load_plugins(c, *store, o, work_dir));
   const std::string me = worker_id();
+  release_dead_local_claims(*store);
   std::fprintf(stderr, "coex worker %s: serving run '%s' in %s with %u thread(s)\n", me.c_str(),
                run.c_str(), store->where().c_str(), threads);
 
@@ -226,7 +249,9 @@ std::uint64_t run_worker(const WorkerOptions& o) {
           pause = std::chrono::milliseconds(1);
           continue;
         }
-        if (s.meta("state").value_or("") == "finished" && s.queue_counts().queued == 0) return;
+        // A finished run needs nothing more (a time budget may leave candidates queued that
+        // the leader will never commit).
+        if (s.meta("state").value_or("") == "finished") return;
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(200));
       }

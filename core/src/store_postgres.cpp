@@ -276,6 +276,22 @@ class PostgresStore final : public Store {
         {run_, std::to_string(j.seq), std::to_string(j.token)});
   }
 
+  std::vector<std::string> claimers() const override {
+    Result r(
+        exec("SELECT DISTINCT worker FROM coex_queue WHERE run = $1 AND state = 'claimed' AND "
+             "lease_until >= clock_timestamp()",
+             {run_}));
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+    return out;
+  }
+
+  void release_all(const std::string& worker) override {
+    run("UPDATE coex_queue SET state = 'queued', worker = NULL, lease_until = NULL "
+        "WHERE run = $1 AND worker = $2 AND state = 'claimed'",
+        {run_, worker});
+  }
+
   std::optional<SlowResult> result(std::int64_t seq, const std::string& network_hash) override {
     Result r(
         exec("SELECT result FROM coex_queue WHERE run = $1 AND seq = $2 AND network_hash = $3 AND "

@@ -216,6 +216,8 @@ bool Store::complete(const SlowJob&, const SlowResult&) { not_shared(*this); }
 void Store::release(const SlowJob&) { not_shared(*this); }
 std::optional<SlowResult> Store::result(std::int64_t, const std::string&) { not_shared(*this); }
 Store::QueueCounts Store::queue_counts() const { return {}; }
+std::vector<std::string> Store::claimers() const { return {}; }
+void Store::release_all(const std::string&) { not_shared(*this); }
 std::unique_ptr<Store> Store::reconnect() const { not_shared(*this); }
 
 std::unique_ptr<Store> open_run_store(const std::filesystem::path& run_dir, Store::Access access) {

@@ -22,6 +22,11 @@ namespace coex::core {
 /// "host:pid", naming a worker in the queue and in messages.
 std::string worker_id();
 
+/// Gives back at once the claims of processes of this host that no longer exist (a killed
+/// worker or leader restarted here), instead of waiting for their leases to run out. Returns how
+/// many claimers were released. Claims of other hosts wait for their leases.
+std::size_t release_dead_local_claims(Store& store);
+
 /// The one place the slow level calls an estimator (the core evaluator, workers): the estimate,
 /// or `failed` with the estimator's message when it throws. coex::UserError (bad input such as
 /// a missing dataset) is not a result: it propagates.

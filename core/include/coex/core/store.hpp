@@ -117,6 +117,10 @@ class Store {
   virtual bool complete(const SlowJob& job, const SlowResult& result);
   /// Gives `job` back to the queue (a worker that cannot evaluate it).
   virtual void release(const SlowJob& job);
+  /// Workers ("host:pid") holding claims on this run now (leases not run out).
+  virtual std::vector<std::string> claimers() const;
+  /// Gives every claim of `worker` back to the queue (a worker known to be dead).
+  virtual void release_all(const std::string& worker);
   /// The result found for candidate `seq` of network `network_hash`, if a worker recorded one.
   virtual std::optional<SlowResult> result(std::int64_t seq, const std::string& network_hash);
   /// Jobs of this run by state: queued (incl. leases run out), claimed, done.

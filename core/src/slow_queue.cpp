@@ -205,10 +205,12 @@ std::uint64_t run_worker(const WorkerOptions& o) {
   if (!(o.lease_seconds >= 1))
     throw UserError("--lease-seconds " + std::to_string(o.lease_seconds) +
                     " is too short. Fix: give 1 second or more (default 60)");
+  // Refused before anything is opened (an SQLite URL would create a file).
+  if (!o.storage.postgres())
+    throw UserError("coex worker needs a shared store, not " + o.storage.display +
+                    ". Fix: give --storage postgresql://USER@HOST:PORT/DATABASE?run=NAME (the "
+                    "leader's)");
   std::unique_ptr<Store> store = open_store(o.storage, Store::Access::kWrite, o.run);
-  if (!store->shared())
-    throw UserError("coex worker needs a shared store, not " + store->where() +
-                    ". Fix: give --storage postgresql://USER@HOST:PORT/DATABASE?run=NAME");
   const std::string run = o.storage.run.empty() ? o.run : o.storage.run;
   const RunConfig c = wait_for_run(*store, run);
   fs::path work_dir = o.work_dir;

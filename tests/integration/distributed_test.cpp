@@ -442,6 +442,12 @@ TEST_F(Distributed, BadConnectionsExitTwoWithTheFixAndNoPassword) {
       EXPECT_FALSE(fs::exists(out));
     }
   }
+  // A worker needs a shared store; a SQLite URL is refused without creating the file.
+  const fs::path db = dir_.path() / "x.db";
+  const auto w = run_coex("worker --storage 'sqlite://" + db.string() + "'");
+  EXPECT_EQ(w.exit_code, 2) << w.output;
+  EXPECT_NE(w.output.find("coex worker needs a shared store"), std::string::npos) << w.output;
+  EXPECT_FALSE(fs::exists(db));
   // Nothing of run 'bad' reached the server.
   EXPECT_EQ(count("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'coex_meta'"), "0");
 }

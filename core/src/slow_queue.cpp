@@ -1,5 +1,6 @@
 #include "coex/core/slow_queue.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -199,9 +200,56 @@ SlowLevelPlugins load_plugins(const RunConfig& c, const Store& store, const Work
   }
 }
 
+/// SIGTERM or SIGINT (a cancelled Slurm step, a deleted pod, Ctrl-C) gives this worker's claims
+/// back at once, then ends the process (exit 128 + signal), instead of leaving them to their
+/// leases. The signals are blocked in every thread (set before any is created) and taken by one
+/// thread with its own connection.
+class ReleaseOnSignal {
+ public:
+  ReleaseOnSignal() {
+    sigemptyset(&set_);
+    for (int s : {SIGTERM, SIGINT, SIGUSR2}) sigaddset(&set_, s);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  /// From now on a signal releases `me`'s claims in `store`'s run and removes `work_dir`.
+  void arm(const Store& store, const std::string& me, const fs::path& work_dir) {
+    thread_ = std::thread([this, conn = store.reconnect(), me, work_dir] {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0 || sig == SIGUSR2) return;  // SIGUSR2: the worker ended
+      try {
+        conn->release_all(me);
+        std::fprintf(stderr, "coex worker %s: signal %d: its candidates are queued again\n",
+                     me.c_str(), sig);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr,
+                     "coex worker %s: signal %d: cannot give its candidates back (%s); "
+                     "their leases will\n",
+                     me.c_str(), sig, e.what());
+      }
+      std::error_code ec;
+      fs::remove_all(work_dir, ec);
+      std::_Exit(128 + sig);
+    });
+  }
+  ~ReleaseOnSignal() {
+    if (thread_.joinable()) {
+      pthread_kill(thread_.native_handle(), SIGUSR2);
+      thread_.join();
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  ReleaseOnSignal(const ReleaseOnSignal&) = delete;
+  ReleaseOnSignal& operator=(const ReleaseOnSignal&) = delete;
+
+ private:
+  sigset_t set_{}, old_{};
+  std::thread thread_;
+};
+
 }  // namespace
 
 std::uint64_t run_worker(const WorkerOptions& o) {
+  ReleaseOnSignal on_signal;  // first: every thread made below inherits the blocked signals
   if (!(o.lease_seconds >= 1))
     throw UserError("--lease-seconds " + std::to_string(o.lease_seconds) +
                     " is too short. Fix: give 1 second or more (default 60)");
@@ -212,7 +260,7 @@ std::uint64_t run_worker(const WorkerOptions& o) {
                     "leader's)");
   std::unique_ptr<Store> store = open_store(o.storage, Store::Access::kWrite, o.run);
   const std::string run = o.storage.run.empty() ? o.run : o.storage.run;
-  const RunConfig c = wait_for_run(*store, run);
+  const std::string me = worker_id();
   fs::path work_dir = o.work_dir;
   if (work_dir.empty())
     work_dir =
@@ -222,12 +270,13 @@ std::uint64_t run_worker(const WorkerOptions& o) {
   if (ec)
     throw UserError("cannot create the worker's folder " + work_dir.string() + ": " + ec.message() +
                     ". Fix: pass --work-dir DIR on a writable disk");
+  on_signal.arm(*store, me, work_dir);
+  const RunConfig c = wait_for_run(*store, run);
   // Plugins per thread (an estimator serves one thread unless it says otherwise), all loaded
   // before anything is claimed.
   const unsigned threads = std::max(1u, o.threads);
   std::vector<SlowLevelPlugins> plugins;
   for (unsigned t = 0; t < threads; ++t) plugins.push_back(load_plugins(c, *store, o, work_dir));
-  const std::string me = worker_id();
   release_dead_local_claims(*store);
   std::fprintf(stderr, "coex worker %s: serving run '%s' in %s with %u thread(s)\n", me.c_str(),
                run.c_str(), store->where().c_str(), threads);

@@ -242,6 +242,37 @@ TEST_F(Distributed, AWorkerKilledMidTrainingLosesOnlyItsCandidate) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'kw' AND claims > 1"), "1");
 }
 
+TEST_F(Distributed, AWorkerStoppedBySigtermGivesItsCandidateBackAtOnce) {
+  const std::string sets = config_sets(6000, 6);
+  const auto ref = reference(sets);
+  const pid_t leader =
+      spawn_coex("run '" + kConfig + "' --out '" + (dir_.path() / "leader").string() +
+                     "' --storage '" + pg_->url("term") + "' --no-local-worker " + sets,
+                 dir_.path() / "leader.log");
+  // A one-hour lease: only the release on SIGTERM can give the candidate back in time.
+  const std::string worker = "worker --lease-seconds 3600 --storage '" + pg_->url("term") + "'";
+  const pid_t a = spawn_coex(worker, dir_.path() / "a.log");
+  std::string victim;
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      victim = count("SELECT seq FROM coex_queue WHERE run = 'term' AND state = 'claimed'");
+    } catch (const std::exception&) {
+      victim.clear();
+    }
+    return !victim.empty();
+  })) << read_text(dir_.path() / "a.log");
+  ::kill(a, SIGTERM);
+  EXPECT_EQ(wait_exit(a, 60), 128 + SIGTERM) << read_text(dir_.path() / "a.log");
+  EXPECT_NE(read_text(dir_.path() / "a.log").find("queued again"), std::string::npos)
+      << read_text(dir_.path() / "a.log");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'term' AND state = 'claimed'"), "0");
+  const pid_t b = spawn_coex(worker, dir_.path() / "b.log");
+  EXPECT_EQ(wait_exit(leader, 300), 0) << read_text(dir_.path() / "leader.log");
+  EXPECT_EQ(wait_exit(b, 120), 0) << read_text(dir_.path() / "b.log");
+  expect_equals_reference(ref, "term");
+  EXPECT_EQ(count("SELECT claims FROM coex_queue WHERE run = 'term' AND seq = " + victim), "2");
+}
+
 TEST_F(Distributed, AKilledLeaderResumes) {
   const std::string sets = config_sets(3000, 8);
   const auto ref = reference(sets);

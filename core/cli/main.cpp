@@ -1,6 +1,7 @@
 // The `coex` command line: run, validate, plugins, compare, calibrate, export, report, train,
-// deploy, worker, new-plugin (and `manifest`, used by the build), one file per subcommand (command.hpp).
-// Exit codes: 0 ok, 2 bad input (config, options, plugin, dataset), 1 internal failure.
+// deploy, worker, new-plugin (and `manifest`, used by the build), one file per subcommand
+// (command.hpp). Exit codes: 0 ok, 2 bad input (config, options, plugin, dataset), 1 internal
+// failure.
 #include <unistd.h>
 
 #include <csignal>
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
       cli::add_run(app, global),     cli::add_validate(app, global),  cli::add_plugins(app, global),
       cli::add_compare(app, global), cli::add_calibrate(app, global), cli::add_export(app),
       cli::add_report(app, global),  cli::add_train(app, global),     cli::add_deploy(app, global),
-      cli::add_worker(app, global),  cli::add_new_plugin(app),      cli::add_manifest(app)};
+      cli::add_worker(app, global),  cli::add_new_plugin(app),        cli::add_manifest(app)};
 
   try {
     app.parse(argc, argv);

@@ -163,20 +163,18 @@ CoreEvaluator::Work CoreEvaluator::begin(const Point& p, std::int64_t seq) const
 
 void CoreEvaluator::finish(Work& w) {
   CandidateRecord& r = w.r;
-  const Point hw_point(r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
-                       r.point.end());
   r.network_json = w.net.to_json_text();
-  fast_and_slow(r, w.net, hw_point);
+  fast_and_slow(r, w.net);
   r.fast_seconds = seconds_since(w.t0) - r.slow_seconds;
+}
+
+Point CoreEvaluator::hardware_part(const CandidateRecord& r) const {
+  return Point(r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims), r.point.end());
 }
 
 std::string CoreEvaluator::cache_key(const CandidateRecord& r) const {
   std::string key = r.network_hash;
-  if (config_.hardware_mode == HardwareMode::kSearched) {
-    const Point hw_point(r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
-                         r.point.end());
-    key += "|" + Space::key(hw_point);
-  }
+  if (config_.hardware_mode == HardwareMode::kSearched) key += "|" + Space::key(hardware_part(r));
   return key;
 }
 
@@ -289,6 +287,7 @@ std::vector<Outcome> CoreEvaluator::evaluate_queued(const std::vector<Point>& ba
     CandidateRecord r;
     enum class Kind { kDone, kQueued, kCopy } kind = Kind::kDone;
     SlowJob job;
+    Network net;  ///< kCopy: for the fast level, if the first one fails
   };
   std::vector<Pending> plan;
   std::map<std::string, std::size_t> queued_keys;  // cache key -> first queued in this batch
@@ -316,12 +315,10 @@ std::vector<Outcome> CoreEvaluator::evaluate_queued(const std::vector<Point>& ba
           p.kind = Pending::Kind::kCopy;  // settled from the first one when it is committed
           p.r = std::move(w.r);
           p.r.fast_seconds = seconds_since(w.t0);
+          p.net = std::move(w.net);
         } else {
-          const Point hw_point(
-              w.r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
-              w.r.point.end());
           w.r.network_json = p.job.network_json;
-          const bool slow = fast_level(w.r, w.net, hw_point);
+          const bool slow = fast_level(w.r, w.net);
           w.r.fast_seconds = seconds_since(w.t0);
           p.r = std::move(w.r);
           if (slow) {
@@ -354,11 +351,8 @@ std::vector<Outcome> CoreEvaluator::evaluate_queued(const std::vector<Point>& ba
       // sequence.
       bool slow = true;
       if (p.kind == Pending::Kind::kCopy) {
-        const Point hw_point(p.r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims),
-                             p.r.point.end());
         p.r.network_json = p.job.network_json;
-        slow = fast_level(p.r, Network::from_json(nlohmann::json::parse(p.job.network_json)),
-                          hw_point);
+        slow = fast_level(p.r, p.net);
         if (slow) store_->enqueue(p.job);
       }
       r = std::move(p.r);
@@ -375,14 +369,14 @@ std::vector<Outcome> CoreEvaluator::evaluate_queued(const std::vector<Point>& ba
 }
 
 SlowResult CoreEvaluator::wait_for(const SlowJob& job) {
-  auto pause = std::chrono::milliseconds(1);
+  Backoff backoff(std::chrono::milliseconds(100));
   auto last_note = std::chrono::steady_clock::now();
   while (true) {
     if (auto res = store_->result(job.seq, job.network_hash)) return *res;
     if (local_worker_) {
       if (!keeper_) keeper_ = std::make_unique<LeaseKeeper>(*store_, lease_seconds_);
       if (work_one(*store_, *keeper_, estimator_, worker_, lease_seconds_)) {
-        pause = std::chrono::milliseconds(1);
+        backoff.reset();
         continue;
       }
     }
@@ -394,17 +388,12 @@ SlowResult CoreEvaluator::wait_for(const SlowJob& job) {
           job.seq, q.queued, q.claimed);
       last_note = std::chrono::steady_clock::now();
     }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    backoff.wait();
   }
 }
 
-void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point) {
-  if (!fast_level(r, net, hw_point)) return;
-  const auto t1 = std::chrono::steady_clock::now();
-  SlowResult res = run_estimator(estimator_, net, estimate_context(r));
-  res.seconds = seconds_since(t1);
-  apply_slow(r, res);
+void CoreEvaluator::fast_and_slow(CandidateRecord& r, const Network& net) {
+  if (fast_level(r, net)) apply_slow(r, run_estimator(estimator_, net, estimate_context(r)));
 }
 
 EstimateContext CoreEvaluator::estimate_context(const CandidateRecord& r) const {
@@ -413,7 +402,8 @@ EstimateContext CoreEvaluator::estimate_context(const CandidateRecord& r) const 
       Point(r.point.begin(), r.point.begin() + static_cast<std::ptrdiff_t>(problem_.network_dims))};
 }
 
-bool CoreEvaluator::fast_level(CandidateRecord& r, const Network& net, const Point& hw_point) {
+bool CoreEvaluator::fast_level(CandidateRecord& r, const Network& net) {
+  const Point hw_point = hardware_part(r);
   // ---- fast level: hardware, no training ----
   HardwareResult hw;
   try {

@@ -290,21 +290,20 @@ std::uint64_t run_worker(const WorkerOptions& o) {
       std::unique_ptr<Store> conn = t == 0 ? nullptr : store->reconnect();
       Store& s = t == 0 ? *store : *conn;
       LeaseKeeper keeper(s, o.lease_seconds);
-      auto pause = std::chrono::milliseconds(1);
+      Backoff backoff(std::chrono::milliseconds(200));
       while (!failed) {
         if (o.max_jobs && jobs.load() >= o.max_jobs) return;
         if (const auto seq = work_one(s, keeper, *plugins[t].estimator, me, o.lease_seconds)) {
           ++jobs;
           std::fprintf(stderr, "coex worker %s: candidate %lld done\n", me.c_str(),
                        static_cast<long long>(*seq));
-          pause = std::chrono::milliseconds(1);
+          backoff.reset();
           continue;
         }
         // A finished run needs nothing more (a time budget may leave candidates queued that
         // the leader will never commit).
         if (s.meta("state").value_or("") == "finished") return;
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::milliseconds(200));
+        backoff.wait();
       }
     } catch (...) {
       std::lock_guard<std::mutex> lk(error_m);

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <cmath>
-
 #include "coex/error.hpp"
 #include "store_rows.hpp"
 
@@ -38,12 +36,18 @@ struct Stmt {
     sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   /// Binds without a copy: `v` must outlive the statement's step.
-  void text_static(int i, const std::string& v) {
-    sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_STATIC);
+  void text_static(int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   void real(int i, double v) { sqlite3_bind_double(s, i, v); }
   void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
   void null(int i) { sqlite3_bind_null(s, i); }
+  /// Column `i` without a copy: valid until the statement's next step.
+  std::string_view col_view(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
+             : std::string_view();
+  }
   std::string col_text(int i) const {
     const auto* p = sqlite3_column_text(s, i);
     return p ? reinterpret_cast<const char*>(p) : "";
@@ -234,7 +238,7 @@ std::vector<CandidateRecord> SqliteStore::load_all() const {
     row.description = st.col_text(2);
     row.network_hash = st.col_text(3);
     row.network_summary = st.col_text(4);
-    row.network = st.col_text(5);
+    row.network = st.col_view(5);
     row.hardware_point = st.col_text(6);
     row.hardware_summary = st.col_text(7);
     row.hardware_detail = st.col_text(8);

@@ -57,6 +57,10 @@ struct Result {
   int rows() const { return PQntuples(r); }
   bool null(int row, int col) const { return PQgetisnull(r, row, col) != 0; }
   std::string text(int row, int col) const { return PQgetvalue(r, row, col); }
+  /// Without a copy: valid while this result lives.
+  std::string_view view(int row, int col) const {
+    return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
+  }
   double real(int row, int col) const { return text_real(PQgetvalue(r, row, col)); }
   std::int64_t integer(int row, int col) const {
     return std::strtoll(PQgetvalue(r, row, col), nullptr, 10);
@@ -137,7 +141,7 @@ class PostgresStore final : public Store {
                                w.description,
                                w.network_hash,
                                w.network_summary,
-                               w.network,
+                               std::string(w.network),
                                w.hardware_point,
                                w.hardware_summary,
                                w.hardware_detail,
@@ -180,7 +184,7 @@ class PostgresStore final : public Store {
       row.description = r.text(i, 2);
       row.network_hash = r.text(i, 3);
       row.network_summary = r.text(i, 4);
-      row.network = r.text(i, 5);
+      row.network = r.view(i, 5);
       row.hardware_point = r.text(i, 6);
       row.hardware_summary = r.text(i, 7);
       row.hardware_detail = r.text(i, 8);

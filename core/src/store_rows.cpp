@@ -24,7 +24,7 @@ Row encode(const CandidateRecord& r) {
   row.description = r.description;
   row.network_hash = r.network_hash;
   row.network_summary = r.network_summary;
-  row.network = r.network_json.empty() ? "null" : r.network_json;
+  row.network = r.network_json.empty() ? std::string_view("null") : r.network_json;
   row.hardware_point = json(r.hardware_point).dump();
   row.hardware_summary = r.hardware_summary;
   row.hardware_detail = r.hardware_detail.dump();
@@ -54,8 +54,7 @@ CandidateRecord decode(Row&& row, std::int64_t expected_seq, const std::string& 
     r.description = std::move(row.description);
     r.network_hash = std::move(row.network_hash);
     r.network_summary = std::move(row.network_summary);
-    r.network_json = std::move(row.network);
-    if (r.network_json == "null") r.network_json.clear();
+    if (row.network != "null") r.network_json = row.network;
     r.hardware_point = json::parse(row.hardware_point).get<Point>();
     r.hardware_summary = std::move(row.hardware_summary);
     r.hardware_detail = json::parse(row.hardware_detail);

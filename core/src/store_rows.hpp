@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "coex/core/candidate.hpp"
 #include "coex/core/store.hpp"
@@ -21,8 +22,12 @@ inline constexpr int kColumnCount = 20;
 /// One candidate as column values (JSON columns as text).
 struct Row {
   std::int64_t seq = 0;
-  std::string point, description, network_hash, network_summary, network, hardware_point,
-      hardware_summary, hardware_detail, status, reason;
+  std::string point, description, network_hash, network_summary, hardware_point, hardware_summary,
+      hardware_detail, status, reason;
+  /// The IR (the largest column, ~13 KB), not copied: a view of the encoded record's text, or
+  /// of the database's buffer while the row is read; valid until the record (or the statement's
+  /// next step) changes.
+  std::string_view network;
   std::optional<double> accuracy;
   double reward = 0;
   std::string metrics, objectives;

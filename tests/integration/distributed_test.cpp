@@ -96,6 +96,19 @@ class Distributed : public ::testing::Test {
     while (!s.empty() && s.back() == '\n') s.pop_back();
     return s;
   }
+  /// count() while a run starts: "" until its tables exist.
+  std::string poll(const std::string& sql) const {
+    try {
+      return count(sql);
+    } catch (const std::exception&) {
+      return "";
+    }
+  }
+  /// poll() as a number (0 until the tables exist).
+  long number(const std::string& sql) const {
+    const std::string s = poll(sql);
+    return s.empty() ? 0 : std::stol(s);
+  }
 
   /// The exactly-once check: run `run` in PostgreSQL equals `ref` candidate by candidate; every
   /// trained candidate has exactly one finished queue entry, none is left queued or claimed.
@@ -214,14 +227,10 @@ TEST_F(Distributed, AWorkerKilledMidTrainingLosesOnlyItsCandidate) {
   // Kill worker A while it holds a candidate (mid-training).
   std::string victim;
   ASSERT_TRUE(wait_until([&] {
-    try {
-      victim = count(
-          "SELECT seq FROM coex_queue WHERE run = 'kw' AND state = 'claimed' AND "
-          "worker LIKE '%" +
-          pid_suffix(a) + "'");
-    } catch (const std::exception&) {
-      victim.clear();  // the tables may not exist yet
-    }
+    victim = poll(
+        "SELECT seq FROM coex_queue WHERE run = 'kw' AND state = 'claimed' AND "
+        "worker LIKE '%" +
+        pid_suffix(a) + "'");
     return !victim.empty();
   })) << read_text(dir_.path() / "a.log");
   ::kill(a, SIGKILL);
@@ -254,11 +263,7 @@ TEST_F(Distributed, AWorkerStoppedBySigtermGivesItsCandidateBackAtOnce) {
   const pid_t a = spawn_coex(worker, dir_.path() / "a.log");
   std::string victim;
   ASSERT_TRUE(wait_until([&] {
-    try {
-      victim = count("SELECT seq FROM coex_queue WHERE run = 'term' AND state = 'claimed'");
-    } catch (const std::exception&) {
-      victim.clear();
-    }
+    victim = poll("SELECT seq FROM coex_queue WHERE run = 'term' AND state = 'claimed'");
     return !victim.empty();
   })) << read_text(dir_.path() / "a.log");
   ::kill(a, SIGTERM);
@@ -281,13 +286,9 @@ TEST_F(Distributed, AKilledLeaderResumes) {
                            pg_->url("kl") + "' --lease-seconds 3600 " + sets;
   const pid_t leader = spawn_coex(args, dir_.path() / "leader.log");
   ASSERT_TRUE(wait_until([&] {
-    try {
-      // Two candidates committed and the leader's own worker holding the next one.
-      return std::stoi(count("SELECT COUNT(*) FROM coex_candidates WHERE run = 'kl'")) >= 2 &&
-             count("SELECT COUNT(*) FROM coex_queue WHERE run = 'kl' AND state = 'claimed'") != "0";
-    } catch (const std::exception&) {
-      return false;
-    }
+    // Two candidates committed and the leader's own worker holding the next one.
+    return number("SELECT COUNT(*) FROM coex_candidates WHERE run = 'kl'") >= 2 &&
+           number("SELECT COUNT(*) FROM coex_queue WHERE run = 'kl' AND state = 'claimed'") > 0;
   })) << read_text(dir_.path() / "leader.log");
   ::kill(leader, SIGKILL);
   EXPECT_EQ(wait_exit(leader), 128 + SIGKILL);
@@ -336,11 +337,7 @@ TEST_F(Distributed, ASecondLeaderOnTheSameRunIsRefused) {
                                  dir_.path() / "first.log");
   // It waits for workers once its first candidates are queued.
   ASSERT_TRUE(wait_until([&] {
-    try {
-      return std::stoi(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'dup'")) > 0;
-    } catch (const std::exception&) {
-      return false;
-    }
+    return number("SELECT COUNT(*) FROM coex_queue WHERE run = 'dup'") > 0;
   })) << read_text(dir_.path() / "first.log");
   for (const std::string& flag : {std::string(), std::string(" --resume")}) {
     const auto second = run_coex(run_args + "'" + (dir_.path() / "second").string() + "'" + flag);
@@ -362,11 +359,7 @@ TEST_F(Distributed, AWorkerWithoutTheRunsPluginsTakesNothing) {
                      pg_->url("plug") + "' --no-local-worker " + sets,
                  dir_.path() / "l.log");
   ASSERT_TRUE(wait_until([&] {
-    try {
-      return std::stoi(count("SELECT COUNT(*) FROM coex_queue WHERE run = 'plug'")) > 0;
-    } catch (const std::exception&) {
-      return false;
-    }
+    return number("SELECT COUNT(*) FROM coex_queue WHERE run = 'plug'") > 0;
   })) << read_text(dir_.path() / "l.log");
   const std::string meta = "UPDATE coex_meta SET value = ";
   const std::string versions =
@@ -432,19 +425,7 @@ TEST_F(Distributed, BadConnectionsExitTwoWithTheFixAndNoPassword) {
   struct Case {
     std::string name, url, env, expect;
   };
-  int closed_port = 0;
-  {
-    // A loopback port nobody listens on.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    closed_port = ntohs(a.sin_port);
-    ::close(fd);
-  }
+  const int closed_port = PostgresServer::free_port();  // nobody listens there
   const std::vector<Case> cases{
       {"wrong password in the URL",
        "postgresql://coex:NotThePassword123@127.0.0.1:" + port + "/coex?run=bad", "",

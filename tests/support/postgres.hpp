@@ -92,20 +92,7 @@ class PostgresServer {
   }
   std::string query(const std::string& sql) const { return exec("coex", sql); }
 
- private:
-  static std::string find_bin() {
-    glob_t g{};
-    std::string best;
-    if (::glob("/usr/lib/postgresql/*/bin/initdb", 0, nullptr, &g) == 0)
-      for (std::size_t i = 0; i < g.gl_pathc; ++i)
-        best = std::filesystem::path(g.gl_pathv[i]).parent_path().string();
-    ::globfree(&g);
-    if (best.empty())
-      throw std::runtime_error(
-          "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin. Fix: "
-          "scripts/setup-deps.sh installs Debian's postgresql");
-    return best;
-  }
+  /// A loopback TCP port nobody listens on now (the kernel's choice).
   static int free_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -120,6 +107,21 @@ class PostgresServer {
     }
     ::close(fd);
     return ntohs(a.sin_port);
+  }
+
+ private:
+  static std::string find_bin() {
+    glob_t g{};
+    std::string best;
+    if (::glob("/usr/lib/postgresql/*/bin/initdb", 0, nullptr, &g) == 0)
+      for (std::size_t i = 0; i < g.gl_pathc; ++i)
+        best = std::filesystem::path(g.gl_pathv[i]).parent_path().string();
+    ::globfree(&g);
+    if (best.empty())
+      throw std::runtime_error(
+          "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin. Fix: "
+          "scripts/setup-deps.sh installs Debian's postgresql");
+    return best;
   }
   static void sh(const std::string& cmd, const std::string& what = "",
                  const std::filesystem::path& log = {}) {

@@ -99,10 +99,12 @@ class CoreEvaluator final : public Evaluator {
   /// The queue's result for `job` (claiming and evaluating queued candidates meanwhile when
   /// this process is a local worker).
   SlowResult wait_for(const struct SlowJob& job);
-  void fast_and_slow(CandidateRecord& r, const Network& net, const Point& hw_point);
-  /// The fast level: hardware tune or evaluate, pruning. True if `r` survives and needs the
-  /// slow level (its metrics are then the hardware's).
-  bool fast_level(CandidateRecord& r, const Network& net, const Point& hw_point);
+  void fast_and_slow(CandidateRecord& r, const Network& net);
+  /// The fast level: hardware tune or evaluate (the design part of `r.point` in searched mode),
+  /// pruning. True if `r` survives and needs the slow level (its metrics are then the hardware's).
+  bool fast_level(CandidateRecord& r, const Network& net);
+  /// The hardware design part of `r.point` (empty in tuned mode).
+  Point hardware_part(const CandidateRecord& r) const;
   /// Completes a survivor `r` with the slow level's `result`: status, accuracy, reward,
   /// objectives.
   void apply_slow(CandidateRecord& r, const SlowResult& result);

@@ -5,6 +5,8 @@
 // the store ends up exactly as a single-process run of the same config and seed.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -18,6 +20,21 @@
 #include "coex/plugin.hpp"
 
 namespace coex::core {
+
+/// The pause between polls of the queue: 1 ms, doubled after each empty poll up to `cap`, back
+/// to 1 ms after progress (a short wait when work flows, little load on the server when idle).
+class Backoff {
+ public:
+  explicit Backoff(std::chrono::milliseconds cap) : cap_(cap) {}
+  void reset() { pause_ = std::chrono::milliseconds(1); }
+  void wait() {
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, cap_);
+  }
+
+ private:
+  std::chrono::milliseconds cap_, pause_{1};
+};
 
 /// "host:pid", naming a worker in the queue and in messages.
 std::string worker_id();
